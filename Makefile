@@ -1,0 +1,84 @@
+# polsnap - build, test, serve and measure. `make help` lists the targets.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   ?= build$(if $(SAN),-san)
+BIN     ?= $(if $(SAN),$(BUILD)/bin,bin)
+POLSNAP_DATA ?= $(CURDIR)/data
+POLSNAP_PORT ?= 8080
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+SANFLAGS := $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
+LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
+DEPS    := libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev lighttpd python3 \
+           openssl curl
+export POLSNAP_BIN := $(abspath $(BIN))
+
+objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+COMMON := $(call objs,$(wildcard common/*.c))
+SNAP   := $(call objs,$(filter-out snapshot/main.c,$(wildcard snapshot/*.c)))
+CGI    := $(call objs,$(filter-out cgi/main.c,$(wildcard cgi/*.c)))
+UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all help deps run serve test bench lint format clean
+all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
+
+help:
+	@echo "make            build $(BIN)/polsnap-snapshot and $(BIN)/polsnap-fcgi"
+	@echo "make deps       install the Debian packages the build and tests need (apt-get)"
+	@echo "make run        deps + build + snapshot samples/ + serve on http://127.0.0.1:$(POLSNAP_PORT)"
+	@echo "make serve      run lighttpd in the foreground (POLSNAP_DATA=DIR POLSNAP_PORT=PORT)"
+	@echo "make test       the whole suite (SAN=1: under ASan+UBSan); ends 'N passed, N failed'"
+	@echo "make bench      throughput and memory against reference servers (bench/)"
+	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
+	@echo "make clean      remove build outputs"
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BIN)/polsnap-snapshot: $(BUILD)/snapshot/main.o $(SNAP) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/polsnap-fcgi: $(BUILD)/cgi/main.o $(CGI) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SNAP) $(CGI) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all build and run dependencies are installed"; fi
+
+run: deps all
+	$(BIN)/polsnap-snapshot --source files:samples --data $(POLSNAP_DATA)
+	@echo "serving http://127.0.0.1:$(POLSNAP_PORT)/ (API under /v1, metrics at /metrics); Ctrl-C stops"
+	@$(MAKE) --no-print-directory serve
+
+serve: all
+	POLSNAP_ROOT=$(CURDIR) POLSNAP_DATA=$(abspath $(POLSNAP_DATA)) POLSNAP_PORT=$(POLSNAP_PORT) \
+	  POLSNAP_FCGI=$(POLSNAP_BIN)/polsnap-fcgi lighttpd -D -f lighttpd.conf
+
+test: all $(UNIT)
+	@tests/run $(UNIT)
+
+bench: all
+	@bench/run
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	  --suppress=missingIncludeSystem -Icommon -Isnapshot -Icgi common snapshot cgi tests/unit
+	clang-tidy --quiet $(wildcard common/*.c snapshot/*.c cgi/*.c) -- $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi
+
+format:
+	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] tests/unit/*.[ch])
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,57 @@
+/* buf.h - a growable, size-capped byte buffer; the one type every JSON and text output uses.
+ *
+ * Invariants: once anything was added, ptr is non-NULL and ptr[len] == '\0' (the content is
+ * binary-safe all the same); len <= max. An append that would pass max adds nothing and sets
+ * the sticky flag `over`; later appends are no-ops, so a renderer appends freely and checks
+ * buf_failed() once at the end. Allocation failure aborts (see util.h).
+ *
+ * Lifecycle (git's strbuf words): BUF_INIT / buf_init set up without allocating; buf_reset
+ * empties but keeps the memory (the FastCGI loop reuses one buffer); buf_release frees and
+ * returns to the init state; buf_detach hands the bytes to the caller, who frees them. */
+#ifndef POLSNAP_BUF_H
+#define POLSNAP_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+    char *ptr;
+    size_t len, cap, max;
+    int over; /* an append was refused because of max */
+};
+
+#define BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes), 0}
+
+void buf_init(struct buf *b, size_t max);
+void buf_reset(struct buf *b);
+void buf_release(struct buf *b);
+/* Returns the content (NUL-terminated, never NULL) and stores its length in *len when len is
+ * not NULL; the buffer is back in the init state. The caller frees the result. */
+char *buf_detach(struct buf *b, size_t *len);
+static inline int buf_failed(const struct buf *b)
+{
+    return b->over;
+}
+
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_put_u64(struct buf *b, uint64_t v);
+void buf_put_i64(struct buf *b, int64_t v);
+
+/* Appends s as a JSON string literal, quotes included, escaped per RFC 8259 (control
+ * characters as \u00XX; bytes >= 0x80 are copied, so valid UTF-8 stays valid). */
+void buf_json_str(struct buf *b, const char *s);
+void buf_json_strn(struct buf *b, const char *s, size_t n);
+/* Like buf_json_str, but NULL (a blank field) is written as null. */
+void buf_json_str_or_null(struct buf *b, const char *s);
+
+/* Appends the JSON text json[0..n) re-indented by two spaces per level, one member or element
+ * per line, "key": value with one space; empty objects and arrays stay {} and []. The input
+ * must be valid compact or pretty JSON (it is our own output). Used for ?pretty. */
+void buf_json_pretty(struct buf *b, const char *json, size_t n);
+
+#endif

@@ -1,0 +1,185 @@
+/* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
+ * answers from, and the writer's and reader's shared definition of its format.
+ *
+ * File format, version 1. All integers little-endian (the writer refuses big-endian hosts);
+ * every section starts 8-byte aligned; offsets count from the start of the file.
+ *
+ *   [0, IDX_HEADER_SIZE)   struct idx_header
+ *   sec[IDX_SEC_STROFF]    uint32_t stroff[nstrings + 1]: string i is strdata + stroff[i],
+ *                          NUL-terminated, length stroff[i+1] - stroff[i] - 1
+ *   sec[IDX_SEC_STRDATA]   the strings, in ascending byte order (strcmp) from string 1 on;
+ *                          string 0 is "" and stands for null (blank): a string id of 0 is null.
+ *                          So comparing two non-null ids compares the strings in byte order.
+ *   sec[IDX_SEC_ROWS]      struct idx_row rows[nrows]: [0, nrows_ns) are namespaced rows,
+ *                          [nrows_ns, nrows) cluster rows, each part in the default order of
+ *                          spec section 3 (namespace, name, kind, policy, rule, message, id;
+ *                          nulls first): row index order IS the default order.
+ *   sec[IDX_SEC_REPORTS]   struct idx_report reports[nreports]
+ *   sec[IDX_SEC_SOURCES]   struct idx_source sources[nsources]
+ *   sec[IDX_SEC_DICT]      struct idx_dict_entry: for each dictionary field f (< IDX_NDICT) the
+ *                          entries dict[f].off .. +dict[f].count (entry index into this
+ *                          section), one per distinct non-null value of f, sorted by
+ *                          ascii-folded value, ties in byte order; so every case-insensitive
+ *                          equality or prefix match is one contiguous range.
+ *   sec[IDX_SEC_POSTINGS]  uint32_t row ids; entry e owns postings[e.post_off, +e.post_n),
+ *                          ascending. Every row appears exactly once per field whose value is
+ *                          not null.
+ *
+ * Invariants (idx_check() verifies all of them before a mapping is trusted):
+ *   1. magic, version and header_size match; file_size equals the real size;
+ *   2. every section lies inside the file and is aligned for its element type;
+ *   3. stroff is non-decreasing, stroff[nstrings] == strdata length, every string NUL-terminated
+ *      exactly at its end;
+ *   4. every string id < nstrings, every report index < nreports, enums in range;
+ *   5. nrows_ns <= nrows; dict spans inside the DICT section; postings spans inside POSTINGS;
+ *      every posting < nrows.
+ * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
+#ifndef POLSNAP_IDX_H
+#define POLSNAP_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
+#define IDX_VERSION 1u
+#define IDX_FILE "index.bin" /* its name inside a snapshot directory */
+#define IDX_NO_TIME INT64_MIN
+#define IDX_ERR_MAX 256
+
+/* Row string fields. The first IDX_NDICT have dictionaries (filterable, searchable).
+ * Keep in sync with idx_field_names in idx.c. */
+enum idx_field {
+    IDX_F_NAMESPACE = 0,
+    IDX_F_KIND = 1,
+    IDX_F_NAME = 2,
+    IDX_F_POLICY = 3,
+    IDX_F_RULE = 4,
+    IDX_F_CATEGORY = 5,
+    IDX_F_SEVERITY = 6,
+    IDX_F_STATUS = 7,
+    IDX_F_SOURCE = 8,
+    IDX_F_MESSAGE = 9,
+    IDX_F_REPORT = 10, /* the report's metadata.name */
+    IDX_F_ID = 11,
+    IDX_NDICT = 12,
+    IDX_F_PROPERTIES = 12, /* compact JSON object text, or null */
+    IDX_F_RES_API = 13,    /* resource apiVersion */
+    IDX_F_RES_NS = 14,     /* resource's own namespace */
+    IDX_F_RES_UID = 15,
+    IDX_NFIELDS = 16,
+};
+
+/* Status order is the spec's output order: pass fail warn error skip. */
+enum idx_status { IDX_PASS = 0, IDX_FAIL = 1, IDX_WARN = 2, IDX_ERROR = 3, IDX_SKIP = 4 };
+#define IDX_NSTATUS 5
+/* Severity in rank order; 0 is null. */
+enum idx_severity { IDX_SEV_NONE = 0, IDX_INFO, IDX_LOW, IDX_MEDIUM, IDX_HIGH, IDX_CRITICAL };
+#define IDX_NSEVERITY 6
+
+extern const char *const idx_status_names[IDX_NSTATUS];     /* "pass", ... */
+extern const char *const idx_severity_names[IDX_NSEVERITY]; /* NULL, "info", ... */
+extern const char *const idx_field_names[IDX_NFIELDS];      /* "namespace", ... */
+
+enum idx_section {
+    IDX_SEC_STROFF,
+    IDX_SEC_STRDATA,
+    IDX_SEC_ROWS,
+    IDX_SEC_REPORTS,
+    IDX_SEC_SOURCES,
+    IDX_SEC_DICT,
+    IDX_SEC_POSTINGS,
+    IDX_NSEC
+};
+
+struct idx_span {
+    uint64_t off;   /* bytes from file start (sec[]) or first entry index (dict[]) */
+    uint64_t count; /* bytes (sec[]) or entries (dict[]) */
+};
+
+#define IDX_FLAG_NO_CRDS 1u /* the Kubernetes source found no PolicyReport CRDs */
+
+struct idx_header {
+    char magic[8];
+    uint32_t version, header_size;
+    uint64_t file_size;
+    int64_t created; /* Unix seconds when the snapshot was taken */
+    uint32_t nrows, nrows_ns, nstrings, nreports, nsources, flags, warnings, reserved;
+    char snapshot_id[32]; /* NUL-terminated, e.g. "20261125T153000Z-1a2b" */
+    struct idx_span sec[IDX_NSEC];
+    struct idx_span dict[IDX_NDICT];
+};
+#define IDX_HEADER_SIZE ((uint32_t)sizeof(struct idx_header))
+
+struct idx_row {
+    int64_t timestamp; /* IDX_NO_TIME when null */
+    uint32_t str[IDX_NFIELDS];
+    uint32_t report;  /* index into reports */
+    uint8_t status;   /* enum idx_status */
+    uint8_t severity; /* enum idx_severity */
+    uint8_t scored;   /* 0 null, 1 false, 2 true */
+    uint8_t cluster;  /* 1 for cluster rows (== index >= nrows_ns) */
+};
+
+struct idx_report {
+    uint32_t kind, name, namespace; /* string ids ("PolicyReport", ...) */
+    uint32_t cluster;               /* 1 for ClusterPolicyReport / ClusterReport */
+    uint32_t count[IDX_NSTATUS];    /* its rows per status, recomputed */
+    uint32_t reserved;
+};
+
+struct idx_source {
+    uint32_t name; /* string id: "files:samples", "kubernetes", ... */
+    uint32_t up;   /* 1 or 0 */
+};
+
+struct idx_dict_entry {
+    uint32_t str, post_off, post_n;
+};
+
+/* ---- reader ---------------------------------------------------------------------------- */
+
+/* A read-only view of a mapped index. Fields are valid between idx_open and idx_close. */
+struct idx {
+    const unsigned char *base;
+    size_t size;
+    const struct idx_header *h;
+    const uint32_t *stroff;
+    const char *strdata;
+    const struct idx_row *rows;
+    const struct idx_report *reports;
+    const struct idx_source *sources;
+    const struct idx_dict_entry *dict; /* the whole DICT section */
+    const uint32_t *postings;
+};
+
+/* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with err filled and *ix
+ * untouched. Close with idx_close. */
+int idx_open(struct idx *ix, const char *path, char err[IDX_ERR_MAX]);
+void idx_close(struct idx *ix); /* on a zeroed struct: nothing */
+/* Verifies invariants 1-5 of a mapping of size bytes at base; fills *ix on success.
+ * Returns 0, or -1 with err saying which invariant failed. */
+int idx_check(struct idx *ix, const void *base, size_t size, char err[IDX_ERR_MAX]);
+
+/* The string with id (NULL for id 0: a blank field). */
+static inline const char *idx_str(const struct idx *ix, uint32_t id)
+{
+    return id ? ix->strdata + ix->stroff[id] : (const char *)0;
+}
+static inline uint32_t idx_strlen(const struct idx *ix, uint32_t id)
+{
+    return ix->stroff[id + 1] - ix->stroff[id] - 1;
+}
+
+/* Dictionary entries of field (< IDX_NDICT) whose value equals value[0..n) case-insensitively
+ * (prefix == 0) or starts with it case-insensitively (prefix == 1). Returns the number of
+ * entries and stores the first in *first (the range is contiguous). */
+size_t idx_dict_range(const struct idx *ix, int field, const char *value, size_t n, int prefix,
+                      const struct idx_dict_entry **first);
+/* All entries of a field's dictionary (every distinct non-null value). */
+size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry **first);
+static inline const uint32_t *idx_postings(const struct idx *ix, const struct idx_dict_entry *e)
+{
+    return ix->postings + e->post_off;
+}
+
+#endif

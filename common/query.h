@@ -1,0 +1,94 @@
+/* query.h - the query string of an API request: parsed and validated once, then evaluated
+ * against an index into the set and order of matching rows.
+ *
+ * Parsing (spec sections 3 and 7) turns the raw QUERY_STRING into struct query: percent-
+ * decoding ('+' is a space), UTF-8 validation, size bounds, the filter parameters (plural and
+ * singular spellings), status/severity enum checks, search, query= (the StackRox search
+ * language, regexes compiled here, once per request), both pagination styles and pretty.
+ * Every rejection carries the HTTP status and a message naming the offending part.
+ *
+ * Evaluation never scans rows: each filter value is a range of an index dictionary whose
+ * postings are OR-ed into a bitmap; parameters are AND-ed. */
+#ifndef POLSNAP_QUERY_H
+#define POLSNAP_QUERY_H
+
+#include "bitmap.h"
+#include "idx.h"
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUERY_MAX_BYTES 8192    /* longer raw query strings: 414 */
+#define QUERY_MAX_VALUES 256    /* values over all parameters: 400 past it */
+#define QUERY_MAX_REGEX 256     /* bytes of one r/ pattern: 400 past it */
+#define QUERY_ERR_MAX 512
+#define QUERY_LIMIT_MAX 1000    /* pagination.limit range is 1..1000 */
+
+/* Filterable fields: the index's dictionary fields (enum idx_field) NAMESPACE..REPORT. The
+ * plain parameters map: namespaces->NAMESPACE, kinds->KIND, resources->NAME,
+ * policies->POLICY, rule->RULE, categories->CATEGORY, severities->SEVERITY, status->STATUS,
+ * sources->SOURCE. query= fields: Namespace Kind Resource Policy Rule Category Severity
+ * Status Source Message Report. */
+struct query_values {
+    const char **v; /* decoded, NUL-terminated, owned by the query */
+    size_t n;
+};
+
+enum query_match { QM_PREFIX, QM_EXACT, QM_REGEX, QM_ANY };
+struct query_value {
+    enum query_match how;
+    int negate;        /* "!v": rows whose field does NOT match (null fields included) */
+    const char *text;  /* for QM_PREFIX/QM_EXACT (without quotes or '!') */
+    regex_t re;        /* for QM_REGEX: REG_EXTENDED|REG_ICASE|REG_NOSUB */
+};
+/* One "Field:v1,v2" term of query=; the term matches when any of its values matches. */
+struct query_term {
+    int field; /* enum idx_field < IDX_F_ID */
+    struct query_value *values;
+    size_t nvalues;
+};
+
+/* Sort fields beyond enum idx_field: */
+#define QUERY_SORT_DEFAULT (-1)
+#define QUERY_SORT_TIMESTAMP 100
+
+struct query {
+    struct query_values filter[IDX_F_ID]; /* per field; n == 0: parameter absent */
+    const char *search;                   /* NULL when absent */
+    struct query_term *terms;             /* query=: AND of terms */
+    size_t nterms;
+    int pretty;
+
+    /* Reference style: page (1-based) and offset (page size) apply when both >= 1. */
+    uint64_t page, page_size;
+    int desc; /* direction=desc */
+    /* StackRox style. */
+    int has_limit, has_offset;
+    uint64_t limit, offset;
+    int sort_field; /* QUERY_SORT_DEFAULT, an enum idx_field, or QUERY_SORT_TIMESTAMP */
+    int reversed;
+
+    char *arena; /* every string above points into it */
+};
+
+/* Parses qs (QUERY_STRING without '?', may be NULL or ""). Returns 0 with *q filled (release
+ * with query_release), or the HTTP status to answer (400, 414) with err filled and *q
+ * released. */
+int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX]);
+void query_release(struct query *q);
+
+/* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller) exactly the rows in
+ * [lo, hi) that match every filter, search and query= term of q. */
+void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
+                  struct bitmap *out);
+
+/* The selected rows in the requested order (sort_field/reversed, else direction), before
+ * pagination: a new array of *n row ids, freed by the caller. Default order costs no sort. */
+uint32_t *query_order(const struct idx *ix, const struct query *q, const struct bitmap *sel,
+                      size_t *n);
+
+/* The [first, first+count) window of n ordered items that pagination selects. */
+void query_window(const struct query *q, size_t n, size_t *first, size_t *count);
+
+#endif

@@ -1,0 +1,36 @@
+/* util.h - allocation that never fails, ASCII case folding, small helpers used everywhere.
+ *
+ * Out of memory is not an error path in polsnap: the x* wrappers print a message and abort.
+ * That is safe because the snapshot job publishes atomically (an abort leaves the last good
+ * snapshot live) and lighttpd respawns a FastCGI process that died. */
+#ifndef POLSNAP_UTIL_H
+#define POLSNAP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* xreallocarray(p, n, size): like xrealloc(p, n*size), aborting on overflow. */
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* ASCII folding: 'A'..'Z' become 'a'..'z', every other byte (UTF-8 included) is unchanged.
+ * The spec says matching is case-insensitive "by ASCII folding"; locale never matters. */
+static inline unsigned char ascii_fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+/* <0, 0, >0 like strcmp, comparing folded bytes. */
+int ascii_casecmp(const char *a, const char *b);
+/* 1 when prefix (length n) is a folded prefix of s. */
+int ascii_has_prefix_nc(const char *s, const char *prefix, size_t n);
+
+/* Formats Unix seconds as RFC 3339 UTC ("2024-05-01T10:00:00Z") into out[21]. */
+void rfc3339_utc(int64_t seconds, char out[21]);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,75 @@
+/* rows.h - the rowset: every row of one snapshot, built by the sources, read by the index writer.
+ *
+ * Data flows one way: sources -> rowset -> index writer. A source never touches rows directly;
+ * it describes a report (rowset_add_report) and then each (result, resource) pair of it
+ * (rowset_add_row). The rowset applies the row rules of spec section 1 that do not depend on
+ * the input format, so every source gets them the same way:
+ *   - empty strings become NULL (null), never stored;
+ *   - status lower-cased and checked against pass/fail/warn/error/skip (else: warning, skipped);
+ *   - severity lower-cased, outside critical/high/medium/low/info becomes NULL;
+ *   - namespace: NULL for a cluster-scoped report, else the report's namespace, else the
+ *     resource's namespace;
+ *   - id: result_id when given and the result has at most one resource, else a deterministic
+ *     SHA-1 hex of everything that identifies the row except its timestamp;
+ *   - a second row with an id already seen is a duplicate: dropped, counted as a warning.
+ * Strings are copied (interned) into the rowset's arena: callers keep ownership of theirs.
+ * Warnings are counted and logged to stderr with their origin ("file.yaml: ...").
+ * Allocation failure aborts (util.h); no function here fails otherwise. */
+#ifndef POLSNAP_ROWS_H
+#define POLSNAP_ROWS_H
+
+#include <stdint.h>
+
+struct rowset;
+
+struct rowset *rowset_new(void);
+void rowset_free(struct rowset *rs); /* NULL is fine */
+
+/* One report document. kind is the document's kind as written ("PolicyReport",
+ * "ClusterPolicyReport", "Report", "ClusterReport"; StackRox uses "StackRoxAlerts"), name and
+ * namespace from its metadata (NULL or "" when absent), cluster_scoped for ClusterPolicyReport
+ * and ClusterReport. origin names where it came from for warnings (a path, a URL).
+ * Returns the report's handle for rowset_add_row. */
+struct row_report {
+    const char *kind, *name, *namespace;
+    int cluster_scoped;
+    const char *origin;
+};
+uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report);
+
+/* One (result, resource) pair. Every string may be NULL or "" (both mean blank). */
+struct row_in {
+    const char *res_api_version, *res_kind, *res_name, *res_namespace, *res_uid;
+    const char *message, *category, *policy, *rule, *source;
+    const char *status;   /* raw text; checked and lower-cased here */
+    const char *severity; /* raw text; lower-cased here */
+    const char *result_id;  /* properties.resultID, or the source's own id (StackRox alert) */
+    int resource_count;     /* resources of the result (0 when none); result_id is used only <= 1 */
+    const char *properties; /* NULL or a compact JSON object of string values */
+    int64_t timestamp;      /* Unix seconds; meaningful only when has_timestamp */
+    int has_timestamp;
+    int scored; /* -1 absent, 0 false, 1 true */
+};
+
+enum rowset_add_result {
+    ROWSET_ADDED = 0,
+    ROWSET_BAD_STATUS = 1, /* skipped, warning counted */
+    ROWSET_DUPLICATE = 2,  /* skipped, warning counted */
+};
+enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const struct row_in *row);
+
+/* Counts a warning (and logs "polsnap-snapshot: warning: <origin>: <message>"). */
+void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Source health, for /healthz and the polsnap_source_up metric. name is what the metric
+ * label shows: "files:samples", "kubernetes", "stackrox:https://central". */
+void rowset_source_status(struct rowset *rs, const char *name, int up);
+/* The Kubernetes source found no PolicyReport CRDs: /healthz answers 503. */
+void rowset_set_no_crds(struct rowset *rs);
+
+uint32_t rowset_rows(const struct rowset *rs);
+uint32_t rowset_reports(const struct rowset *rs);
+uint32_t rowset_warnings(const struct rowset *rs);
+
+#endif

@@ -1,0 +1,180 @@
+"""polsnap.py - what the integration tests share: the real lighttpd with the project's own
+lighttpd.conf on a free loopback port, the real snapshot binary, HTTP on 127.0.0.1, and TAP.
+
+A test file:
+    from polsnap import *
+    @test
+    def namespaces_are_sorted():
+        eq(get(srv, "/v1/namespaces").json(), ["a", "b"], "namespaces")
+    run()
+Each eq/check is one TAP line; a test that raises counts as one failure.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.environ.get("POLSNAP_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("POLSNAP_BIN") or os.path.join(ROOT, "bin")
+SAMPLES = os.path.join(ROOT, "samples")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+
+_n = 0
+_failed = 0
+_tests = []
+
+
+def _line(ok, name, detail=None):
+    global _n, _failed
+    _n += 1
+    print(("ok %d - %s" if ok else "not ok %d - %s") % (_n, name))
+    if not ok:
+        _failed += 1
+        for l in str(detail or "").splitlines()[:40]:
+            print("#   " + l)
+    sys.stdout.flush()
+    return ok
+
+
+def check(cond, name, detail=None):
+    return _line(bool(cond), name, detail)
+
+
+def eq(got, want, name):
+    if got == want:
+        return _line(True, name)
+    def show(v):
+        return json.dumps(v, indent=1, sort_keys=True) if not isinstance(v, (str, bytes)) else repr(v)
+    return _line(False, name, "got:  %s\nwant: %s" % (show(got), show(want)))
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+def run():
+    """Runs the registered tests in order, prints the TAP plan, exits 1 on any failure."""
+    for fn in _tests:
+        try:
+            fn()
+        except Exception:
+            _line(False, "%s raised" % fn.__name__, traceback.format_exc())
+    print("1..%d" % _n)
+    Server.stop_all()
+    sys.exit(1 if _failed else 0)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tempdir(prefix="polsnap-test-"):
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+def snapshot(*args, env=None, timeout=120):
+    """Runs bin/polsnap-snapshot with args; returns CompletedProcess (text stdout/stderr)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([os.path.join(BIN, "polsnap-snapshot")] + list(args), env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def text(self):
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:300])
+
+
+class Server:
+    """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port."""
+    running = []
+
+    def __init__(self, data, env=None, conf=None):
+        self.data = data
+        self.port = free_port()
+        self.rundir = tempfile.mkdtemp(prefix="polsnap-run-")
+        e = dict(os.environ)
+        e.update({"POLSNAP_ROOT": ROOT, "POLSNAP_DATA": data, "POLSNAP_PORT": str(self.port),
+                  "POLSNAP_BIND": "127.0.0.1", "POLSNAP_RUN": self.rundir,
+                  "POLSNAP_FCGI": os.path.join(BIN, "polsnap-fcgi")})
+        e.update(env or {})
+        self.log = open(os.path.join(self.rundir, "lighttpd.log"), "w+")
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
+                                     env=e, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError("lighttpd exited: " + self.log.read())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("lighttpd did not listen on %d" % self.port)
+        Server.running.append(self)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self in Server.running:
+            Server.running.remove(self)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    @classmethod
+    def stop_all(cls):
+        for s in list(cls.running):
+            s.stop()
+
+
+def get(srv, path, method="GET", headers=None, body=None, timeout=15):
+    """One HTTP request to srv (a Server or a port); returns Response. Header names lower-case."""
+    port = srv.port if isinstance(srv, Server) else srv
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        c.close()
+
+
+def error_body(code, message):
+    """The spec's error format (section 4), as the parsed JSON a response must equal."""
+    return {"code": code, "message": message, "error": message, "details": []}
