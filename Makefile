@@ -6,7 +6,8 @@ BIN     ?= $(if $(SAN),$(BUILD)/bin,bin)
 POLSNAP_DATA ?= $(CURDIR)/data
 POLSNAP_PORT ?= 8080
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
-SANFLAGS := $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
 DEPS    := libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev lighttpd python3 \
