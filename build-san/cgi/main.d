@@ -1,0 +1,1 @@
+build-san/cgi/main.o: cgi/main.c

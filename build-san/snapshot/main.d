@@ -1,0 +1,1 @@
+build-san/snapshot/main.o: snapshot/main.c
