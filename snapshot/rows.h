@@ -10,7 +10,12 @@
  *   - namespace: NULL for a cluster-scoped report, else the report's namespace, else the
  *     resource's namespace;
  *   - id: result_id when given and the result has at most one resource, else a deterministic
- *     SHA-1 hex of everything that identifies the row except its timestamp;
+ *     40-hex SHA-1 of everything that identifies the row except its timestamp: the fields
+ *     below joined by the byte 0x1f, a blank one as "", in this order (the test oracle in
+ *     tests/lib/model.py computes the same): report kind, report namespace, report name,
+ *     resource apiVersion, resource namespace, resource kind, resource name, resource uid,
+ *     result_id, policy, rule, status (lower-cased), severity (normalised), category, source,
+ *     message, properties (the compact JSON text as given);
  *   - a second row with an id already seen is a duplicate: dropped, counted as a warning.
  * Strings are copied (interned) into the rowset's arena: callers keep ownership of theirs.
  * Warnings are counted and logged to stderr with their origin ("file.yaml: ...").
@@ -67,6 +72,26 @@ void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
 void rowset_source_status(struct rowset *rs, const char *name, int up);
 /* The Kubernetes source found no PolicyReport CRDs: /healthz answers 503. */
 void rowset_set_no_crds(struct rowset *rs);
+
+/* Reading back, for the index writer and the tests: rows and reports in the order added.
+ * Every pointer stays valid until rowset_free; blank fields are NULL. */
+struct row_view {
+    const char *id, *namespace, *kind, *name, *message, *category, *policy, *rule, *status,
+        *severity, *source, *properties, *res_api_version, *res_namespace, *res_uid;
+    int64_t timestamp;
+    int has_timestamp, scored;
+    uint32_t report;
+};
+void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out);
+struct report_view {
+    const char *kind, *name, *namespace;
+    int cluster_scoped;
+};
+void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *out);
+/* Sources in the order recorded; *up is 1 or 0. */
+uint32_t rowset_sources(const struct rowset *rs);
+const char *rowset_source(const struct rowset *rs, uint32_t i, int *up);
+int rowset_no_crds(const struct rowset *rs);
 
 uint32_t rowset_rows(const struct rowset *rs);
 uint32_t rowset_reports(const struct rowset *rs);
