@@ -1,0 +1,268 @@
+// data.js - where the dashboard's numbers come from: the polsnap API, or a static copy answered in the browser.
+// Also the results view's state: what the URL holds and how it becomes an API request.
+
+const TOKEN_KEY = 'polsnap.token';
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const mode = { name: null, engine: null, snapshot: null, etag: null };
+let worker = null;
+let engineArgs = null;
+let calls = 0;
+const waiting = new Map();
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(t) {
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+function headers(extra) {
+  const h = { Accept: 'application/json', ...extra };
+  const t = token();
+  if (t) h.Authorization = 'Bearer ' + t;
+  return h;
+}
+
+async function errorOf(res) {
+  let msg = `${res.status} ${res.statusText}`.trim();
+  let json = false;
+  try {
+    const body = await res.json();
+    if (body && typeof body.message === 'string') { msg = body.message; json = true; }
+  } catch { /* not the API's error format */ }
+  return Object.assign(new ApiError(res.status, msg), { json });
+}
+
+async function getJSON(url) {
+  const res = await fetch(url, { headers: headers(), cache: 'no-cache' });
+  if (!res.ok) throw await errorOf(res);
+  return res.json();
+}
+
+function isSnapshot(s) {
+  return s && typeof s === 'object' && typeof s.id === 'string';
+}
+
+// The API answers v1/snapshot; a static copy has data/v1/snapshot.json. Relative URLs keep a sub-path working.
+export async function detect() {
+  mode.name = null;
+  try {
+    const res = await fetch('v1/snapshot', { headers: headers(), cache: 'no-store' });
+    if (res.status === 401 || res.status === 403) throw await errorOf(res);
+    if (res.ok) {
+      const s = await res.json().catch(() => null);
+      if (isSnapshot(s)) {
+        mode.name = 'api';
+        mode.engine = 'server';
+        mode.etag = res.headers.get('ETag');
+        mode.snapshot = s;
+        return s;
+      }
+    }
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+  }
+  const s = await getJSON('data/v1/snapshot.json').catch(() => null);
+  if (!isSnapshot(s)) throw new ApiError(0, 'No snapshot found: neither v1/snapshot (API) nor data/v1/snapshot.json (static copy) answered.');
+  mode.name = 'static';
+  mode.snapshot = s;
+  mode.engine = 'browser';
+  useLocalEngine('data/', 'shards');
+  return s;
+}
+
+// The snapshot poll: a conditional GET of a tiny document; true when a new snapshot was published.
+export async function pollSnapshot() {
+  const url = mode.name === 'api' ? 'v1/snapshot' : 'data/v1/snapshot.json';
+  const res = await fetch(url, { headers: headers(mode.etag ? { 'If-None-Match': mode.etag } : {}), cache: 'no-store' });
+  if (res.status === 304) return false;
+  if (!res.ok) throw await errorOf(res);
+  const s = await res.json();
+  if (!isSnapshot(s)) throw new ApiError(0, `${url} is not a snapshot document`);
+  mode.etag = res.headers.get('ETag');
+  const changed = s.id !== mode.snapshot.id;
+  mode.snapshot = s;
+  if (changed && worker) call('init', engineArgs);
+  return changed;
+}
+
+// The in-browser engine (a worker) starts on the first query that needs it, not before the first view.
+function useLocalEngine(path, layout) {
+  engineArgs = { base: new URL(path, location.href).href, layout, headers: headers() };
+  if (worker) call('init', engineArgs);
+}
+
+function call(op, args, progress) {
+  if (!worker) {
+    worker = new Worker(new URL('./static-worker.js', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }) => {
+      const w = waiting.get(data.id);
+      if (!w) return;
+      if (data.progress) { if (w.progress) w.progress(data.progress); return; }
+      waiting.delete(data.id);
+      if (data.ok) w.resolve(data.result);
+      else w.reject(new ApiError(data.status, data.message));
+    };
+    worker.onerror = (e) => {
+      for (const w of waiting.values()) w.reject(new ApiError(0, 'the in-browser query engine failed: ' + e.message));
+      waiting.clear();
+    };
+    if (op !== 'init') call('init', engineArgs);
+  }
+  const id = ++calls;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject, progress });
+    worker.postMessage({ id, op, args });
+  });
+}
+
+// An unfiltered endpoint: a file in either mode (API: lighttpd serves it without the query server).
+export function unfiltered(path) {
+  return getJSON(mode.name === 'api' ? 'v1/' + path : 'data/v1/' + path + '.json');
+}
+
+export function summary() {
+  return unfiltered('summary');
+}
+
+// {items, count} for scope 'namespaced' | 'cluster' and a query string built by apiQuery().
+export async function results(scope, qs, progress) {
+  if (mode.engine === 'server') {
+    try {
+      return await getJSON(`v1/${scope}-resources/results?${qs}`);
+    } catch (e) {
+      // Without the FastCGI query server lighttpd has no answer in our error format: filter in the browser.
+      if (e.json || !(e.status === 404 || e.status >= 500)) throw e;
+      mode.engine = 'browser-whole';
+      useLocalEngine('', 'whole');
+    }
+  }
+  return call('results', { scope, qs }, progress);
+}
+
+// The detailed representation when the API has it; else the summary row found in the snapshot's files.
+export async function detail(id, scope, namespace) {
+  if (mode.name === 'api') {
+    try {
+      return { detailed: true, row: await getJSON('v1/results/' + encodeURIComponent(id)) };
+    } catch (e) {
+      if (e.json || e.status !== 404) throw e;
+    }
+  }
+  if (!engineArgs) useLocalEngine('', 'whole');
+  const found = await call('find', { id, scope, namespace });
+  return found ? { detailed: false, scope: found.scope, row: found.row } : null;
+}
+
+// The whole filtered view as a Blob (all pages), CSV or JSON.
+export async function exportBlob(scope, qs, format, progress) {
+  const meta = { snapshot: { id: mode.snapshot.id, created: mode.snapshot.created }, scope, query: qs };
+  if (mode.engine !== 'server') return call('export', { scope, qs, format, meta }, progress);
+  const { CSV_HEADER, csvRows } = await import('./rows.js');
+  const parts = [];
+  let count = 0;
+  for (let offset = 0; ; offset += 1000) {
+    const page = await results(scope, `${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`);
+    if (mode.engine !== 'server') return exportBlob(scope, qs, format, progress);
+    count = page.count;
+    if (format === 'csv') parts.push(csvRows(page.items));
+    else if (page.items.length) parts.push((offset ? ',' : '') + page.items.map((r) => JSON.stringify(r)).join(','));
+    if (progress) progress({ done: Math.min(offset + 1000, count), total: count });
+    if (page.items.length < 1000) break;
+  }
+  if (format === 'csv') return new Blob([CSV_HEADER, ...parts], { type: 'text/csv' });
+  return new Blob([JSON.stringify(meta).slice(0, -1), `,"count":${count},"items":[`, ...parts, ']}\n'],
+    { type: 'application/json' });
+}
+
+// ---- the results view's state, as the URL holds it ----
+
+export const FILTERS = [
+  { key: 'status', param: 'status', field: 'Status', label: 'Status' },
+  { key: 'severity', param: 'severities', field: 'Severity', label: 'Severity' },
+  { key: 'namespace', param: 'namespaces', field: 'Namespace', label: 'Namespace' },
+  { key: 'source', param: 'sources', field: 'Source', label: 'Source' },
+  { key: 'kind', param: 'kinds', field: 'Kind', label: 'Kind' },
+  { key: 'resource', param: 'resources', field: 'Resource', label: 'Resource' },
+  { key: 'policy', param: 'policies', field: 'Policy', label: 'Policy' },
+  { key: 'rule', param: null, field: 'Rule', label: 'Rule' },
+  { key: 'category', param: 'categories', field: 'Category', label: 'Category' },
+];
+export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
+  'Category', 'Source', 'Timestamp'];
+export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
+
+// URL params -> state. Without a status parameter the view shows failing results (the default view);
+// "status=" (empty) means every status.
+export function readState(params) {
+  const st = { scope: params.get('scope') === 'cluster' ? 'cluster' : 'namespaced', filters: {}, not: new Set(),
+    search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50 };
+  for (const f of FILTERS) st.filters[f.key] = params.getAll(f.key).filter((v) => v !== '');
+  if (!params.has('status')) st.filters.status = ['fail'];
+  for (const k of (params.get('not') || '').split(',')) if (st.filters[k]) st.not.add(k);
+  if (SORT_FIELDS.includes(params.get('sort'))) st.sort = params.get('sort');
+  const page = Number(params.get('page'));
+  if (Number.isInteger(page) && page >= 1) st.page = page;
+  const size = Number(params.get('size'));
+  if (PAGE_SIZES.includes(size)) st.size = size;
+  return st;
+}
+
+export function writeState(st) {
+  const p = new URLSearchParams();
+  if (st.scope !== 'namespaced') p.set('scope', st.scope);
+  for (const f of FILTERS) {
+    const vs = st.filters[f.key] || [];
+    if (f.key === 'status' && !vs.length) p.set('status', '');
+    for (const v of vs) p.append(f.key, v);
+  }
+  const not = [...st.not].filter((k) => (st.filters[k] || []).length);
+  if (not.length) p.set('not', not.join(','));
+  if (st.search) p.set('search', st.search);
+  if (st.sort) p.set('sort', st.sort);
+  if (st.sort && st.desc) p.set('desc', '1');
+  if (st.page > 1) p.set('page', String(st.page));
+  if (st.size !== 50) p.set('size', String(st.size));
+  return p;
+}
+
+const enc = encodeURIComponent;
+const exact = (v) => `"${v}"`;
+
+// State -> the API's query string. Negation, rules and "no severity" need query= (StackRox syntax):
+// values OR within a term, terms AND-ed, so "none of a, b" is one negated term per value.
+export function apiQuery(st, { offset, limit } = {}) {
+  const parts = [];
+  const terms = [];
+  for (const f of FILTERS) {
+    const vs = st.filters[f.key] || [];
+    if (!vs.length) continue;
+    const none = f.key === 'severity' && vs.includes('none');
+    const named = vs.filter((v) => !(f.key === 'severity' && v === 'none'));
+    if (st.not.has(f.key)) {
+      for (const v of named) terms.push(`${f.field}:!${exact(v)}`);
+      if (none) terms.push(`${f.field}:*`);
+    } else if (f.param && !none) {
+      for (const v of vs) parts.push(`${f.param}=${enc(v)}`);
+    } else {
+      terms.push(`${f.field}:` + [...named.map(exact), ...(none ? ['!*'] : [])].join(','));
+    }
+  }
+  if (st.search) parts.push('search=' + enc(st.search));
+  if (terms.length) parts.push('query=' + enc(terms.join('+')));
+  if (st.sort) {
+    parts.push('pagination.sortOption.field=' + st.sort);
+    parts.push('pagination.sortOption.reversed=' + (st.desc ? 'true' : 'false'));
+  }
+  if (limit) parts.push(`pagination.limit=${limit}`, `pagination.offset=${offset || 0}`);
+  return parts.join('&');
+}

@@ -1,0 +1,273 @@
+// results.js - the namespaced and cluster-scoped result tables: filters, server-side sort, paging, export.
+// The URL holds the whole state (data.readState/writeState), so reload and the back button just work.
+import { readState, writeState, apiQuery, FILTERS, PAGE_SIZES } from '../data.js';
+import { h, icon, num, href, fmtTime, statusBadge, sevBadge, sortArrow, wrapTable, keepFocus, loading, notice, STATUSES, SEVERITIES } from '../ui.js';
+
+const SHOWN_OPTIONS = 200;
+const COLUMNS = [
+  { field: 'Status', label: 'Status', cell: (r) => statusBadge(r.status) },
+  { field: 'Severity', label: 'Severity', cell: (r) => sevBadge(r.severity) },
+  { field: 'Namespace', label: 'Namespace', scope: 'namespaced', cell: (r) => r.namespace ?? h('span.muted', {}, '—') },
+  { field: 'Kind', label: 'Kind', cell: (r) => r.kind ?? '—' },
+  { field: 'Resource', label: 'Name', cell: (r) => r.name ?? '—', wrap: true },
+  { field: 'Policy', label: 'Policy', cell: (r) => r.policy ?? '—', wrap: true },
+  { field: 'Rule', label: 'Rule', cell: (r) => r.rule ?? '—', wrap: true },
+  { field: 'Message', label: 'Message', cls: 'msg', cell: null },
+  { field: 'Source', label: 'Source', cell: (r) => r.source ?? '—' },
+  { field: 'Timestamp', label: 'Time', cell: (r) => h('span', { class: 'mono' }, fmtTime(r.timestamp)) },
+];
+
+// Where each dropdown filter gets its values (unfiltered endpoints, so plain files in every mode).
+function optionSource(key, scope) {
+  return { namespace: 'namespaces', source: `${scope}-resources/sources`, kind: `${scope}-resources/kinds`,
+    policy: `${scope}-resources/policies`, category: 'categories' }[key];
+}
+
+function detailHref(r, scope) {
+  // the namespace tells a static copy which shard holds the row; absent means a row without one
+  return href('result/' + encodeURIComponent(r.id), scope === 'cluster' || r.namespace === null ? { scope } : { scope, ns: r.namespace });
+}
+
+export function mount(main, ctx, params) {
+  let st = readState(params);
+  let seq = 0;
+  const options = new Map(); // 'key:scope' -> Promise<string[]>
+  const resolved = new Map(); // the same, once loaded: a re-rendered dropdown fills at once and keeps focus
+  ctx.title('Results');
+  const tabs = h('nav.tabs', { 'aria-label': 'Scope' });
+  const filterBar = h('div.filters');
+  const chips = h('div.chips', { 'aria-label': 'Active filters' });
+  const status = h('p', { role: 'status', id: 'result-count' });
+  const actions = h('div.row.actions');
+  const tableBox = h('div#results-table');
+  const pager = h('nav.pager', { 'aria-label': 'Pages' });
+  main.append(h('h1', {}, 'Results'), tabs, h('section.panel.no-print', { 'aria-label': 'Filters' }, filterBar, chips),
+    h('p.print-only', {}, ''), h('div.row.end', {}, status, actions), tableBox, pager);
+  const printLine = main.querySelector('.print-only');
+
+  function go(changes, keepPage) {
+    const next = { ...st, filters: { ...st.filters }, not: new Set(st.not), ...changes };
+    if (!keepPage) next.page = 1;
+    location.hash = href('results', writeState(next));
+  }
+
+  function setFilter(key, values) {
+    go({ filters: { ...st.filters, [key]: values } });
+  }
+
+  function toggleValue(key, v) {
+    const cur = st.filters[key];
+    setFilter(key, cur.includes(v) ? cur.filter((x) => x !== v) : [...cur, v]);
+  }
+
+  function toggles(key, label, values) {
+    return h('fieldset', {}, h('legend', {}, label), values.map((v) => h('button', {
+      type: 'button', 'aria-pressed': st.filters[key].includes(v) ? 'true' : 'false', 'data-focus': `${key}:${v}`,
+      class: key === 'status' ? 'st-' + v : null, onclick: () => toggleValue(key, v),
+    }, key === 'status' ? icon(v) : '', v === 'none' ? 'no severity' : v)));
+  }
+
+  async function valuesFor(key) {
+    const id = `${key}:${st.scope}`;
+    if (!options.has(id)) {
+      const p = key === 'rule'
+        ? ctx.summary().then((s) => [...new Set(s.policies.flatMap((x) => x.rules.map((r) => r.rule)).filter((r) => r !== null))].sort())
+        : ctx.data.unfiltered(optionSource(key, st.scope));
+      p.then((v) => resolved.set(id, v.filter((x) => x !== null)), () => options.delete(id));
+      options.set(id, p);
+    }
+    return options.get(id);
+  }
+
+  // A dropdown of checkboxes with a narrowing box, for lists that may hold a thousand values.
+  function picker(f) {
+    const chosen = st.filters[f.key];
+    const negated = st.not.has(f.key);
+    const box = h('div.opts', { role: 'group', 'aria-label': `${f.label} values` });
+    const narrow = h('input', { type: 'search', placeholder: `Find a ${f.label.toLowerCase()}`, 'aria-label': `Find a ${f.label.toLowerCase()}`, 'data-focus': `narrow:${f.key}` });
+    const exclude = h('label', {}, h('input', {
+      type: 'checkbox', checked: negated, 'data-focus': `not:${f.key}`,
+      onchange: (e) => { const not = new Set(st.not); if (e.target.checked) not.add(f.key); else not.delete(f.key); go({ not }); },
+    }), ' Exclude the chosen values');
+    let all = resolved.get(`${f.key}:${st.scope}`) || null;
+    const fill = () => {
+      const q = narrow.value.toLowerCase();
+      const list = [...new Set([...chosen, ...all])].filter((v) => v.toLowerCase().includes(q));
+      const shown = list.slice(0, SHOWN_OPTIONS);
+      box.replaceChildren(...shown.map((v) => h('label', {}, h('input', {
+        type: 'checkbox', checked: chosen.includes(v), 'data-focus': `opt:${f.key}:${v}`, value: v,
+        onchange: () => toggleValue(f.key, v),
+      }), v)), list.length > shown.length ? h('p.muted', {}, `${num(list.length - shown.length)} more: type to narrow`) : '',
+      list.length ? '' : h('p.muted', {}, 'No values'));
+    };
+    narrow.addEventListener('input', () => all && fill());
+    if (all) fill();
+    const d = h('details.pick', { 'data-key': f.key },
+      h('summary', { 'data-focus': `pick:${f.key}` }, negated ? `${f.label} is not` : f.label, chosen.length ? ` (${chosen.length})` : '', ' ▾'),
+      h('div.menu', {}, narrow, exclude, box));
+    d.addEventListener('toggle', async () => {
+      if (!d.open || all) return;
+      box.replaceChildren(loading());
+      try {
+        all = (await valuesFor(f.key)).filter((v) => v !== null);
+        fill();
+      } catch (e) {
+        box.replaceChildren(h('p', {}, `Could not load the values: ${e.message}`));
+      }
+    });
+    return d;
+  }
+
+  function renderFilters() {
+    const open = [...filterBar.querySelectorAll('details.pick[open]')].map((d) => d.dataset.key);
+    const narrowed = Object.fromEntries([...filterBar.querySelectorAll('details.pick')].map((d) => [d.dataset.key, d.querySelector('input[type=search]').value]));
+    const search = h('input', { type: 'search', name: 'search', value: st.search, 'aria-label': 'Search namespace, name, policy or rule (prefix), or a status or severity', placeholder: 'Search…', 'data-focus': 'search' });
+    filterBar.replaceChildren(
+      toggles('status', 'Status', STATUSES),
+      toggles('severity', 'Severity', [...SEVERITIES, 'none']),
+      ...FILTERS.filter((f) => !['status', 'severity', 'resource'].includes(f.key)).map(picker),
+      h('form.search', { role: 'search', onsubmit: (e) => { e.preventDefault(); go({ search: search.value.trim() }); } },
+        search, h('button', { type: 'submit' }, 'Search')));
+    for (const key of open) {
+      const d = filterBar.querySelector(`details.pick[data-key="${key}"]`);
+      const narrow = d.querySelector('input[type=search]');
+      narrow.value = narrowed[key] || '';
+      narrow.dispatchEvent(new Event('input'));
+      d.open = true;
+    }
+    const active = [];
+    for (const f of FILTERS) {
+      for (const v of st.filters[f.key]) {
+        const text = `${f.label} ${st.not.has(f.key) ? 'is not' : 'is'} ${v === 'none' ? 'no severity' : v}`;
+        active.push(h('button.chip', { type: 'button', 'data-focus': `chip:${f.key}:${v}`, 'aria-label': `Remove filter: ${text}`, onclick: () => toggleValue(f.key, v) }, text, icon('x')));
+      }
+    }
+    if (st.search) active.push(h('button.chip', { type: 'button', 'aria-label': `Remove search ${st.search}`, onclick: () => go({ search: '' }) }, `Search: ${st.search}`, icon('x')));
+    if (active.length) active.push(h('a', { href: href('results', { status: '' }) }, 'Clear all filters'));
+    chips.replaceChildren(...active);
+    printLine.textContent = active.length ? 'Filters: ' + active.filter((a) => a.tagName === 'BUTTON').map((a) => a.textContent).join('; ') : 'No filters';
+  }
+
+  function headerCell(c) {
+    const on = st.sort === c.field;
+    const dir = on ? (st.desc ? 'desc' : 'asc') : null;
+    // asc -> desc -> the default order (namespace, name, kind, policy, rule, message, id)
+    const next = !on ? { sort: c.field, desc: false } : !st.desc ? { sort: c.field, desc: true } : { sort: null, desc: false };
+    return h('th', { scope: 'col', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null },
+      h('button.sort', { type: 'button', 'data-sort': c.field, onclick: () => go(next), title: `Sort by ${c.label}` }, c.label, sortArrow(dir)));
+  }
+
+  function renderTable(page) {
+    const cols = COLUMNS.filter((c) => !c.scope || c.scope === st.scope);
+    const rows = page.items.map((r) => h('tr', { 'data-id': r.id }, cols.map((c) => c.field === 'Message'
+      ? h('td.msg', {}, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)'))
+      : h('td', { class: c.wrap ? 'wrap' : null }, c.cell(r)))));
+    const caption = `${st.scope === 'cluster' ? 'Cluster-scoped' : 'Namespaced'} results, page ${st.page}`;
+    return wrapTable(h('table.grid.results', {}, h('caption.sr-only', {}, caption),
+      h('thead', {}, h('tr', {}, cols.map(headerCell))), h('tbody', {}, rows)), caption);
+  }
+
+  function renderPager(count) {
+    const pages = Math.max(1, Math.ceil(count / st.size));
+    const btn = (label, page, text) => h('button', {
+      type: 'button', 'data-page': label, disabled: page < 1 || page > pages || page === st.page,
+      onclick: () => go({ page }, true), 'aria-label': text,
+    }, label);
+    const size = h('select', { id: 'page-size', 'data-focus': 'size', onchange: (e) => go({ size: Number(e.target.value) }) },
+      PAGE_SIZES.map((n) => h('option', { value: n, selected: n === st.size }, String(n))));
+    pager.replaceChildren(btn('«', 1, 'First page'), btn('‹', st.page - 1, 'Previous page'),
+      h('span', {}, `Page ${num(st.page)} of ${num(pages)}`), btn('›', st.page + 1, 'Next page'), btn('»', pages, 'Last page'),
+      h('label', { for: 'page-size' }, 'Per page'), size);
+  }
+
+  function renderActions(count) {
+    const exp = (format) => h('button', { type: 'button', 'data-export': format, disabled: !count, onclick: () => doExport(format) },
+      icon('download'), `Export ${format.toUpperCase()}`);
+    actions.replaceChildren(exp('csv'), exp('json'), h('button', { type: 'button', onclick: () => window.print() }, icon('print'), 'Print'));
+  }
+
+  async function doExport(format) {
+    const qs = apiQuery(st);
+    const s = ctx.data.mode.snapshot;
+    const stamp = (s.created || s.id).replace(/[-:]/g, '');
+    const name = `polsnap-${st.scope}-results-${stamp}.${format}`;
+    ctx.announce(`Preparing ${name}…`);
+    try {
+      const blob = await ctx.data.exportBlob(st.scope, qs, format,
+        (p) => ctx.announce(`Exporting: ${num(p.done)} of ${num(p.total)}`));
+      const a = h('a', { href: URL.createObjectURL(blob), download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      ctx.announce(`Exported ${name}`);
+    } catch (e) {
+      ctx.fail(e, tableBox);
+    }
+  }
+
+  async function renderTabs(mine) {
+    const other = st.scope === 'cluster' ? 'namespaced' : 'cluster';
+    const counts = { [st.scope]: mine };
+    tabs.replaceChildren(...['namespaced', 'cluster'].map((sc) => h('a', {
+      href: href('results', writeState({ ...st, scope: sc, page: 1, sort: st.sort === 'Namespace' && sc === 'cluster' ? null : st.sort })),
+      'aria-current': sc === st.scope ? 'page' : null, 'data-scope': sc,
+    }, sc === 'cluster' ? 'Cluster-scoped' : 'Namespaced', h('span.tab-count', { 'data-scope': sc }, counts[sc] !== undefined ? ` (${num(counts[sc])})` : ''))));
+    try {
+      const o = await ctx.data.results(other, apiQuery(st, { offset: 0, limit: 1 }));
+      const el = tabs.querySelector(`.tab-count[data-scope="${other}"]`);
+      if (el) el.textContent = ` (${num(o.count)})`;
+    } catch { /* the other tab just shows no count (e.g. a namespace-limited token gets 403 there) */ }
+  }
+
+  async function load() {
+    const me = ++seq;
+    keepFocus(main, renderFilters);
+    tableBox.setAttribute('aria-busy', 'true');
+    if (!tableBox.firstChild) tableBox.append(loading());
+    status.textContent = 'Loading…';
+    let page;
+    try {
+      page = await ctx.data.results(st.scope, apiQuery(st, { offset: (st.page - 1) * st.size, limit: st.size }),
+        (p) => { if (me === seq) status.textContent = `Reading the snapshot: ${num(p.done)} of ${num(p.total)} files…`; });
+    } catch (e) {
+      if (me !== seq) return;
+      tableBox.removeAttribute('aria-busy');
+      status.textContent = '';
+      pager.replaceChildren();
+      actions.replaceChildren();
+      return ctx.fail(e, tableBox);
+    }
+    if (me !== seq) return;
+    tableBox.removeAttribute('aria-busy');
+    const first = page.count ? (st.page - 1) * st.size + 1 : 0;
+    const last = (st.page - 1) * st.size + page.items.length;
+    status.textContent = page.count ? `Showing ${num(first)}–${num(last)} of ${num(page.count)} results` : 'No results';
+    status.dataset.count = page.count;
+    keepFocus(main, () => {
+      if (page.items.length) tableBox.replaceChildren(renderTable(page));
+      else if (page.count) tableBox.replaceChildren(notice('info', 'This page is past the end. ', h('a', { href: href('results', writeState({ ...st, page: 1 })) }, 'Go to the first page')));
+      else {
+        const failOnly = st.filters.status.length === 1 && st.filters.status[0] === 'fail' && !st.not.has('status');
+        tableBox.replaceChildren(notice('info', failOnly ? 'Nothing fails with these filters. ' : 'No results match these filters. ',
+          h('a', { href: href('results', writeState({ ...st, filters: { ...st.filters, status: [] }, page: 1 })) }, 'Show every status')));
+      }
+      renderPager(page.count);
+      renderActions(page.count);
+    });
+    renderTabs(page.count);
+  }
+
+  load();
+  return {
+    update(p) {
+      st = readState(p);
+      load();
+    },
+    refresh() {
+      options.clear();
+      resolved.clear();
+      load();
+    },
+  };
+}
