@@ -242,7 +242,7 @@ export function mount(main, ctx, params) {
     tableBox.removeAttribute('aria-busy');
     const first = page.count ? (st.page - 1) * st.size + 1 : 0;
     const last = (st.page - 1) * st.size + page.items.length;
-    status.textContent = page.count ? `Showing ${num(first)}–${num(last)} of ${num(page.count)} results` : 'No results';
+    status.textContent = !page.count ? 'No results' : page.items.length ? `Showing ${num(first)}–${num(last)} of ${num(page.count)} results` : `${num(page.count)} results`;
     status.dataset.count = page.count;
     keepFocus(main, () => {
       if (page.items.length) tableBox.replaceChildren(renderTable(page));
