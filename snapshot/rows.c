@@ -1,6 +1,7 @@
 /* rows.c - the rowset: interned strings, flat row and report arrays, the format-independent
  * row rules of spec section 1 (see rows.h). */
 #include "rows.h"
+#include "rows_int.h"
 
 #include "buf.h"
 #include "util.h"
@@ -10,55 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Row string slots, in row_view order. */
-enum {
-    R_ID, R_NS, R_KIND, R_NAME, R_MESSAGE, R_CATEGORY, R_POLICY, R_RULE, R_STATUS, R_SEVERITY,
-    R_SOURCE, R_PROPERTIES, R_RES_API, R_RES_NS, R_RES_UID, R_NSLOTS
-};
-
-struct row {
-    int64_t timestamp;
-    uint32_t s[R_NSLOTS]; /* interned string ids, 0 = blank */
-    uint32_t report;
-    int8_t has_timestamp, scored;
-};
-
-struct report {
-    uint32_t kind, name, ns;
-    int cluster_scoped;
-};
-
-struct source {
-    uint32_t name;
-    int up;
-};
-
-/* Interned strings live in big chunks: one allocation per ~1 MiB, not one per string. */
-struct chunk {
-    struct chunk *next;
-    size_t used, size;
-    char data[];
-};
-
-struct rowset {
-    /* strings: id 0 is blank; strs[id] points into the chunks */
-    const char **strs;
-    uint32_t nstrs, capstrs;
-    uint32_t *table; /* open addressing, power-of-two size, holds ids, 0 = empty */
-    uint32_t tablesize;
-    unsigned char *used_as_id; /* per string id: 1 once a row has this id (duplicates) */
-    struct chunk *chunks;
-
-    struct row *rows;
-    uint32_t nrows, caprows;
-    struct report *reports;
-    uint32_t nreports, capreports;
-    struct source *sources;
-    uint32_t nsources, capsources;
-    uint32_t warnings;
-    int no_crds;
-};
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -175,6 +127,7 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->kind = intern(rs, report->kind);
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
+    r->origin = intern(rs, report->origin);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
     return rs->nreports++;
 }
@@ -239,7 +192,7 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     char statusbuf[16], sevbuf[16];
     const char *status = find_word(lower(in->status, statusbuf, sizeof statusbuf), statuses, 5);
     if (!status) {
-        rowset_warn(rs, rs->strs[rep->name], "result of policy %s rule %s has status \"%s\" "
+        rowset_warn(rs, rs->strs[rep->origin], "result of policy %s rule %s has status \"%s\" "
                     "(not pass, fail, warn, error or skip): skipped",
                     in->policy ? in->policy : "-", in->rule ? in->rule : "-",
                     in->status ? in->status : "");
@@ -262,7 +215,7 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     }
     uint32_t idref = intern(rs, id);
     if (rs->used_as_id[idref]) {
-        rowset_warn(rs, rs->strs[rep->name], "duplicate result id %s (policy %s, rule %s): "
+        rowset_warn(rs, rs->strs[rep->origin], "duplicate result id %s (policy %s, rule %s): "
                     "dropped, the first one stays", id, c.policy ? c.policy : "-",
                     c.rule ? c.rule : "-");
         return ROWSET_DUPLICATE;
