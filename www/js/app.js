@@ -13,6 +13,7 @@ let current = null; // {name, view}
 let summaryCache = null; // {id, promise}
 let pollTimer = null;
 let generation = 0;
+let navigated = false;
 
 function parseHash() {
   const m = location.hash.match(/^#\/([^?]*)(?:\?(.*))?$/);
@@ -66,12 +67,13 @@ async function route() {
   const gen = ++generation;
   const mod = await import(`./views/${r.name}.js`);
   if (gen !== generation) return;
+  const first = !current && !navigated;
   main.replaceChildren();
   current = { name: r.name, view: mod.mount(main, ctx, r.params, r.rest) };
-  if (document.activeElement && document.activeElement !== document.body && !main.contains(document.activeElement)) {
-    const h1 = main.querySelector('h1');
-    if (h1 && !document.activeElement.closest('nav')) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
-  }
+  navigated = true;
+  // a new view moves the focus to its heading (screen readers hear where they are), except on page load
+  const h1 = main.querySelector('h1');
+  if (!first && h1) { h1.tabIndex = -1; h1.focus(); }
 }
 
 function showFreshness() {

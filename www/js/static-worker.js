@@ -1,25 +1,24 @@
 // static-worker.js - answers result queries in the browser when no query server exists, off the main thread.
 // It reads the snapshot's per-namespace shards (a --site directory) or, behind an API without its query
 // server, the unfiltered results files; it loads only the shards a request needs and holds a bounded cache.
-import { parseParams, matcher, comparator, cmpStr, fold, CSV_HEADER, csvRows } from './rows.js';
+import { parseParams, matcher, comparator, fold, CSV_HEADER, csvRows } from './rows.js';
 
 const CACHE_ROWS = 400000; // parsed rows kept across requests (least recently used shards go first)
 const KEEP_MATCHES = 500000; // a sorted match list this small is kept so that paging is instant
 const PARALLEL = 4;
-const NONE = '\u0000none'; // the shard of namespaced rows without a namespace; sorts first (nulls first)
+const WHOLE = { namespace: undefined, file: null, count: null }; // one file of every row of a scope
 
-let cfg = null; // {base, layout: 'shards'|'whole', summary, namespaces}
+let cfg = null; // {base, layout: 'shards'|'whole', shards: [{namespace, file, count}], cluster, summaryByNs}
 let shardCache = new Map(); // shard -> rows, in recency order
 let cachedRows = 0;
 let lastMatches = null; // {key, rows}
 
 function shardUrl(scope, shard) {
-  if (cfg.layout === 'whole') return cfg.base + `v1/${scope}-resources/results`;
-  if (scope === 'cluster') return cfg.base + 'shards/cluster.json';
-  return cfg.base + 'shards/namespaced/' + (shard === NONE ? '_none' : encodeURIComponent(shard)) + '.json';
+  if (shard === WHOLE) return cfg.base + `v1/${scope}-resources/results` + (cfg.layout === 'whole' ? '' : '.json');
+  return cfg.base + 'shards/' + shard.file.split('/').map(encodeURIComponent).join('/');
 }
 
-async function fetchJSON(url, missingOk) {
+async function fetchJSON(url, missingOk = false) {
   const res = await fetch(url, { cache: 'no-cache', headers: cfg.headers });
   if (missingOk && res.status === 404) return null;
   if (!res.ok) throw Object.assign(new Error(`${url}: HTTP ${res.status}`), { status: res.status });
@@ -27,15 +26,15 @@ async function fetchJSON(url, missingOk) {
 }
 
 async function loadShard(scope, shard) {
-  const key = scope + '/' + shard;
+  const key = scope + '/' + (shard.file || 'whole');
   const hit = shardCache.get(key);
   if (hit) {
     shardCache.delete(key);
     shardCache.set(key, hit);
     return hit;
   }
-  const doc = await fetchJSON(shardUrl(scope, shard), shard === NONE);
-  const rows = doc === null ? [] : doc.items;
+  const doc = await fetchJSON(shardUrl(scope, shard));
+  const rows = doc && doc.items;
   if (!Array.isArray(rows)) throw new Error(`${shardUrl(scope, shard)}: no items array`);
   shardCache.set(key, rows);
   cachedRows += rows.length;
@@ -47,12 +46,12 @@ async function loadShard(scope, shard) {
   return rows;
 }
 
-// Shards in the default order's namespace order; a namespace filter narrows them without loading any.
+// Shards in the default order (shards/index.json lists them so); a namespace filter narrows them unloaded.
 function shardsFor(scope, p) {
-  if (cfg.layout === 'whole' || scope === 'cluster') return ['all'];
+  if (cfg.layout === 'whole') return [WHOLE];
+  if (scope === 'cluster') return [cfg.cluster];
   const want = p.filters.get('namespace');
-  const names = want ? cfg.namespaces.filter((ns) => want.has(fold(ns))) : cfg.namespaces;
-  return want ? names : [NONE, ...names];
+  return want ? cfg.shards.filter((e) => e.namespace !== null && want.has(fold(e.namespace))) : cfg.shards;
 }
 
 // Loads shards with a few fetches in flight, handing each to fn in order.
@@ -71,10 +70,10 @@ async function eachShard(scope, shards, fn, progress) {
 
 // Per-namespace counts from the summary answer "status and namespace only" requests without loading rows.
 function summaryCount(shard, p) {
-  const e = cfg.summaryByNs && cfg.summaryByNs.get(shard);
-  if (!e) return null;
   const st = p.filters.get('status');
-  return (st ? [...st] : ['pass', 'fail', 'warn', 'error', 'skip']).reduce((n, s) => n + (e[s] || 0), 0);
+  if (!st) return shard.count;
+  const e = shard.namespace !== null && cfg.summaryByNs && cfg.summaryByNs.get(shard.namespace);
+  return e ? [...st].reduce((n, s) => n + (e[s] || 0), 0) : null;
 }
 
 async function results(scope, qs, progress) {
@@ -128,9 +127,11 @@ async function results(scope, qs, progress) {
 async function find(id, scope, namespace) {
   await loadMeta();
   const tries = [];
-  if (scope === 'namespaced' && namespace !== undefined) tries.push(['namespaced', [namespace === null ? NONE : namespace]]);
-  else if (scope === 'cluster') tries.push(['cluster', ['all']]);
-  else tries.push(['cluster', ['all']], ['namespaced', shardsFor('namespaced', parseParams(''))]);
+  const all = (sc) => shardsFor(sc, parseParams(''));
+  if (scope === 'namespaced' && namespace !== undefined && cfg.layout === 'shards') {
+    tries.push(['namespaced', cfg.shards.filter((e) => e.namespace === namespace)]);
+  } else if (scope) tries.push([scope, all(scope)]);
+  else tries.push(['cluster', all('cluster')], ['namespaced', all('namespaced')]);
   for (const [sc, shards] of tries) {
     let found = null;
     await eachShard(sc, shards, (rows) => {
@@ -161,9 +162,11 @@ async function exportRows(scope, qs, format, meta, progress) {
 // The namespace list and the summary, fetched once per snapshot and only by a query that needs them.
 function loadMeta() {
   if (!cfg.meta) {
-    cfg.meta = Promise.all([fetchJSON(cfg.base + 'v1/namespaces.json'), fetchJSON(cfg.base + 'v1/summary.json', true)])
-      .then(([namespaces, summary]) => {
-        cfg.namespaces = [...namespaces].sort(cmpStr);
+    cfg.meta = Promise.all([fetchJSON(cfg.base + 'shards/index.json'), fetchJSON(cfg.base + 'v1/summary.json', true)])
+      .then(([index, summary]) => {
+        if (!index || !Array.isArray(index.namespaced) || !index.cluster) throw new Error('shards/index.json is malformed');
+        cfg.shards = index.namespaced;
+        cfg.cluster = index.cluster;
         if (summary && Array.isArray(summary.namespaces)) {
           cfg.summaryByNs = new Map(summary.namespaces.filter((e) => e.namespace !== null).map((e) => [e.namespace, e]));
         }
@@ -175,7 +178,7 @@ function loadMeta() {
 
 const ops = {
   init({ base, layout, headers }) {
-    cfg = { base, layout, headers, namespaces: [], summaryByNs: null, meta: layout === 'shards' ? null : Promise.resolve() };
+    cfg = { base, layout, headers, shards: [], cluster: null, summaryByNs: null, meta: layout === 'shards' ? null : Promise.resolve() };
     shardCache = new Map();
     cachedRows = 0;
     lastMatches = null;

@@ -146,7 +146,7 @@ export function sortTable({ caption, columns, rows, sort, desc, onSort, limit, c
     onclick: () => onSort(c.key, c.key === col.key ? !desc : !!c.num),
   }, c.label, sortArrow(c.key === col.key ? (desc ? 'desc' : 'asc') : null)) : c.label)));
   const body = shown.map((r) => h('tr', {}, columns.map((c, i) =>
-    h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.num ? 'num' : null }, c.cell(r)))));
+    h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.num ? 'num' : null, 'data-col': c.key }, c.cell(r)))));
   return wrapTable(h('table.' + (className || 'grid'), {}, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, body)), caption);
 }
 

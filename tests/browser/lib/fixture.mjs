@@ -155,15 +155,59 @@ export function writeSite(dir, www, rows, meta = {}) {
     }
     if (rows.length <= 200000) write(path.join(base, 'results.json'), { items: rs.map(strip), count: rs.length });
   }
-  const shards = new Map();
+  // shards/index.json as publish.c writes it: DNS-label namespaces name their file, others are numbered
+  const shards = [];
   for (const r of rows) {
     if (r._scope !== 'namespaced') continue;
-    const k = r.namespace ?? '_none';
-    if (!shards.has(k)) shards.set(k, []);
-    shards.get(k).push(strip(r));
+    if (!shards.length || shards[shards.length - 1].namespace !== r.namespace) shards.push({ namespace: r.namespace, items: [] });
+    shards[shards.length - 1].items.push(strip(r));
   }
-  for (const [k, items] of shards) write(path.join(d, 'shards/namespaced', k + '.json'), { items, count: items.length });
+  const index = { namespaced: [], cluster: null };
+  shards.forEach(({ namespace, items }, i) => {
+    const file = namespace === null ? 'namespaced/_none.json'
+      : /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace) ? `namespaced/${namespace}.json` : `namespaced/_ns${i}.json`;
+    write(path.join(d, 'shards', file), { items, count: items.length });
+    index.namespaced.push({ namespace, file, count: items.length });
+  });
   const cl = rows.filter((r) => r._scope === 'cluster').map(strip);
   write(path.join(d, 'shards/cluster.json'), { items: cl, count: cl.length });
+  index.cluster = { file: 'cluster.json', count: cl.length };
+  write(path.join(d, 'shards/index.json'), index);
   return { rows: rows.map(strip), scopes: rows.map((r) => r._scope) };
+}
+
+// Writes rows as PolicyReport / ClusterPolicyReport documents (one report per namespace) for polsnap-snapshot.
+export function writeReports(dir, rows) {
+  fs.mkdirSync(dir, { recursive: true });
+  const reports = new Map();
+  for (const r of rows) {
+    const key = r._scope === 'cluster' ? 'cluster' : `ns:${r.namespace}`;
+    if (!reports.has(key)) reports.set(key, []);
+    reports.get(key).push(r);
+  }
+  let i = 0;
+  for (const [key, rs] of reports) {
+    const cluster = key === 'cluster';
+    const doc = {
+      apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: cluster ? 'ClusterPolicyReport' : 'PolicyReport',
+      metadata: cluster ? { name: 'cluster-report' } : { name: `report-${rs[0].namespace}`, namespace: rs[0].namespace },
+      results: rs.map((r) => ({
+        policy: r.policy, rule: r.rule, result: r.status, severity: r.severity ?? undefined, category: r.category ?? undefined,
+        source: r.source, message: r.message, timestamp: { seconds: r.timestamp, nanos: 0 },
+        properties: { resultID: r.id, ...(r.properties ? { 'note key': r.properties['note key'] } : {}) },
+        resources: [{ apiVersion: 'v1', kind: r.kind, name: r.name, ...(cluster ? {} : { namespace: r.namespace }), uid: `uid-${r.id}` }],
+      })),
+    };
+    fs.writeFileSync(path.join(dir, `report-${String(i++).padStart(5, '0')}.json`), JSON.stringify(doc));
+  }
+}
+
+// An oracle for the few filters the browser tests use, written apart from www/js/rows.js on purpose.
+export function queryRows(rows, scopes, { scope = 'namespaced', status = [], namespace = [], policy = [], sort = null, desc = false } = {}) {
+  const SORT = { Policy: 'policy', Namespace: 'namespace', Status: 'status', Message: 'message', Resource: 'name' };
+  let out = rows.filter((r, i) => scopes[i] === scope && (!status.length || status.includes(r.status)) &&
+    (!namespace.length || namespace.includes(r.namespace)) && (!policy.length || policy.includes(r.policy)));
+  out.sort((a, b) => (sort ? cmpStr(a[SORT[sort]], b[SORT[sort]]) : 0) || cmpDefault(a, b));
+  if (desc) out.reverse();
+  return out;
 }

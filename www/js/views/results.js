@@ -36,7 +36,7 @@ export function mount(main, ctx, params) {
   ctx.title('Results');
   const tabs = h('nav.tabs', { 'aria-label': 'Scope' });
   const filterBar = h('div.filters');
-  const chips = h('div.chips', { 'aria-label': 'Active filters' });
+  const chips = h('div.chips', { role: 'group', 'aria-label': 'Active filters' });
   const status = h('p', { role: 'status', id: 'result-count' });
   const actions = h('div.row.actions');
   const tableBox = h('div#results-table');

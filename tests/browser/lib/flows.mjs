@@ -1,0 +1,258 @@
+// flows.mjs - the user flows every browser suite runs, against the API (lighttpd + FastCGI) or a static copy.
+// env: {url, mode: 'api'|'static', expect: {summary(), results(scope, q)}, name}; q = {status, namespace, policy,
+// sort, desc}; expect answers what the page must show (the API itself, or an oracle over the fixture's rows).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { newPage, settled, axe, screenshot } from './browser.mjs';
+
+const STATUSES = ['pass', 'fail', 'warn', 'error', 'skip'];
+const DATA_URL = /\/(v1|data)\//;
+
+// Errors the browser logs that are expected: the static mode probe of v1/snapshot answers 404 on a static host.
+function unexpectedErrors(page, env) {
+  return page.errors.filter((e) => !(env.mode === 'static' && /status of 404/.test(e)));
+}
+
+async function open(browser, env, hash, opts) {
+  const page = await newPage(browser, opts);
+  await page.goto(env.url + '?poll=0' + (hash || ''));
+  await settled(page);
+  return page;
+}
+
+async function rowIds(page) {
+  return page.$$eval('#results-table tbody tr', (trs) => trs.map((t) => t.dataset.id));
+}
+
+// Waits until the results table shows exactly these ids (the page updates after the hash changes).
+async function waitIds(page, want, what) {
+  try {
+    await page.waitForFunction((w) => {
+      const ids = [...document.querySelectorAll('#results-table tbody tr')].map((t) => t.dataset.id);
+      return !document.querySelector('#results-table[aria-busy]') && JSON.stringify(ids) === JSON.stringify(w);
+    }, want, { timeout: 20000 });
+  } catch {
+    assert.deepEqual(await rowIds(page), want, what);
+  }
+}
+
+export async function overviewNumbers(browser, env) {
+  const page = await open(browser, env, '#/?nsall=1');
+  const s = await env.expect.summary();
+  for (const st of STATUSES) {
+    const want = Object.values(s.statusSeverity[st]).reduce((a, b) => a + b, 0);
+    assert.equal(Number(await page.getAttribute(`.cards [data-status="${st}"] .n`, 'data-count')), want, `card ${st}`);
+    for (const [sev, n] of Object.entries(s.statusSeverity[st])) {
+      const got = await page.getAttribute(`#sev-table tr[data-status="${st}"] td[data-severity="${sev}"] [data-count]`, 'data-count');
+      assert.equal(Number(got), n, `${st} x ${sev}`);
+    }
+    assert.equal(Number(await page.getAttribute(`#cluster-table td[data-status="${st}"] [data-count]`, 'data-count')), s.cluster[st], `cluster ${st}`);
+  }
+  const more = await page.$('button[data-focus="ns-more"]');
+  if (more) await more.click();
+  const rows = await page.$$eval('#ns-table tbody tr', (trs) => trs.map((tr) => {
+    const o = { namespace: tr.querySelector('[data-col="namespace"]').textContent };
+    for (const st of ['pass', 'fail', 'warn', 'error', 'skip']) o[st] = Number(tr.querySelector(`[data-col="${st}"] [data-count]`).dataset.count);
+    return o;
+  }));
+  const want = s.namespaces.map((n) => ({ namespace: n.namespace, pass: n.pass, fail: n.fail, warn: n.warn, error: n.error, skip: n.skip }));
+  const byName = (a, b) => (a.namespace < b.namespace ? -1 : 1);
+  assert.deepEqual(rows.sort(byName), want.sort(byName), 'namespace table');
+  assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
+  await screenshot(page, `${env.name}-overview`);
+  await page.context().close();
+}
+
+// Overview -> namespace's failing count -> a result -> its detail: three clicks.
+export async function threeClicks(browser, env) {
+  const s = await env.expect.summary();
+  const ns = s.namespaces.filter((n) => n.fail).sort((a, b) => b.fail - a.fail)[0];
+  const page = await open(browser, env, '#/');
+  await page.click(`#ns-table tr:has(a:text-is("${ns.namespace}")) [data-col="fail"] a`);
+  const want = await env.expect.results('namespaced', { status: ['fail'], namespace: [ns.namespace] });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'failing results of the namespace');
+  assert.match(page.url(), /#\/results\?/);
+  assert.equal(await page.getAttribute('#result-count', 'data-count'), String(ns.fail));
+  await page.click('#results-table tbody tr:first-child td.msg a');
+  await page.waitForSelector('dd[data-field="ID"]');
+  assert.equal(await page.textContent('dd[data-field="ID"]'), want.items[0].id);
+  assert.equal(await page.textContent('dd[data-field="Policy"]'), want.items[0].policy);
+  assert.equal(await page.textContent('dd[data-field="Message"]'), want.items[0].message ?? '—');
+  await settled(page);
+  await screenshot(page, `${env.name}-detail`);
+  if (env.mode === 'api') assert.ok(await page.$('dd[data-field="Resource UID"]'), 'detailed representation shown');
+  assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
+  await page.context().close();
+}
+
+// Filters, sort and paging change the table and the URL, survive a reload, and the back button undoes them.
+export async function filterSortPage(browser, env) {
+  const s = await env.expect.summary();
+  const ns = s.namespaces.filter((n) => n.fail + n.warn > 25)[0].namespace;
+  const page = await open(browser, env, '#/results');
+  let want = await env.expect.results('namespaced', { status: ['fail'] });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'default view: failing results');
+  assert.equal(await page.getAttribute('#result-count', 'data-count'), String(want.count));
+  await page.click('button[data-focus="status:warn"]');
+  want = await env.expect.results('namespaced', { status: ['fail', 'warn'] });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'fail + warn');
+  await page.click('details[data-key="namespace"] > summary');
+  await page.check(`details[data-key="namespace"] input[value="${ns}"]`);
+  want = await env.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns] });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'namespace picked');
+  await page.keyboard.press('Escape');
+  await page.click('th button[data-sort="Policy"]');
+  want = await env.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns], sort: 'Policy' });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'sorted by policy');
+  assert.equal(await page.getAttribute('th:has(button[data-sort="Policy"])', 'aria-sort'), 'ascending');
+  await page.click('th button[data-sort="Policy"]');
+  want = await env.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns], sort: 'Policy', desc: true });
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'sorted by policy, descending');
+  assert.equal(await page.getAttribute('th:has(button[data-sort="Policy"])', 'aria-sort'), 'descending');
+  await page.selectOption('#page-size', '10');
+  await waitIds(page, want.items.slice(0, 10).map((r) => r.id), 'page size 10');
+  await page.click('button[data-page="›"]');
+  const page2 = want.items.slice(10, 20).map((r) => r.id);
+  await waitIds(page, page2, 'page 2');
+  const hash = new URL(page.url()).hash;
+  for (const part of ['status=fail', 'status=warn', `namespace=${ns}`, 'sort=Policy', 'desc=1', 'size=10', 'page=2']) {
+    assert.ok(hash.includes(part), `URL ${hash} holds ${part}`);
+  }
+  assert.match(await page.textContent('#result-count'), new RegExp(`11–20 of ${want.count.toLocaleString('en-US')} `));
+  await page.reload();
+  await waitIds(page, page2, 'the same page after a reload');
+  await page.goBack();
+  await waitIds(page, want.items.slice(0, 10).map((r) => r.id), 'back: page 1');
+  await page.goBack();
+  await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'back: page size 50');
+  await screenshot(page, `${env.name}-results`);
+  assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
+  await page.context().close();
+}
+
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') q = false; else cell += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += c;
+  }
+  return rows;
+}
+
+// Export CSV and JSON of a filtered view: every page, equal to the rows the API (or oracle) gives.
+export async function exportRows(browser, env) {
+  const page = await open(browser, env, '#/results?status=fail&status=error&size=10');
+  const want = await env.expect.results('namespaced', { status: ['fail', 'error'] });
+  await waitIds(page, want.items.slice(0, 10).map((r) => r.id), 'export view');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"]')]);
+  const snap = await env.expect.snapshot();
+  assert.equal(csv.suggestedFilename(), `polsnap-namespaced-results-${snap.created.replace(/[-:]/g, '')}.csv`);
+  const table = parseCsv(fs.readFileSync(await csv.path(), 'utf8'));
+  const keys = table.shift();
+  assert.deepEqual(keys, ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties']);
+  const asCsv = (r) => keys.map((k) => (r[k] === null ? '' : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])));
+  assert.equal(table.length, want.count, 'CSV row count');
+  assert.deepEqual(table, want.items.map(asCsv), 'CSV rows equal the API rows');
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="json"]')]);
+  const doc = JSON.parse(fs.readFileSync(await json.path(), 'utf8'));
+  assert.equal(doc.count, want.count);
+  assert.deepEqual(doc.items, want.items, 'JSON rows equal the API rows');
+  assert.equal(doc.snapshot.id, snap.id);
+  assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
+  await page.context().close();
+}
+
+// axe-core on every view, light and dark; screenshots of each view.
+export async function accessibility(browser, env) {
+  const s = await env.expect.summary();
+  const ns = s.namespaces[0].namespace;
+  const one = (await env.expect.results('namespaced', { status: ['fail'] })).items[0];
+  const views = [['overview', '#/'], ['results', '#/results'], ['cluster', '#/results?scope=cluster&status='],
+    ['policies', '#/policies?failing=1'], ['namespaces', '#/namespaces'], ['namespace', `#/namespaces?ns=${encodeURIComponent(ns)}`],
+    ['result', `#/result/${encodeURIComponent(one.id)}?scope=namespaced&ns=${encodeURIComponent(one.namespace)}`]];
+  const problems = [];
+  for (const scheme of ['light', 'dark']) {
+    const page = await newPage(browser, { colorScheme: scheme });
+    for (const [name, hash] of views) {
+      await page.goto(env.url + '?poll=0' + hash);
+      await settled(page);
+      if (name === 'policies') await page.click('#policies-table tbody tr.policy button');
+      if (name === 'results') await page.click('details[data-key="policy"] > summary');
+      if (name === 'namespaces') await page.waitForFunction(() => ![...document.querySelectorAll('#main span.muted')].some((e) => e.textContent === '…'));
+      for (const v of await axe(page)) problems.push(`${scheme} ${name}: ${v}`);
+      await screenshot(page, `${env.name}-${name}-${scheme}`);
+    }
+    problems.push(...unexpectedErrors(page, env).map((e) => `${scheme}: ${e}`));
+    await page.context().close();
+  }
+  const phone = await open(browser, env, '#/', { viewport: { width: 390, height: 844 }, isMobile: true });
+  for (const v of await axe(phone)) problems.push(`phone overview: ${v}`);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) problems.push(`phone: the page is ${overflow}px wider than the screen`);
+  await screenshot(phone, `${env.name}-overview-phone`);
+  await phone.context().close();
+  assert.deepEqual(problems, []);
+}
+
+// Everything works from the keyboard: sort a column and open a result with keys only.
+export async function keyboard(browser, env) {
+  const page = await open(browser, env, '#/results?size=10');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'skip', 'the skip link comes first');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link moves to the content');
+  await page.focus('th button[data-sort="Status"]');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('th:has(button[data-sort="Status"])').getAttribute('aria-sort') === 'ascending');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.sort), 'Status', 'focus stays on the sort button');
+  await page.focus('#results-table tbody tr:first-child td.msg a');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('dd[data-field="ID"]');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1', 'a new view puts the focus on its heading');
+  await page.context().close();
+}
+
+// The first view: at most 5 requests before the first data request, 150 KB raw and 50 KB gzipped.
+export async function budget(browser, env) {
+  const page = await newPage(browser);
+  const bodies = [];
+  page.on('response', (r) => bodies.push(r));
+  const t0 = Date.now();
+  await page.goto(env.url + '?poll=0#/');
+  await page.waitForSelector('.cards .n');
+  const firstRender = Date.now() - t0;
+  await settled(page);
+  const urls = page.requests.map((r) => r.url());
+  const before = urls.findIndex((u) => DATA_URL.test(new URL(u).pathname));
+  assert.ok(before >= 0 && before <= 5, `${before} requests before the first data request: ${urls.slice(0, before + 1).join(' ')}`);
+  let raw = 0, gz = 0;
+  for (const r of bodies) {
+    if (DATA_URL.test(new URL(r.url()).pathname)) continue;
+    const b = await r.body().catch(() => Buffer.alloc(0));
+    raw += b.length;
+    gz += zlib.gzipSync(b, { level: 9 }).length;
+  }
+  const line = (`${env.name}: first view ${raw} bytes (${gz} gzipped) in ${bodies.filter((r) => !DATA_URL.test(new URL(r.url()).pathname)).length} requests; first render ${firstRender} ms`);
+  if (env.diagnostic) env.diagnostic(line);
+  assert.ok(raw <= 150 * 1024, `first view ${raw} bytes > 150 KB`);
+  assert.ok(gz <= 50 * 1024, `first view ${gz} gzipped bytes > 50 KB`);
+  await page.context().close();
+  return { raw, gz, firstRender };
+}
+
+// Print stylesheet: the results page prints as a report (no controls, the snapshot line kept).
+export async function print(browser, env) {
+  const page = await open(browser, env, '#/results?size=25');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.isVisible('.filters'), false, 'filters hidden in print');
+  assert.equal(await page.isVisible('#fresh'), true, 'snapshot time printed');
+  assert.equal(await page.isVisible('#results-table'), true, 'table printed');
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.ok(pdf.length > 1000);
+  await page.context().close();
+}
