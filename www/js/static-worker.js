@@ -5,7 +5,7 @@ import { parseParams, matcher, comparator, fold, CSV_HEADER, csvRows } from './r
 
 const CACHE_ROWS = 400000; // parsed rows kept across requests (least recently used shards go first)
 const KEEP_MATCHES = 500000; // a sorted match list this small is kept so that paging is instant
-const PARALLEL = 4;
+const PARALLEL = 8;
 const WHOLE = { namespace: undefined, file: null, count: null }; // one file of every row of a scope
 
 let cfg = null; // {base, layout: 'shards'|'whole', shards: [{namespace, file, count}], cluster, summaryByNs}

@@ -145,10 +145,20 @@ export function sortTable({ caption, columns, rows, sort, desc, onSort, limit, c
     type: 'button', 'data-sort': c.key,
     onclick: () => onSort(c.key, c.key === col.key ? !desc : !!c.num),
   }, c.label, sortArrow(c.key === col.key ? (desc ? 'desc' : 'asc') : null)) : c.label)));
-  const body = shown.map((r) => h('tr', {}, columns.map((c, i) =>
-    h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.num ? 'num' : null, 'data-col': c.key }, c.cell(r)))));
-  return wrapTable(h('table.' + (className || 'grid'), {}, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, body)), caption);
+  const row = (r) => h('tr', {}, columns.map((c, i) =>
+    h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.num ? 'num' : null, 'data-col': c.key }, c.cell(r))));
+  const tbody = h('tbody', {}, shown.slice(0, CHUNK).map(row));
+  // a thousand rows at once would block the page for a quarter second: add the rest in slices
+  (async () => {
+    for (let i = CHUNK; i < shown.length; i += CHUNK) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (!tbody.isConnected) return; // re-rendered meanwhile
+      tbody.append(...shown.slice(i, i + CHUNK).map(row));
+    }
+  })();
+  return wrapTable(h('table.' + (className || 'grid'), {}, h('caption', {}, caption), h('thead', {}, head), tbody), caption);
 }
+const CHUNK = 100;
 
 export function sortArrow(dir) {
   return h('span.arrow', { 'aria-hidden': 'true' }, dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕');

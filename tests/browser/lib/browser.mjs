@@ -62,11 +62,38 @@ export async function lighttpd(conf, env) {
 }
 
 // The project's server: lighttpd.conf serving www/ and a snapshot in data (API mode).
-export function apiServer(data) {
+export function apiServer(data, extra = {}) {
   return lighttpd(path.join(ROOT, 'lighttpd.conf'), (port, run) => ({
     POLSNAP_ROOT: ROOT, POLSNAP_DATA: data, POLSNAP_PORT: String(port), POLSNAP_BIND: '127.0.0.1',
-    POLSNAP_RUN: run, POLSNAP_FCGI: path.join(BIN, 'polsnap-fcgi'),
+    POLSNAP_RUN: run, POLSNAP_FCGI: path.join(BIN, 'polsnap-fcgi'), ...extra,
   }));
+}
+
+// The API as the oracle: what the page must show for a filter set (all pages of it).
+export function apiExpect(base) {
+  const get = async (p) => {
+    const res = await fetch(base + p);
+    if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return {
+    summary: () => get('v1/summary'),
+    snapshot: () => get('v1/snapshot'),
+    async results(scope, { status = [], namespace = [], policy = [], sort = null, desc = false } = {}) {
+      const q = [...status.map((v) => `status=${v}`), ...namespace.map((v) => `namespaces=${encodeURIComponent(v)}`),
+        ...policy.map((v) => `policies=${encodeURIComponent(v)}`)];
+      if (sort) q.push(`pagination.sortOption.field=${sort}`, `pagination.sortOption.reversed=${desc}`);
+      const items = [];
+      let count = 0;
+      for (let offset = 0; ; offset += 1000) {
+        const page = await get(`v1/${scope}-resources/results?${[...q, 'pagination.limit=1000', `pagination.offset=${offset}`].join('&')}`);
+        items.push(...page.items);
+        count = page.count;
+        if (items.length >= count || !page.items.length) break;
+      }
+      return { items, count };
+    },
+  };
 }
 
 // A plain static host for a --site directory (static mode).

@@ -51,6 +51,7 @@ export async function overviewNumbers(browser, env) {
   }
   const more = await page.$('button[data-focus="ns-more"]');
   if (more) await more.click();
+  await page.waitForFunction((n) => document.querySelectorAll('#ns-table tbody tr').length === n, s.namespaces.length);
   const rows = await page.$$eval('#ns-table tbody tr', (trs) => trs.map((tr) => {
     const o = { namespace: tr.querySelector('[data-col="namespace"]').textContent };
     for (const st of ['pass', 'fail', 'warn', 'error', 'skip']) o[st] = Number(tr.querySelector(`[data-col="${st}"] [data-count]`).dataset.count);

@@ -1,0 +1,109 @@
+// api.test.mjs - the dashboard against the real server (lighttpd.conf + polsnap-fcgi) on a snapshot, with the API
+// as the oracle; then the same flows on the snapshot's --site copy behind a plain static lighttpd.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, newPage, settled, apiServer, staticServer, apiExpect, snapshot, tempdir, screenshot, ROOT } from './lib/browser.mjs';
+import { makeRows, writeReports } from './lib/fixture.mjs';
+import * as flows from './lib/flows.mjs';
+
+let browser, api, site, data, reports, envApi, envSite;
+const servers = [];
+
+before(async () => {
+  reports = tempdir('polsnap-reports-');
+  const rows = makeRows(3000, { namespaces: 40 });
+  rows[5].message = 'a "quoted", multi\nline message';
+  writeReports(reports, rows);
+  data = tempdir('polsnap-data-');
+  const siteDir = path.join(tempdir('polsnap-site-'), 'site');
+  snapshot('--source', `files:${reports}`, '--data', data, '--site', siteDir, '--cron-period', '300');
+  api = await apiServer(data);
+  site = await staticServer(siteDir);
+  servers.push(api, site);
+  browser = await launch();
+  envApi = { name: 'api', mode: 'api', url: api.url, expect: apiExpect(api.url) };
+  envSite = { name: 'site', mode: 'static', url: site.url, expect: apiExpect(api.url) };
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) await s.stop();
+});
+
+const diag = (env, t) => ({ ...env, diagnostic: (m) => t.diagnostic(m) });
+
+test('api: overview numbers equal /v1/summary', () => flows.overviewNumbers(browser, envApi));
+test('api: overview to a failing result in three clicks, detail from /v1/results/{id}', () => flows.threeClicks(browser, envApi));
+test('api: filters, sort and paging reach the server, change the URL and survive reload', () => flows.filterSortPage(browser, envApi));
+test('api: CSV and JSON export equal the API rows', () => flows.exportRows(browser, envApi));
+test('api: axe-core clean on every view, light and dark, and on a phone', () => flows.accessibility(browser, envApi));
+test('api: keyboard only', () => flows.keyboard(browser, envApi));
+test('api: first view within the byte and request budget', (t) => flows.budget(browser, diag(envApi, t)));
+test('api: print stylesheet', () => flows.print(browser, envApi));
+
+test('site: --site copy on a static host: overview numbers equal the API', () => flows.overviewNumbers(browser, envSite));
+test('site: three clicks to a failing result', () => flows.threeClicks(browser, envSite));
+test('site: filters, sort and paging in the browser equal the API', () => flows.filterSortPage(browser, envSite));
+test('site: CSV and JSON export equal the API rows', () => flows.exportRows(browser, envSite));
+test('site: first view within the byte and request budget', (t) => flows.budget(browser, diag(envSite, t)));
+
+test('api: sort headers reach the server (pagination.sortOption in the request)', async () => {
+  const page = await newPage(browser);
+  await page.goto(api.url + '?poll=0#/results?size=10');
+  await settled(page);
+  const req = page.waitForRequest((r) => r.url().includes('pagination.sortOption.field=Severity'));
+  await page.click('th button[data-sort="Severity"]');
+  const r = await req;
+  assert.match(r.url(), /pagination\.sortOption\.reversed=false/);
+  assert.match(r.url(), /pagination\.limit=10&pagination\.offset=0/);
+  await page.context().close();
+});
+
+test('api: a new snapshot is picked up by the poll and the numbers change', async () => {
+  const page = await newPage(browser);
+  await page.goto(api.url + '?poll=1#/');
+  await settled(page);
+  const before = await page.getAttribute('.cards [data-status="fail"] .n', 'data-count');
+  const extra = makeRows(40, { namespaces: 2, seed: 99 }).map((r) => ({ ...r, id: 'new-' + r.id, status: 'fail' }));
+  writeReports(path.join(reports, 'more'), extra);
+  snapshot('--source', `files:${reports}`, '--data', data);
+  const want = Object.values((await envApi.expect.summary()).statusSeverity.fail).reduce((a, b) => a + b, 0);
+  assert.notEqual(String(want), before);
+  await page.waitForFunction((w) => document.querySelector('.cards [data-status="fail"] .n')?.dataset.count === w, String(want), { timeout: 15000 });
+  const conditional = page.requests.filter((r) => r.url().endsWith('/v1/snapshot') && r.headers()['if-none-match']);
+  assert.ok(conditional.length >= 1, 'the poll sends If-None-Match');
+  await page.context().close();
+});
+
+test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', async () => {
+  const token = 'test-token-' + crypto.randomBytes(8).toString('hex');
+  const metrics = 'metrics-token-' + crypto.randomBytes(8).toString('hex');
+  const sha = (t) => crypto.createHash('sha256').update(t).digest('hex');
+  const file = path.join(tempdir('polsnap-tokens-'), 'tokens');
+  fs.writeFileSync(file, `# test tokens\n${sha(token)} reader Reader -\n${sha(metrics)} scraper Metrics -\n`);
+  const secured = await apiServer(data, { POLSNAP_TOKENS: file });
+  servers.push(secured);
+  const page = await newPage(browser);
+  await page.goto(secured.url + '?poll=0#/');
+  await page.waitForSelector('#token');
+  await screenshot(page, 'api-token');
+  await page.fill('#token', 'wrong');
+  await page.click('form.token button');
+  await page.waitForSelector('form.token + p, .notice.error');
+  assert.match(await page.textContent('main'), /refused/);
+  await page.fill('#token', token);
+  await page.click('form.token button');
+  await page.waitForSelector('.cards .n');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('polsnap.token')), token);
+  await page.reload();
+  await page.waitForSelector('.cards .n');
+  await page.evaluate((t) => sessionStorage.setItem('polsnap.token', t), metrics);
+  await page.reload();
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('main'), /Not allowed|not allowed|permission|denied/i);
+  assert.deepEqual(page.errors.filter((e) => !/status of 40[13]/.test(e)), []);
+  await page.context().close();
+});
