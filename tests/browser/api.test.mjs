@@ -50,6 +50,26 @@ test('site: filters, sort and paging in the browser equal the API', () => flows.
 test('site: CSV and JSON export equal the API rows', () => flows.exportRows(browser, envSite));
 test('site: first view within the byte and request budget', (t) => flows.budget(browser, diag(envSite, t)));
 
+test('api: the bundled samples: overview numbers equal /v1/summary, first render timed', async (t) => {
+  const samples = path.join(ROOT, 'samples');
+  assert.ok(fs.existsSync(samples) && fs.readdirSync(samples).length, 'samples/ holds reports');
+  const d = tempdir('polsnap-samples-');
+  snapshot('--source', `files:${samples}`, '--data', d);
+  const srv = await apiServer(d);
+  servers.push(srv);
+  const env = { name: 'samples', mode: 'api', url: srv.url, expect: apiExpect(srv.url), diagnostic: (m) => t.diagnostic(m) };
+  await flows.overviewNumbers(browser, env);
+  await flows.budget(browser, env);
+  if (process.env.POLSNAP_README_SHOT) {
+    const page = await newPage(browser, { viewport: { width: 1280, height: 1100 } });
+    await page.goto(srv.url + '?poll=0#/');
+    await settled(page);
+    fs.mkdirSync(path.join(ROOT, 'tests/screenshots'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'tests/screenshots/overview.png') });
+    await page.context().close();
+  }
+});
+
 test('api: sort headers reach the server (pagination.sortOption in the request)', async () => {
   const page = await newPage(browser);
   await page.goto(api.url + '?poll=0#/results?size=10');

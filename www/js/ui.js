@@ -108,9 +108,11 @@ export function resultsHref(filters) {
   return href('results', { status: '', ...filters });
 }
 
-// A number that clicks through to the results it counts.
+// A number that clicks through to the results it counts. A null value (a row without a policy, say) has no
+// filter parameter, so such a number stays plain rather than link to a wider set.
 export function countLink(n, filters, label) {
   if (!n) return h('span.zero', { 'data-count': 0 }, '0');
+  if (Object.values(filters).some((v) => v === null)) return h('span', { 'data-count': n }, num(n));
   return h('a.count', { href: resultsHref(filters), 'data-count': n, 'aria-label': label ? `${num(n)} ${label}` : null }, num(n));
 }
 

@@ -72,7 +72,7 @@ export function mount(main, ctx, params, id) {
         h('a', { href: sameResource }, 'Every result for this resource'),
         r.policy ? h('a', { href: href('results', { status: '', policy: r.policy, rule: r.rule ?? undefined }) }, 'Every result of this rule') : '',
         ns ? h('a', { href: href('namespaces', { ns }) }, `Namespace ${ns}`) : '',
-        h('span', {}, 'Permalink: ', h('code', {}, location.href))));
+        h('span', {}, 'Permalink: ', h('code', {}, location.origin + location.pathname + location.hash))));
   }
 
   load(params, id);

@@ -104,14 +104,14 @@ export function mount(main, ctx, params) {
   }
 
   function topPolicies() {
-    const top = summary.policies.filter((p) => p.fail).sort((a, b) => b.fail - a.fail || (a.policy < b.policy ? -1 : 1)).slice(0, 10);
+    const top = summary.policies.filter((p) => p.fail).sort((a, b) => b.fail - a.fail || ((a.policy || '') < (b.policy || '') ? -1 : 1)).slice(0, 10);
     if (!top.length) return h('p', {}, 'No policy has failing results.');
     const max = top[0].fail;
     return h('div.scroll', { role: 'region', 'aria-label': 'Top failing policies', tabindex: '0' }, h('table.grid#top-policies', {},
       h('caption', {}, 'Top failing policies'),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Policy'), h('th', { scope: 'col' }, h('span.sr-only', {}, 'Bar')),
         h('th.num', { scope: 'col' }, 'fail'), h('th.num', { scope: 'col' }, 'warn'), h('th.num', { scope: 'col' }, 'error'))),
-      h('tbody', {}, top.map((p) => h('tr', {}, h('th.wrap', { scope: 'row' }, h('a', { href: href('policies', { policy: p.policy }) }, p.policy)),
+      h('tbody', {}, top.map((p) => h('tr', {}, h('th.wrap', { scope: 'row' }, p.policy === null ? '(no policy)' : h('a', { href: href('policies', { policy: p.policy }) }, p.policy)),
         h('td', {}, bar([['fail', p.fail]], max, 160)),
         h('td.num', {}, countLink(p.fail, { policy: p.policy, status: 'fail' }, `failing results of ${p.policy}`)),
         h('td.num', {}, countLink(p.warn, { policy: p.policy, status: 'warn' }, `warnings of ${p.policy}`)),

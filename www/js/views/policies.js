@@ -24,9 +24,9 @@ export function mount(main, ctx, params) {
     const sort = ['policy', ...STATUSES].includes(p.get('sort')) ? p.get('sort') : 'policy';
     const desc = p.get('desc') === '1';
     const only = p.get('policy');
-    let rows = summary.policies.filter((x) => (!find || x.policy.toLowerCase().includes(find)) && (!failing || x.fail || x.error) &&
+    let rows = summary.policies.filter((x) => (!find || (x.policy || '').toLowerCase().includes(find)) && (!failing || x.fail || x.error) &&
       (!only || x.policy === only));
-    const val = (x) => (sort === 'policy' ? x.policy : x[sort] || 0);
+    const val = (x) => (sort === 'policy' ? x.policy || '' : x[sort] || 0);
     rows = rows.sort((a, b) => { const c = val(a) < val(b) ? -1 : val(a) > val(b) ? 1 : 0; return desc ? -c : c; });
     if (only) expanded.add(only);
     const th = (key, label, isNum) => {
@@ -42,14 +42,14 @@ export function mount(main, ctx, params) {
         h('th.wrap', { scope: 'row' }, h('button.sort', {
           type: 'button', 'aria-expanded': open ? 'true' : 'false', 'data-focus': 'expand:' + x.policy,
           onclick: () => { if (open) expanded.delete(x.policy); else expanded.add(x.policy); keepFocus(body, render); },
-        }, h('span.arrow', { 'aria-hidden': 'true' }, open ? '▼' : '▶'), x.policy)),
+        }, h('span.arrow', { 'aria-hidden': 'true' }, open ? '▼' : '▶'), x.policy ?? '(no policy)')),
         h('td', {}, SCOPES[x.scope] || x.scope),
         h('td', {}, bar([['fail', x.fail], ['error', x.error], ['warn', x.warn], ['pass', x.pass], ['skip', x.skip]], sum(x))),
         STATUSES.map((s) => h('td.num', { 'data-status': s }, countLink(x[s] || 0, { policy: x.policy, status: s }, `${s} results of ${x.policy}`))),
         h('td.num', {}, num(x.rules.length))));
       if (open) {
         for (const r of x.rules) {
-          const rf = r.rule === null ? { policy: x.policy } : { policy: x.policy, rule: r.rule };
+          const rf = { policy: x.policy, rule: r.rule };
           body2.push(h('tr.rule', { 'data-rule': r.rule ?? '' },
             h('td.wrap', {}, h('span.sr-only', {}, `${x.policy}, rule `), '↳ ', r.rule ?? h('span.muted', {}, '(no rule)')),
             h('td', {}, 'rule'), h('td', {}, bar([['fail', r.fail], ['error', r.error], ['warn', r.warn], ['pass', r.pass], ['skip', r.skip]], sum(r))),
