@@ -190,6 +190,8 @@ async function start() {
     if (e.status === 401) return askToken(e.message);
     main.replaceChildren(h('h1', {}, 'No data'), errorBox(e),
       h('p', {}, h('button', { type: 'button', onclick: start }, 'Try again')));
+    clearTimeout(pollTimer);
+    if (pollSeconds() > 0) pollTimer = setTimeout(start, pollSeconds() * 1000);
     return;
   }
   document.documentElement.dataset.mode = data.mode.name;

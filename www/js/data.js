@@ -57,8 +57,11 @@ export async function detect() {
   mode.name = null;
   try {
     const res = await fetch('v1/snapshot', { headers: headers(), cache: 'no-store' });
-    if (res.status === 401 || res.status === 403) throw await errorOf(res);
-    if (res.ok) {
+    if (!res.ok) {
+      // an answer in the API's error format means the API is here (e.g. 503: no snapshot yet; 401)
+      const e = await errorOf(res);
+      if (e.json || e.status === 401 || e.status === 403) throw e;
+    } else {
       const s = await res.json().catch(() => null);
       if (isSnapshot(s)) {
         mode.name = 'api';
