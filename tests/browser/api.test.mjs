@@ -5,14 +5,23 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, newPage, settled, apiServer, staticServer, apiExpect, snapshot, tempdir, screenshot, ROOT } from './lib/browser.mjs';
+import { launch, newPage, settled, apiServer, staticServer, apiExpect, snapshot, tempdir, cleanup, screenshot, ROOT } from './lib/browser.mjs';
 import { makeRows, writeReports } from './lib/fixture.mjs';
 import * as flows from './lib/flows.mjs';
 
-let browser, api, site, data, reports, envApi, envSite;
+let browser, api, site, data, reports, envApi, envSite, setupError;
 const servers = [];
 
 before(async () => {
+  browser = await launch();
+  try {
+    await setup();
+  } catch (e) {
+    setupError = e; // every test that needs the snapshot fails with this; the others still run
+  }
+});
+
+async function setup() {
   reports = tempdir('polsnap-reports-');
   const rows = makeRows(3000, { namespaces: 40 });
   rows[5].message = 'a "quoted", multi\nline message';
@@ -23,32 +32,40 @@ before(async () => {
   api = await apiServer(data);
   site = await staticServer(siteDir);
   servers.push(api, site);
-  browser = await launch();
   envApi = { name: 'api', mode: 'api', url: api.url, expect: apiExpect(api.url) };
   envSite = { name: 'site', mode: 'static', url: site.url, expect: apiExpect(api.url) };
-});
+}
+
+// A test body that needs the snapshot of setup().
+function needs(fn) {
+  return (t) => {
+    if (setupError) throw setupError;
+    return fn(t);
+  };
+}
 
 after(async () => {
   await browser?.close();
   for (const s of servers) await s.stop();
+  cleanup();
 });
 
 const diag = (env, t) => ({ ...env, diagnostic: (m) => t.diagnostic(m) });
 
-test('api: overview numbers equal /v1/summary', () => flows.overviewNumbers(browser, envApi));
-test('api: overview to a failing result in three clicks, detail from /v1/results/{id}', () => flows.threeClicks(browser, envApi));
-test('api: filters, sort and paging reach the server, change the URL and survive reload', () => flows.filterSortPage(browser, envApi));
-test('api: CSV and JSON export equal the API rows', () => flows.exportRows(browser, envApi));
-test('api: axe-core clean on every view, light and dark, and on a phone', () => flows.accessibility(browser, envApi));
-test('api: keyboard only', () => flows.keyboard(browser, envApi));
-test('api: first view within the byte and request budget', (t) => flows.budget(browser, diag(envApi, t)));
-test('api: print stylesheet', () => flows.print(browser, envApi));
+test('api: overview numbers equal /v1/summary', needs(() => flows.overviewNumbers(browser, envApi)));
+test('api: overview to a failing result in three clicks, detail from /v1/results/{id}', needs(() => flows.threeClicks(browser, envApi)));
+test('api: filters, sort and paging reach the server, change the URL and survive reload', needs(() => flows.filterSortPage(browser, envApi)));
+test('api: CSV and JSON export equal the API rows', needs(() => flows.exportRows(browser, envApi)));
+test('api: axe-core clean on every view, light and dark, and on a phone', needs(() => flows.accessibility(browser, envApi)));
+test('api: keyboard only', needs(() => flows.keyboard(browser, envApi)));
+test('api: first view within the byte and request budget', needs((t) => flows.budget(browser, diag(envApi, t))));
+test('api: print stylesheet', needs(() => flows.print(browser, envApi)));
 
-test('site: --site copy on a static host: overview numbers equal the API', () => flows.overviewNumbers(browser, envSite));
-test('site: three clicks to a failing result', () => flows.threeClicks(browser, envSite));
-test('site: filters, sort and paging in the browser equal the API', () => flows.filterSortPage(browser, envSite));
-test('site: CSV and JSON export equal the API rows', () => flows.exportRows(browser, envSite));
-test('site: first view within the byte and request budget', (t) => flows.budget(browser, diag(envSite, t)));
+test('site: --site copy on a static host: overview numbers equal the API', needs(() => flows.overviewNumbers(browser, envSite)));
+test('site: three clicks to a failing result', needs(() => flows.threeClicks(browser, envSite)));
+test('site: filters, sort and paging in the browser equal the API', needs(() => flows.filterSortPage(browser, envSite)));
+test('site: CSV and JSON export equal the API rows', needs(() => flows.exportRows(browser, envSite)));
+test('site: first view within the byte and request budget', needs((t) => flows.budget(browser, diag(envSite, t))));
 
 test('api: the bundled samples: overview numbers equal /v1/summary, first render timed', async (t) => {
   const samples = path.join(ROOT, 'samples');
@@ -70,7 +87,7 @@ test('api: the bundled samples: overview numbers equal /v1/summary, first render
   }
 });
 
-test('api: sort headers reach the server (pagination.sortOption in the request)', async () => {
+test('api: sort headers reach the server (pagination.sortOption in the request)', needs(async () => {
   const page = await newPage(browser);
   await page.goto(api.url + '?poll=0#/results?size=10');
   await settled(page);
@@ -80,9 +97,9 @@ test('api: sort headers reach the server (pagination.sortOption in the request)'
   assert.match(r.url(), /pagination\.sortOption\.reversed=false/);
   assert.match(r.url(), /pagination\.limit=10&pagination\.offset=0/);
   await page.context().close();
-});
+}));
 
-test('api: a new snapshot is picked up by the poll and the numbers change', async () => {
+test('api: a new snapshot is picked up by the poll and the numbers change', needs(async () => {
   const page = await newPage(browser);
   await page.goto(api.url + '?poll=1#/');
   await settled(page);
@@ -96,9 +113,9 @@ test('api: a new snapshot is picked up by the poll and the numbers change', asyn
   const conditional = page.requests.filter((r) => r.url().endsWith('/v1/snapshot') && r.headers()['if-none-match']);
   assert.ok(conditional.length >= 1, 'the poll sends If-None-Match');
   await page.context().close();
-});
+}));
 
-test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', async () => {
+test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', needs(async () => {
   const token = 'test-token-' + crypto.randomBytes(8).toString('hex');
   const metrics = 'metrics-token-' + crypto.randomBytes(8).toString('hex');
   const sha = (t) => crypto.createHash('sha256').update(t).digest('hex');
@@ -125,5 +142,22 @@ test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', asyn
   await page.waitForSelector('.notice.error');
   assert.match(await page.textContent('main'), /Not allowed|not allowed|permission|denied/i);
   assert.deepEqual(page.errors.filter((e) => !/status of 40[13]/.test(e)), []);
+  await page.context().close();
+}));
+
+test('api: before the first snapshot the page says so, and comes alive once one is published', async () => {
+  const empty = tempdir('polsnap-empty-');
+  const srv = await apiServer(empty);
+  servers.push(srv);
+  const page = await newPage(browser);
+  await page.goto(srv.url + '?poll=1#/');
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('main'), /no snapshot yet/);
+  const rows = makeRows(200, { namespaces: 3, seed: 5 });
+  const dir = tempdir('polsnap-reports-');
+  writeReports(dir, rows);
+  snapshot('--source', `files:${dir}`, '--data', empty);
+  await page.waitForSelector('.cards .n', { timeout: 15000 });
+  assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
   await page.context().close();
 });

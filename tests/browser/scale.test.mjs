@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, newPage, staticServer, tempdir, ROOT } from './lib/browser.mjs';
+import { launch, newPage, staticServer, tempdir, cleanup, ROOT } from './lib/browser.mjs';
 import { makeRows, writeSite } from './lib/fixture.mjs';
 
 const N = Number(process.env.POLSNAP_SCALE || 100000);
@@ -26,6 +26,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  cleanup();
 });
 
 async function longTasks() {

@@ -2,7 +2,7 @@
 // the dashboard must say so and filter, sort, page and export in the browser with the same results.
 import { test, before, after } from 'node:test';
 import path from 'node:path';
-import { launch, staticServer, tempdir, ROOT } from './lib/browser.mjs';
+import { launch, staticServer, tempdir, cleanup, ROOT } from './lib/browser.mjs';
 import { makeRows, writeSite, summarize, queryRows } from './lib/fixture.mjs';
 import * as flows from './lib/flows.mjs';
 import assert from 'node:assert/strict';
@@ -34,6 +34,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  cleanup();
 });
 
 test('static: overview numbers equal the summary', () => flows.overviewNumbers(browser, env));

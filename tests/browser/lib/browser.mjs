@@ -13,8 +13,16 @@ export const BIN = process.env.POLSNAP_BIN || path.join(ROOT, 'bin');
 export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
+const made = [];
 export function tempdir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+// Removes every directory tempdir() made (a suite's after() hook calls it).
+export function cleanup() {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 export function freePort() {
