@@ -112,6 +112,7 @@ function schedulePoll() {
 }
 
 async function poll() {
+  if (document.hidden) return schedulePoll(); // a background tab costs the edge box nothing
   try {
     if (await data.pollSnapshot()) {
       summaryCache = null;

@@ -31,6 +31,7 @@ function detailHref(r, scope) {
 export function mount(main, ctx, params) {
   let st = readState(params);
   let seq = 0;
+  let otherCount = {}; // the other tab's count, asked once per filter set
   const options = new Map(); // 'key:scope' -> Promise<string[]>
   const resolved = new Map(); // the same, once loaded: a re-rendered dropdown fills at once and keeps focus
   ctx.title('Results');
@@ -208,13 +209,17 @@ export function mount(main, ctx, params) {
 
   async function renderTabs(mine) {
     const other = st.scope === 'cluster' ? 'namespaced' : 'cluster';
+    const key = other + '?' + apiQuery({ ...st, sort: null });
     const counts = { [st.scope]: mine };
+    if (otherCount.key === key) counts[other] = otherCount.n;
     tabs.replaceChildren(...['namespaced', 'cluster'].map((sc) => h('a', {
       href: href('results', writeState({ ...st, scope: sc, page: 1, sort: st.sort === 'Namespace' && sc === 'cluster' ? null : st.sort })),
       'aria-current': sc === st.scope ? 'page' : null, 'data-scope': sc,
     }, sc === 'cluster' ? 'Cluster-scoped' : 'Namespaced', h('span.tab-count', { 'data-scope': sc }, counts[sc] !== undefined ? ` (${num(counts[sc])})` : ''))));
+    if (counts[other] !== undefined) return;
     try {
       const o = await ctx.data.results(other, apiQuery(st, { offset: 0, limit: 1 }));
+      otherCount = { key, n: o.count };
       const el = tabs.querySelector(`.tab-count[data-scope="${other}"]`);
       if (el) el.textContent = ` (${num(o.count)})`;
     } catch { /* the other tab just shows no count (e.g. a namespace-limited token gets 403 there) */ }
@@ -265,6 +270,7 @@ export function mount(main, ctx, params) {
       load();
     },
     refresh() {
+      otherCount = {};
       options.clear();
       resolved.clear();
       load();
