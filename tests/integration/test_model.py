@@ -111,8 +111,11 @@ def timestamps():
         result("e", timestamp="2023-11-14T22:13:20Z"),
         result("f"),
         result("g", timestamp={"seconds": -1.5}),
+        result("h", timestamp={"seconds": "1.666094801e+09"}),
+        result("i", timestamp={"seconds": 1.666094801e+09}),
     ]))
-    eq([r["timestamp"] for r in s.rows], [1700000000, 1700000000, 1700000001, None, None, None, -1],
+    eq([r["timestamp"] for r in s.rows],
+       [1700000000, 1700000000, 1700000001, None, None, None, -1, 1666094801, 1666094801],
        "seconds as int, float, numeric text (truncated); anything else null")
 
 

@@ -30,8 +30,9 @@ otherwise):
   fallbacks message else description; resources else subjects; result else status; properties
             else data: for every kind and version.
   scored    true/false (JSON booleans, or the text true/false in any case); anything else null.
-  timestamp timestamp.seconds as integer, float or numeric text (optional sign, digits, optional
-            fraction; no exponent), truncated toward zero; outside int64 or anything else: null.
+  timestamp timestamp.seconds as integer, float or numeric text (sign, digits, fraction,
+            exponent: "1.666094801e+09" as yq writes it; integers exactly, others through a
+            double like strtod), truncated toward zero; outside int64 or anything else: null.
             nanos is ignored.
   props     non-string values (numbers, booleans, maps, lists) dropped, "" values kept; the id
             hashes json.dumps(props, ensure_ascii=False, separators=(",", ":")): keys in input
@@ -174,7 +175,8 @@ class _Invalid(Exception):
     pass
 
 
-_NUM = re.compile(r"^[+-]?[0-9]+(\.[0-9]*)?$")
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_NUM = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 def _seconds(ts):
@@ -189,9 +191,13 @@ def _seconds(ts):
         if s != s or s in (float("inf"), float("-inf")):
             return None
         v = int(s)
+    elif isinstance(s, str) and _INT.match(s):
+        v = int(s)
     elif isinstance(s, str) and _NUM.match(s):
-        ip = s.split(".")[0]
-        v = int(ip)
+        f = float(s)  # like strtod: "1.666094801e+09" as yq writes it
+        if f != f or f in (float("inf"), float("-inf")):
+            return None
+        v = int(f)
     else:
         return None
     return v if -INT64_MAX - 1 <= v <= INT64_MAX else None
