@@ -889,3 +889,8 @@ def answer(path, qs="", method="GET"):
 
 def metrics(created=None):
     return _default.metrics(created)
+
+
+def rows():
+    """The default snapshot's rows as the API shows them (13 keys), in load order."""
+    return [_default.public_row(r) for r in _default.rows]
