@@ -629,82 +629,60 @@ void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint
 
 /* ---- query_order ---------------------------------------------------------------------- */
 
-/* Stable LSD radix sort of a[0..n) by bytes from_byte..7 of each value (tmp: n scratch
- * elements). A byte that is the same in every value costs no pass. */
-static void radix_sort(uint64_t *a, uint64_t *tmp, size_t n, unsigned from_byte)
+/* Stable LSD radix sort of rows[0..n) by key[0..n), both permuted together. A byte that is the
+ * same in every key costs no pass, so string ids (< 2^24 in practice) take three passes and
+ * timestamps of one year three or four. */
+static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
 {
     size_t count[8][256] = {{0}};
     for (size_t i = 0; i < n; i++)
-        for (unsigned b = from_byte; b < 8; b++)
-            count[b][(a[i] >> (8 * b)) & 0xff]++;
-    uint64_t *src = a, *dst = tmp;
-    for (unsigned b = from_byte; b < 8; b++) {
+        for (unsigned b = 0; b < 8; b++)
+            count[b][(key[i] >> (8 * b)) & 0xff]++;
+    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
+    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
+    for (unsigned b = 0; b < 8; b++) {
         size_t *c = count[b], sum = 0;
-        if (n == 0 || c[(src[0] >> (8 * b)) & 0xff] == n) continue;
-        for (int k = 0; k < 256; k++) {
-            size_t ck = c[k];
-            c[k] = sum;
-            sum += ck;
+        if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
+        for (int d = 0; d < 256; d++) {
+            size_t cd = c[d];
+            c[d] = sum;
+            sum += cd;
         }
-        for (size_t i = 0; i < n; i++)
-            dst[c[(src[i] >> (8 * b)) & 0xff]++] = src[i];
-        uint64_t *swap = src;
-        src = dst;
-        dst = swap;
+        for (size_t i = 0; i < n; i++) {
+            size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
+            kdst[at] = ksrc[i];
+            rdst[at] = rsrc[i];
+        }
+        uint64_t *kt = ksrc;
+        ksrc = kdst;
+        kdst = kt;
+        uint32_t *rt = rsrc;
+        rsrc = rdst;
+        rdst = rt;
     }
-    if (src != a) memcpy(a, src, n * sizeof *a);
+    if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
+    free(k2);
+    free(r2);
 }
 
-static uint64_t ts_key(const struct idx *ix, uint32_t row)
-{
-    /* Flipping the sign bit orders int64 values as unsigned; null (INT64_MIN) becomes 0. */
-    return (uint64_t)ix->rows[row].timestamp ^ ((uint64_t)1 << 63);
-}
-
-/* Sorts rows[0..n) (ascending row ids) by field, ties keeping row order. Each row becomes
- * key << 32 | row with a 32-bit key: a string id (ids order as their strings, null 0 first),
- * a severity rank, or a timestamp's rank among the distinct timestamps present. */
+/* Sorts rows[0..n) (ascending row ids) by field; the sort is stable, so ties keep the default
+ * order. Keys: a string id (ids order as their strings, and null is 0, first), a severity
+ * rank (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
+ * INT64_MIN, becomes 0). */
 static void sort_rows(const struct idx *ix, int field, uint32_t *rows, size_t n)
 {
-    uint64_t *a = xmalloc((n ? n : 1) * sizeof *a), *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
-    uint64_t *distinct = NULL;
-    size_t ndistinct = 0;
-    if (field == QUERY_SORT_TIMESTAMP) {
-        distinct = xmalloc((n ? n : 1) * sizeof *distinct);
-        for (size_t i = 0; i < n; i++)
-            distinct[i] = ts_key(ix, rows[i]);
-        radix_sort(distinct, tmp, n, 0);
-        for (size_t i = 0; i < n; i++)
-            if (ndistinct == 0 || distinct[ndistinct - 1] != distinct[i])
-                distinct[ndistinct++] = distinct[i];
-    }
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
     for (size_t i = 0; i < n; i++) {
         const struct idx_row *r = &ix->rows[rows[i]];
-        uint64_t key;
-        if (field == QUERY_SORT_TIMESTAMP) {
-            uint64_t k = ts_key(ix, rows[i]);
-            size_t lo = 0, hi = ndistinct;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (distinct[mid] < k)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            key = lo;
-        } else if (field == IDX_F_SEVERITY) {
-            key = r->severity;
-        } else {
-            key = r->str[field];
-        }
-        a[i] = key << 32 | rows[i];
+        if (field == QUERY_SORT_TIMESTAMP)
+            key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
+        else if (field == IDX_F_SEVERITY)
+            key[i] = r->severity;
+        else
+            key[i] = r->str[field];
     }
-    radix_sort(a, tmp, n, 4); /* the row half is already ascending and the sort is stable */
-    for (size_t i = 0; i < n; i++)
-        rows[i] = (uint32_t)a[i];
-    free(a);
-    free(tmp);
-    free(distinct);
+    radix_sort(key, rows, n);
+    free(key);
 }
 
 uint32_t *query_order(const struct idx *ix, const struct query *q, const struct bitmap *sel,

@@ -727,7 +727,7 @@ static void fill_random(struct rowset *rs, int nrows)
                             .message = rnd(3) ? pick(IDX_F_MESSAGE) : msg,
                             .scored = -1,
                             .resource_count = name ? 1 : 0,
-                            .timestamp = (int64_t)rnd(50) - 10,
+                            .timestamp = (int64_t)rnd(600) - 100,
                             .has_timestamp = rnd(5) != 0};
         rowset_add_row(rs, reps[rnd(7)], &in);
     }
