@@ -177,13 +177,13 @@ static int hexval(char c)
     return -1;
 }
 
-/* Decodes s[0..n) ('+' is a space, %XX a byte) into a NUL-terminated arena string; the
+/* Decodes s[0..n) ('+' is a space, %XX a byte) into a NUL-terminated arena string *out; the
  * result is valid UTF-8 without NUL bytes. piece/piecelen is the whole raw parameter, quoted
- * in errors. Returns 0 or 400. */
+ * in errors. Returns 0, or 400 (*out then holds garbage). */
 static int decode(struct parser *p, const char *s, size_t n, const char *piece, size_t piecelen,
                   char **out)
 {
-    char *d = arena_take(p, n + 1);
+    char *d = *out = arena_take(p, n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
@@ -205,7 +205,6 @@ static int decode(struct parser *p, const char *s, size_t n, const char *piece, 
         if (!k) return fail(p->err, 400, "invalid UTF-8 in %s", quote_n(piece, piecelen).s);
         i += k;
     }
-    *out = d;
     return 0;
 }
 
