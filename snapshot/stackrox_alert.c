@@ -78,7 +78,8 @@ static const char *only_section_name(const cJSON *detail)
 static size_t utf8_floor(const char *s, size_t n)
 {
     size_t i = n;
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
     return i;
 }
 
@@ -105,7 +106,8 @@ static void build_message(struct buf *b, const cJSON *detail)
     int dropped = 0;
     add_message(b, text(member(detail, "processViolation"), "message"), &dropped);
     const cJSON *v;
-    cJSON_ArrayForEach(v, member(detail, "violations")) add_message(b, text(v, "message"), &dropped);
+    cJSON_ArrayForEach(v, member(detail, "violations"))
+        add_message(b, text(v, "message"), &dropped);
     if (dropped) buf_printf(b, "; (+%d more)", dropped);
 }
 
@@ -170,8 +172,9 @@ int stackrox_alert_map(const cJSON *list, const cJSON *detail, struct stackrox_r
     row->source = "StackRox";
     row->result_id = id;
     row->policy = text(policy, "name");
+    out->policy_id = text(policy, "id");
     row->rule = only_section_name(detail);
-    if (!row->rule) row->rule = text(policy, "id");
+    if (!row->rule) row->rule = out->policy_id;
     const cJSON *categories = member(policy, "categories");
     if (cJSON_IsArray(categories)) {
         const cJSON *first = cJSON_GetArrayItem(categories, 0);
@@ -205,7 +208,7 @@ int stackrox_alert_map(const cJSON *list, const cJSON *detail, struct stackrox_r
 
     struct buf *p = &out->properties;
     add_property(p, "alertId", id);
-    add_property(p, "policyId", text(policy, "id"));
+    add_property(p, "policyId", out->policy_id);
     add_property(p, "clusterName", out->cluster);
     add_property(p, "lifecycleStage", enum_name(list, "lifecycleStage", "DEPLOY"));
     add_property(p, "state", state);
@@ -246,8 +249,7 @@ int stackrox_time_parse(const char *s, int64_t *out)
 {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-        digits(&s, 2, &d))
+    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' || digits(&s, 2, &d))
         return -1;
     if (*s != 'T' && *s != 't') return -1;
     s++;
@@ -256,7 +258,8 @@ int stackrox_time_parse(const char *s, int64_t *out)
         return -1;
     if (*s == '.') {
         const char *f = ++s;
-        while (*s >= '0' && *s <= '9' && s - f < 9) s++;
+        while (*s >= '0' && *s <= '9' && s - f < 9)
+            s++;
         if (s == f) return -1;
     }
     if (*s == 'Z' || *s == 'z') {
@@ -272,7 +275,7 @@ int stackrox_time_parse(const char *s, int64_t *out)
     if (*s || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
         h > 23 || mi > 59 || sec > 60)
         return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-           sign * (oh * 3600 + om * 60);
+    *out =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
     return 0;
 }

@@ -45,6 +45,7 @@ struct stackrox_row {
     struct row_in row;     /* ready for rowset_add_row */
     const char *cluster;   /* commonEntityInfo.clusterName (or older places); NULL when blank */
     const char *namespace; /* NULL: the alert is on something cluster-scoped */
+    const char *policy_id; /* policy.id; NULL when blank */
     struct buf message, properties; /* backing store of row.message and row.properties */
 };
 
