@@ -1,6 +1,7 @@
 /* rows.c - the rowset: interned strings, flat row and report arrays, the format-independent
  * row rules of spec section 1 (see rows.h). */
 #include "rows.h"
+#include "rows_int.h"
 
 #include "buf.h"
 #include "util.h"
@@ -11,59 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Row string slots, in row_view order. */
-enum {
-    R_ID, R_NS, R_KIND, R_NAME, R_MESSAGE, R_CATEGORY, R_POLICY, R_RULE, R_STATUS, R_SEVERITY,
-    R_SOURCE, R_PROPERTIES, R_RES_API, R_RES_NS, R_RES_UID, R_NSLOTS
-};
-
-struct row {
-    int64_t timestamp;
-    uint32_t s[R_NSLOTS]; /* interned string ids, 0 = blank */
-    uint32_t report;
-    int8_t has_timestamp, scored;
-};
-
-struct report {
-    uint32_t kind, name, ns;
-    int cluster_scoped;
-};
-
-struct source {
-    uint32_t name;
-    int up;
-};
-
-/* Interned strings live in big chunks: one allocation per ~1 MiB, not one per string. */
-struct chunk {
-    struct chunk *next;
-    size_t used, size;
-    char data[];
-};
-
-struct rowset {
-    /* strings: id 0 is blank; strs[id] points into the chunks */
-    const char **strs;
-    uint32_t nstrs, capstrs;
-    uint32_t *table; /* open addressing, power-of-two size, holds ids, 0 = empty */
-    uint32_t tablesize;
-    unsigned char *used_as_id; /* per string id: 1 once a row has this id (duplicates) */
-    struct chunk *chunks;
-
-    struct row *rows;
-    uint32_t nrows, caprows;
-    struct report *reports;
-    uint32_t nreports, capreports;
-    struct source *sources;
-    uint32_t nsources, capsources;
-    uint32_t warnings;
-    int no_crds;
-};
-
 static uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
@@ -92,7 +45,8 @@ static void table_grow(struct rowset *rs)
     for (uint32_t id = 1; id < rs->nstrs; id++) {
         uint64_t h = hash_bytes(rs->strs[id], strlen(rs->strs[id]));
         uint32_t i = (uint32_t)h & (size - 1);
-        while (t[i]) i = (i + 1) & (size - 1);
+        while (t[i])
+            i = (i + 1) & (size - 1);
         t[i] = id;
     }
     free(rs->table);
@@ -175,6 +129,7 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->kind = intern(rs, report->kind);
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
+    r->origin = intern(rs, report->origin);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
     return rs->nreports++;
 }
@@ -184,7 +139,8 @@ static const char *lower(const char *s, char *out, size_t outsize)
 {
     if (!s || !*s) return NULL;
     size_t i = 0;
-    for (; s[i] && i + 1 < outsize; i++) out[i] = (char)ascii_fold((unsigned char)s[i]);
+    for (; s[i] && i + 1 < outsize; i++)
+        out[i] = (char)ascii_fold((unsigned char)s[i]);
     out[i] = '\0';
     return out;
 }
@@ -209,10 +165,22 @@ static void row_hash(const struct report *rep, const struct rowset *rs, const st
                      const char *status, const char *severity, char out[41])
 {
     const char *parts[] = {
-        rs->strs[rep->kind], rs->strs[rep->ns],  rs->strs[rep->name], in->res_api_version,
-        in->res_namespace,   in->res_kind,       in->res_name,        in->res_uid,
-        in->result_id,       in->policy,         in->rule,            status,
-        severity,            in->category,       in->source,          in->message,
+        rs->strs[rep->kind],
+        rs->strs[rep->ns],
+        rs->strs[rep->name],
+        in->res_api_version,
+        in->res_namespace,
+        in->res_kind,
+        in->res_name,
+        in->res_uid,
+        in->result_id,
+        in->policy,
+        in->rule,
+        status,
+        severity,
+        in->category,
+        in->source,
+        in->message,
         in->properties,
     };
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -239,7 +207,8 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     char statusbuf[16], sevbuf[16];
     const char *status = find_word(lower(in->status, statusbuf, sizeof statusbuf), statuses, 5);
     if (!status) {
-        rowset_warn(rs, rs->strs[rep->name], "result of policy %s rule %s has status \"%s\" "
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "result of policy %s rule %s has status \"%s\" "
                     "(not pass, fail, warn, error or skip): skipped",
                     in->policy ? in->policy : "-", in->rule ? in->rule : "-",
                     in->status ? in->status : "");
@@ -249,10 +218,12 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
 
     /* Canonical blanks first: the hash must not tell "" from absent. */
     struct row_in c = *in;
-    const char **fields[] = {&c.res_api_version, &c.res_kind, &c.res_name, &c.res_namespace,
-                             &c.res_uid,         &c.message,  &c.category, &c.policy,
-                             &c.rule,            &c.source,   &c.result_id, &c.properties};
-    for (size_t i = 0; i < ARRAY_LEN(fields); i++) *fields[i] = blank_to_null(*fields[i]);
+    const char **fields[] = {&c.res_api_version, &c.res_kind,  &c.res_name,
+                             &c.res_namespace,   &c.res_uid,   &c.message,
+                             &c.category,        &c.policy,    &c.rule,
+                             &c.source,          &c.result_id, &c.properties};
+    for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+        *fields[i] = blank_to_null(*fields[i]);
 
     char hashed[41];
     const char *id = c.result_id;
@@ -262,9 +233,10 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     }
     uint32_t idref = intern(rs, id);
     if (rs->used_as_id[idref]) {
-        rowset_warn(rs, rs->strs[rep->name], "duplicate result id %s (policy %s, rule %s): "
-                    "dropped, the first one stays", id, c.policy ? c.policy : "-",
-                    c.rule ? c.rule : "-");
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "duplicate result id %s (policy %s, rule %s): "
+                    "dropped, the first one stays",
+                    id, c.policy ? c.policy : "-", c.rule ? c.rule : "-");
         return ROWSET_DUPLICATE;
     }
     rs->used_as_id[idref] = 1;
