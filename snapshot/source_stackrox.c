@@ -107,8 +107,7 @@ static int fail(struct sr_run *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(r->err, SOURCE_ERR_MAX, "stackrox: ");
-    vsnprintf(r->err + n, SOURCE_ERR_MAX - (size_t)n, fmt, ap);
+    vsnprintf(r->err, SOURCE_ERR_MAX, fmt, ap);
     va_end(ap);
     return -1;
 }
