@@ -83,6 +83,12 @@ def alerts_are_results_everywhere():
     ns = get(srv, "/v1/namespaced-resources/results").json()["items"]
     eq(len(ns), 6, "six namespaced alerts")
     eq([r for r in ns if r["id"] == WEB_EU["id"]], [WEB_EU], "a deployment alert, every field")
+    detail = get(srv, "/v1/results/" + WEB_EU["id"]).json()
+    eq((detail["report"], detail["resource"]),
+       ({"kind": "StackRoxAlerts", "name": "stackrox-prod-eu", "namespace": "shop"},
+        {"apiVersion": None, "kind": "Deployment", "name": "web", "namespace": "shop",
+         "uid": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f"}),
+       "detail: the report per cluster and namespace, the deployment id as uid")
     by_id = {r["id"]: r for r in ns}
     eq((by_id["5d7b3f92-4e1a-4c86-a2f9-8b0c1d3e5f74"]["status"],
         by_id["5d7b3f92-4e1a-4c86-a2f9-8b0c1d3e5f74"]["kind"]), ("warn", "Job"),
@@ -118,6 +124,30 @@ def alerts_are_results_everywhere():
     check('policy_report_summary{name="stackrox-prod-us",namespace="jobs",status="Warn"} 1'
           in m, "summary per cluster and namespace", m)
     check('polsnap_source_up{source="stackrox:%s"} 1' % central.url in m, "source up", m)
+    srv.stop()
+
+
+@test
+def ids_stay_when_an_alert_changes():
+    data, _ = good_data()
+    alerts = recorded()
+    lst, det = alerts[5]
+    lst["time"] = det["time"] = "2026-11-25T15:10:00.000Z"
+    det["violations"].append({"message": "Container 'sidecar' has image with tag 'latest'",
+                              "type": "GENERIC", "time": None})
+    central.clear()
+    central.serve(alerts)
+    eq(take(data).returncode, 0, "second snapshot")
+    srv = Server(data)
+    ns = get(srv, "/v1/namespaced-resources/results").json()["items"]
+    eq(sorted(r["id"] for r in ns), sorted(a["id"] for a, _ in alerts if
+                                           a["commonEntityInfo"]["namespace"]),
+       "the ids are the alert ids")
+    row = [r for r in ns if r["id"] == lst["id"]]
+    eq([(r["timestamp"], r["message"]) for r in row],
+       [(1795619400, "Container 'web' has image with tag 'latest'; "
+                     "Container 'sidecar' has image with tag 'latest'")],
+       "same id, new time and messages")
     srv.stop()
 
 
