@@ -187,7 +187,7 @@ int yamldoc_next(struct yamldoc *y, cJSON **doc, char err[YAMLDOC_ERR_MAX])
         rc = on_event(y, &ev, stack, &depth, &root, err);
         yaml_event_delete(&ev);
         if (rc == 1 && stream_end) rc = 0;
-        if (rc) break;
+        if (rc || stream_end) break;
     }
     /* An error between documents belongs to the one that was about to start. */
     if (rc < 0 && !in_doc) y->index++;
