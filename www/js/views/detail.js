@@ -66,7 +66,7 @@ export function mount(main, ctx, params, id) {
       ])) : notice('info', 'This copy has no detail endpoint: the report and the resource UID are shown by the API (/v1/results/{id}) only.'),
       h('section.panel', { 'aria-labelledby': 'p-h' }, h('h2#p-h', {}, 'Properties'), props.length
         ? wrapTable(h('table.grid#props', {}, h('caption', {}, 'Properties'), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Value'))),
-          h('tbody', {}, props.map(([k, v]) => h('tr', {}, h('th.wrap', { scope: 'row' }, k), h('td.wrap', {}, typeof v === 'string' ? v : JSON.stringify(v)))))), 'Properties')
+          h('tbody', {}, props.map(([k, v]) => h('tr', {}, h('th.wrap', { scope: 'row' }, k), h('td.wrap', {}, typeof v === 'string' ? v : JSON.stringify(v)))))), 'Properties table')
         : h('p.muted', {}, 'None')),
       h('p.row.no-print', {},
         h('a', { href: sameResource }, 'Every result for this resource'),
