@@ -61,6 +61,8 @@ test('api: keyboard only', needs(() => flows.keyboard(browser, envApi)));
 test('api: first view within the byte and request budget', needs((t) => flows.budget(browser, diag(envApi, t))));
 test('api: print stylesheet', needs(() => flows.print(browser, envApi)));
 
+test('api: negation, rules, no severity, search and other sorts equal the API', needs(() => flows.queryLanguage(browser, envApi)));
+test('site: negation, rules, no severity, search and other sorts in the browser equal the API', needs(() => flows.queryLanguage(browser, envSite)));
 test('site: --site copy on a static host: overview numbers equal the API', needs(() => flows.overviewNumbers(browser, envSite)));
 test('site: three clicks to a failing result', needs(() => flows.threeClicks(browser, envSite)));
 test('site: filters, sort and paging in the browser equal the API', needs(() => flows.filterSortPage(browser, envSite)));

@@ -86,6 +86,7 @@ export function apiExpect(base) {
   };
   return {
     summary: () => get('v1/summary'),
+    raw: (scope, qs) => get(`v1/${scope}-resources/results?${qs}`),
     snapshot: () => get('v1/snapshot'),
     async results(scope, { status = [], namespace = [], policy = [], sort = null, desc = false } = {}) {
       const q = [...status.map((v) => `status=${v}`), ...namespace.map((v) => `namespaces=${encodeURIComponent(v)}`),
