@@ -14,7 +14,7 @@ const COLUMNS = [
   { field: 'Rule', label: 'Rule', cell: (r) => r.rule ?? '—', wrap: true },
   { field: 'Message', label: 'Message', cls: 'msg', cell: null },
   { field: 'Source', label: 'Source', cell: (r) => r.source ?? '—' },
-  { field: 'Timestamp', label: 'Time', cell: (r) => h('span', { class: 'mono' }, fmtTime(r.timestamp)) },
+  { field: 'Timestamp', label: 'Time (UTC)', cls: 'time', cell: (r) => h('time', { datetime: r.timestamp === null ? null : new Date(r.timestamp * 1000).toISOString() }, fmtTime(r.timestamp).replace(' UTC', '')) },
 ];
 
 // Where each dropdown filter gets its values (unfiltered endpoints, so plain files in every mode).
@@ -162,7 +162,7 @@ export function mount(main, ctx, params) {
     const cols = COLUMNS.filter((c) => !c.scope || c.scope === st.scope);
     const rows = page.items.map((r) => h('tr', { 'data-id': r.id }, cols.map((c) => c.field === 'Message'
       ? h('td.msg', {}, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)'))
-      : h('td', { class: c.wrap ? 'wrap' : null }, c.cell(r)))));
+      : h('td', { class: c.wrap ? 'wrap' : c.cls || null }, c.cell(r)))));
     const caption = `${st.scope === 'cluster' ? 'Cluster-scoped' : 'Namespaced'} results, page ${st.page}`;
     return wrapTable(h('table.grid.results', {}, h('caption.sr-only', {}, caption),
       h('thead', {}, h('tr', {}, cols.map(headerCell))), h('tbody', {}, rows)), caption);
