@@ -154,18 +154,19 @@ export function mount(main, ctx, params) {
     const dir = on ? (st.desc ? 'desc' : 'asc') : null;
     // asc -> desc -> the default order (namespace, name, kind, policy, rule, message, id)
     const next = !on ? { sort: c.field, desc: false } : !st.desc ? { sort: c.field, desc: true } : { sort: null, desc: false };
-    return h('th', { scope: 'col', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null },
+    return h('th', { scope: 'col', role: 'columnheader', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null },
       h('button.sort', { type: 'button', 'data-sort': c.field, onclick: () => go(next), title: `Sort by ${c.label}` }, c.label, sortArrow(dir)));
   }
 
   function renderTable(page) {
     const cols = COLUMNS.filter((c) => !c.scope || c.scope === st.scope);
-    const rows = page.items.map((r) => h('tr', { 'data-id': r.id }, cols.map((c) => c.field === 'Message'
-      ? h('td.msg', {}, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)'))
-      : h('td', { class: c.wrap ? 'wrap' : c.cls || null }, c.cell(r)))));
+    // explicit table roles: on a phone the rows become cards (CSS display changes), and stay a table to screen readers
+    const rows = page.items.map((r) => h('tr', { 'data-id': r.id, role: 'row' }, cols.map((c) => c.field === 'Message'
+      ? h('td.msg', { role: 'cell', 'data-label': c.label }, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)'))
+      : h('td', { class: c.wrap ? 'wrap' : c.cls || null, role: 'cell', 'data-label': c.label }, c.cell(r)))));
     const caption = `${st.scope === 'cluster' ? 'Cluster-scoped' : 'Namespaced'} results, page ${st.page}`;
-    return wrapTable(h('table.grid.results', {}, h('caption.sr-only', {}, caption),
-      h('thead', {}, h('tr', {}, cols.map(headerCell))), h('tbody', {}, rows)), caption);
+    return wrapTable(h('table.grid.results', { role: 'table' }, h('caption.sr-only', {}, caption),
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, cols.map(headerCell))), h('tbody', { role: 'rowgroup' }, rows)), caption);
   }
 
   function renderPager(count) {
