@@ -61,6 +61,8 @@ test('api: keyboard only', needs(() => flows.keyboard(browser, envApi)));
 test('api: first view within the byte and request budget', needs((t) => flows.budget(browser, diag(envApi, t))));
 test('api: print stylesheet', needs(() => flows.print(browser, envApi)));
 
+test('api: a permalink to a result gone from the snapshot says so', needs(() => flows.missingResult(browser, envApi)));
+test('site: a permalink to a result gone from the snapshot says so', needs(() => flows.missingResult(browser, envSite)));
 test('api: negation, rules, no severity, search and other sorts equal the API', needs(() => flows.queryLanguage(browser, envApi)));
 test('site: negation, rules, no severity, search and other sorts in the browser equal the API', needs(() => flows.queryLanguage(browser, envSite)));
 test('site: --site copy on a static host: overview numbers equal the API', needs(() => flows.overviewNumbers(browser, envSite)));

@@ -42,6 +42,7 @@ test('static: overview to a failing result in three clicks', () => flows.threeCl
 test('static: filters, sort and paging change table and URL and survive reload', () => flows.filterSortPage(browser, env));
 test('static: CSV and JSON export equal the rows', () => flows.exportRows(browser, env));
 test('static: axe-core clean on every view, light and dark, and on a phone', () => flows.accessibility(browser, env));
+test('static: a permalink to a result gone from the snapshot says so', () => flows.missingResult(browser, env));
 test('static: keyboard only', () => flows.keyboard(browser, env));
 test('static: first view within the byte and request budget', (t) => flows.budget(browser, { ...env, diagnostic: (m) => t.diagnostic(m) }));
 test('static: print stylesheet', () => flows.print(browser, env));

@@ -119,7 +119,7 @@ function call(op, args, progress) {
       for (const w of waiting.values()) w.reject(new ApiError(0, 'the in-browser query engine failed: ' + e.message));
       waiting.clear();
     };
-    if (op !== 'init') call('init', engineArgs);
+    if (op !== 'init' && engineArgs) call('init', engineArgs);
   }
   const id = ++calls;
   return new Promise((resolve, reject) => {
@@ -158,7 +158,8 @@ export async function detail(id, scope, namespace) {
     try {
       return { detailed: true, row: await getJSON('v1/results/' + encodeURIComponent(id)) };
     } catch (e) {
-      if (e.json || e.status !== 404) throw e;
+      if (e.status === 404 && e.json) return null; // the API says: no such result in this snapshot
+      if (e.status !== 404) throw e;
     }
   }
   if (!engineArgs) useLocalEngine('', 'whole');
@@ -170,21 +171,7 @@ export async function detail(id, scope, namespace) {
 export async function exportBlob(scope, qs, format, progress) {
   const meta = { snapshot: { id: mode.snapshot.id, created: mode.snapshot.created }, scope, query: qs };
   if (mode.engine !== 'server') return call('export', { scope, qs, format, meta }, progress);
-  const { CSV_HEADER, csvRows } = await import('./rows.js');
-  const parts = [];
-  let count = 0;
-  for (let offset = 0; ; offset += 1000) {
-    const page = await results(scope, `${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`);
-    if (mode.engine !== 'server') return exportBlob(scope, qs, format, progress);
-    count = page.count;
-    if (format === 'csv') parts.push(csvRows(page.items));
-    else if (page.items.length) parts.push((offset ? ',' : '') + page.items.map((r) => JSON.stringify(r)).join(','));
-    if (progress) progress({ done: Math.min(offset + 1000, count), total: count });
-    if (page.items.length < 1000) break;
-  }
-  if (format === 'csv') return new Blob([CSV_HEADER, ...parts], { type: 'text/csv' });
-  return new Blob([JSON.stringify(meta).slice(0, -1), `,"count":${count},"items":[`, ...parts, ']}\n'],
-    { type: 'application/json' });
+  return call('exportApi', { base: new URL('.', location.href).href, headers: headers(), scope, qs, format, meta }, progress);
 }
 
 // ---- the results view's state, as the URL holds it ----

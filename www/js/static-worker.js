@@ -143,20 +143,48 @@ async function find(id, scope, namespace) {
   return null;
 }
 
-async function exportRows(scope, qs, format, meta, progress) {
-  const { items, count } = await results(scope, qs, progress);
-  const parts = [];
-  if (format === 'csv') {
-    parts.push(CSV_HEADER);
-    for (let i = 0; i < items.length; i += 5000) parts.push(csvRows(items.slice(i, i + 5000)));
-    return new Blob(parts, { type: 'text/csv' });
+// CSV or JSON of every row the batches hold; batches() yields arrays of rows and sets count.
+async function exportBlob(format, meta, batches) {
+  const parts = format === 'csv' ? [CSV_HEADER] : [];
+  const state = { count: 0 };
+  let first = true;
+  for await (const rows of batches(state)) {
+    for (let i = 0; i < rows.length; i += 5000) {
+      const slice = rows.slice(i, i + 5000);
+      if (format === 'csv') parts.push(csvRows(slice));
+      else if (slice.length) { parts.push((first ? '' : ',') + slice.map((r) => JSON.stringify(r)).join(',')); first = false; }
+    }
   }
-  parts.push(JSON.stringify(meta).slice(0, -1) + `,"count":${count},"items":[`);
-  for (let i = 0; i < items.length; i += 5000) {
-    parts.push((i ? ',' : '') + items.slice(i, i + 5000).map((r) => JSON.stringify(r)).join(','));
-  }
-  parts.push(']}\n');
-  return new Blob(parts, { type: 'application/json' });
+  if (format === 'csv') return new Blob(parts, { type: 'text/csv' });
+  return new Blob([JSON.stringify(meta).slice(0, -1), `,"count":${state.count},"items":[`, ...parts, ']}\n'], { type: 'application/json' });
+}
+
+function exportLocal(scope, qs, format, meta, progress) {
+  return exportBlob(format, meta, async function* (state) {
+    const { items, count } = await results(scope, qs, progress);
+    state.count = count;
+    yield items;
+  });
+}
+
+// Behind the API the worker pages through the query server, so that a million rows never block the page.
+function exportApi(base, headers, scope, qs, format, meta, progress) {
+  return exportBlob(format, meta, async function* (state) {
+    for (let offset = 0; ; offset += 1000) {
+      const url = `${base}v1/${scope}-resources/results?${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`;
+      const res = await fetch(url, { headers, cache: 'no-cache' });
+      if (!res.ok) {
+        let msg = `HTTP ${res.status}`;
+        try { msg = (await res.json()).message || msg; } catch { /* not the API's error format */ }
+        throw Object.assign(new Error(msg), { status: res.status });
+      }
+      const page = await res.json();
+      state.count = page.count;
+      yield page.items;
+      progress(Math.min(offset + 1000, page.count), page.count);
+      if (page.items.length < 1000) return;
+    }
+  });
 }
 
 // The namespace list and the summary, fetched once per snapshot and only by a query that needs them.
@@ -186,7 +214,8 @@ const ops = {
   },
   results: ({ scope, qs }, progress) => results(scope, qs, progress),
   find: ({ id, scope, namespace }) => find(id, scope, namespace),
-  export: ({ scope, qs, format, meta }, progress) => exportRows(scope, qs, format, meta, progress),
+  export: ({ scope, qs, format, meta }, progress) => exportLocal(scope, qs, format, meta, progress),
+  exportApi: ({ base, headers, scope, qs, format, meta }, progress) => exportApi(base, headers, scope, qs, format, meta, progress),
 };
 
 self.onmessage = async ({ data }) => {

@@ -286,3 +286,11 @@ export async function queryLanguage(browser, env) {
   assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
   await page.context().close();
 }
+
+// A permalink to a result that is no longer in the snapshot says so (no error page, no blank page).
+export async function missingResult(browser, env) {
+  const page = await open(browser, env, '#/result/no-such-id?scope=namespaced&ns=nowhere');
+  assert.match(await page.textContent('main'), /not in the current snapshot/);
+  assert.deepEqual(page.errors.filter((e) => !/status of 404/.test(e)), [], 'console errors');
+  await page.context().close();
+}
