@@ -169,20 +169,29 @@ function exportLocal(scope, qs, format, meta, progress) {
 
 // Behind the API the worker pages through the query server, so that a million rows never block the page.
 function exportApi(base, headers, scope, qs, format, meta, progress) {
+  const page = async (offset) => {
+    const url = `${base}v1/${scope}-resources/results?${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`;
+    const res = await fetch(url, { headers, cache: 'no-cache' });
+    if (!res.ok) {
+      let msg = `HTTP ${res.status}`;
+      try { msg = (await res.json()).message || msg; } catch { /* not the API's error format */ }
+      throw Object.assign(new Error(msg), { status: res.status });
+    }
+    return res.json();
+  };
   return exportBlob(format, meta, async function* (state) {
-    for (let offset = 0; ; offset += 1000) {
-      const url = `${base}v1/${scope}-resources/results?${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`;
-      const res = await fetch(url, { headers, cache: 'no-cache' });
-      if (!res.ok) {
-        let msg = `HTTP ${res.status}`;
-        try { msg = (await res.json()).message || msg; } catch { /* not the API's error format */ }
-        throw Object.assign(new Error(msg), { status: res.status });
-      }
-      const page = await res.json();
-      state.count = page.count;
-      yield page.items;
-      progress(Math.min(offset + 1000, page.count), page.count);
-      if (page.items.length < 1000) return;
+    const first = await page(0);
+    state.count = first.count;
+    yield first.items;
+    // the count is known now: keep a few pages in flight, in order
+    const offsets = [];
+    for (let o = 1000; o < first.count; o += 1000) offsets.push(o);
+    const inflight = offsets.splice(0, PARALLEL).map(page);
+    for (let done = 1000; inflight.length; done += 1000) {
+      const next = await inflight.shift();
+      if (offsets.length) inflight.push(page(offsets.shift()));
+      yield next.items;
+      progress(Math.min(done + 1000, first.count), first.count);
     }
   });
 }
