@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+void buf_set_sink(struct buf *b, buf_sink_fn sink, void *ctx)
+{
+    b->sink = sink;
+    b->sink_ctx = ctx;
+}
+
+void buf_flush(struct buf *b)
+{
+    if (!b->sink || !b->len) return;
+    b->sink(b->sink_ctx, b->ptr, b->len);
+    b->len = 0;
+    b->ptr[0] = '\0';
+}
+
 void buf_init(struct buf *b, size_t max)
 {
     struct buf init = BUF_INIT(max);
@@ -58,6 +72,7 @@ void buf_add(struct buf *b, const void *data, size_t n)
     if (n) memcpy(b->ptr + b->len, data, n);
     b->len += n;
     b->ptr[b->len] = '\0';
+    if (b->sink && b->len >= BUF_FLUSH_AT) buf_flush(b);
 }
 
 void buf_puts(struct buf *b, const char *s)
@@ -164,57 +179,64 @@ void buf_json_str_or_null(struct buf *b, const char *s)
 
 static void indent(struct buf *b, int depth)
 {
+    static const char spaces[] = "                                ";
     buf_putc(b, '\n');
-    for (int i = 0; i < depth; i++) buf_add(b, "  ", 2);
+    for (int left = depth * 2; left > 0; left -= 32) buf_add(b, spaces, left < 32 ? (size_t)left : 32);
 }
 
-void buf_json_pretty(struct buf *b, const char *json, size_t n)
+void json_pretty_feed(struct json_pretty *p, const char *s, size_t n)
 {
-    int depth = 0;
+    struct buf *b = p->out;
     for (size_t i = 0; i < n; i++) {
-        char c = json[i];
-        switch (c) {
-        case '"': {
-            size_t j = i + 1;
-            while (j < n && json[j] != '"') j += (json[j] == '\\') ? 2 : 1;
-            if (j >= n) j = n - 1;
-            buf_add(b, json + i, j - i + 1);
-            i = j;
-            break;
-        }
-        case '{':
-        case '[': {
-            size_t j = i + 1;
-            while (j < n && (json[j] == ' ' || json[j] == '\n')) j++;
-            if (j < n && (json[j] == '}' || json[j] == ']')) {
-                buf_putc(b, c);
-                buf_putc(b, json[j]);
-                i = j;
-                break;
-            }
+        char c = s[i];
+        if (p->in_str) {
             buf_putc(b, c);
-            indent(b, ++depth);
-            break;
+            if (p->esc)
+                p->esc = 0;
+            else if (c == '\\')
+                p->esc = 1;
+            else if (c == '"')
+                p->in_str = 0;
+            continue;
         }
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
+        if (p->open_pending) { /* the char after { or [ decides: empty, or a new level */
+            p->open_pending = 0;
+            if (c == '}' || c == ']') {
+                buf_putc(b, c);
+                continue;
+            }
+            indent(b, ++p->depth);
+        }
+        switch (c) {
+        case '"':
+            p->in_str = 1;
+            buf_putc(b, c);
+            break;
+        case '{':
+        case '[':
+            buf_putc(b, c);
+            p->open_pending = 1;
+            break;
         case '}':
         case ']':
-            indent(b, --depth);
+            indent(b, --p->depth);
             buf_putc(b, c);
             break;
         case ',':
             buf_putc(b, ',');
-            indent(b, depth);
+            indent(b, p->depth);
             break;
         case ':':
             buf_add(b, ": ", 2);
-            break;
-        case ' ':
-        case '\n':
-        case '\t':
-        case '\r':
             break;
         default:
             buf_putc(b, c);
         }
     }
+}
+
+void json_pretty_sink(void *ctx, const char *s, size_t n)
+{
+    json_pretty_feed(ctx, s, n);
 }

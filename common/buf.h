@@ -15,13 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A sink, when set, receives the content whenever BUF_FLUSH_AT bytes have gathered (and at
+ * buf_flush), and the buffer is emptied: a response of any size streams through a bounded
+ * buffer. max then bounds the unflushed part only. */
+typedef void (*buf_sink_fn)(void *ctx, const char *data, size_t n);
+#define BUF_FLUSH_AT ((size_t)64 * 1024)
+
 struct buf {
     char *ptr;
     size_t len, cap, max;
     int over; /* an append was refused because of max */
+    buf_sink_fn sink;
+    void *sink_ctx;
 };
 
-#define BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes), 0}
+#define BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes), 0, NULL, NULL}
 
 void buf_init(struct buf *b, size_t max);
 void buf_reset(struct buf *b);
@@ -33,6 +41,10 @@ static inline int buf_failed(const struct buf *b)
 {
     return b->over;
 }
+
+void buf_set_sink(struct buf *b, buf_sink_fn sink, void *ctx);
+/* Hands what has gathered to the sink (no-op without one). */
+void buf_flush(struct buf *b);
 
 void buf_add(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
@@ -49,9 +61,15 @@ void buf_json_strn(struct buf *b, const char *s, size_t n);
 /* Like buf_json_str, but NULL (a blank field) is written as null. */
 void buf_json_str_or_null(struct buf *b, const char *s);
 
-/* Appends the JSON text json[0..n) re-indented by two spaces per level, one member or element
- * per line, "key": value with one space; empty objects and arrays stay {} and []. The input
- * must be valid compact or pretty JSON (it is our own output). Used for ?pretty. */
-void buf_json_pretty(struct buf *b, const char *json, size_t n);
+/* ?pretty: a streaming re-indenter. Fed compact JSON (our own output) in pieces of any size,
+ * it appends to out the same JSON indented by two spaces per level, one member or element per
+ * line, "key": value; empty objects and arrays stay {} and []. Use json_pretty_sink as a
+ * buf sink with a struct json_pretty as its context. */
+struct json_pretty {
+    struct buf *out;
+    int depth, in_str, esc, open_pending;
+};
+void json_pretty_feed(struct json_pretty *p, const char *s, size_t n);
+void json_pretty_sink(void *ctx, const char *s, size_t n);
 
 #endif

@@ -40,6 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the index format is little-endian; this host is not"
+#endif
+
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
 #define IDX_VERSION 1u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */

@@ -1,0 +1,191 @@
+/* idx.c - opens, checks and searches a mapped snapshot index (format in idx.h). */
+#include "idx.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Keep in sync with enum idx_status, enum idx_severity and enum idx_field in idx.h. */
+const char *const idx_status_names[IDX_NSTATUS] = {"pass", "fail", "warn", "error", "skip"};
+const char *const idx_severity_names[IDX_NSEVERITY] = {NULL,     "info", "low",
+                                                       "medium", "high", "critical"};
+const char *const idx_field_names[IDX_NFIELDS] = {
+    "namespace", "kind",     "name",       "policy",     "rule",   "category",
+    "severity",  "status",   "source",     "message",    "report", "id",
+    "properties", "resource.apiVersion", "resource.namespace", "resource.uid",
+};
+
+#define FAIL(...)                                                                              \
+    do {                                                                                       \
+        snprintf(err, IDX_ERR_MAX, __VA_ARGS__);                                               \
+        return -1;                                                                             \
+    } while (0)
+
+/* Section s holds whole elements of elsize bytes, aligned for them, inside the file. */
+static int section_ok(const struct idx_header *h, size_t size, int s, size_t elsize)
+{
+    const struct idx_span *sp = &h->sec[s];
+    return sp->off >= h->header_size && sp->off <= size && sp->count <= size - sp->off &&
+           sp->off % 8 == 0 && sp->count % elsize == 0;
+}
+
+int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_MAX])
+{
+    const struct idx_header *h = base;
+    if (size < sizeof *h) FAIL("index is %lu bytes, shorter than its header", (unsigned long)size);
+    if (memcmp(h->magic, IDX_MAGIC, 8) != 0) FAIL("not a polsnap index (bad magic)");
+    if (h->version != IDX_VERSION || h->header_size != IDX_HEADER_SIZE)
+        FAIL("index format version %u, this program reads version %u", h->version, IDX_VERSION);
+    if (h->file_size != size) FAIL("index is truncated or padded (header says %llu bytes, file "
+                                   "has %lu)", (unsigned long long)h->file_size, (unsigned long)size);
+    static const size_t elsize[IDX_NSEC] = {
+        sizeof(uint32_t),          1, sizeof(struct idx_row), sizeof(struct idx_report),
+        sizeof(struct idx_source), sizeof(struct idx_dict_entry), sizeof(uint32_t)};
+    for (int s = 0; s < IDX_NSEC; s++)
+        if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
+    if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0') FAIL("snapshot id not terminated");
+
+    const unsigned char *b = base;
+    struct idx ix = {
+        .base = b,
+        .size = size,
+        .h = h,
+        .stroff = (const uint32_t *)(b + h->sec[IDX_SEC_STROFF].off),
+        .strdata = (const char *)(b + h->sec[IDX_SEC_STRDATA].off),
+        .rows = (const struct idx_row *)(b + h->sec[IDX_SEC_ROWS].off),
+        .reports = (const struct idx_report *)(b + h->sec[IDX_SEC_REPORTS].off),
+        .sources = (const struct idx_source *)(b + h->sec[IDX_SEC_SOURCES].off),
+        .dict = (const struct idx_dict_entry *)(b + h->sec[IDX_SEC_DICT].off),
+        .postings = (const uint32_t *)(b + h->sec[IDX_SEC_POSTINGS].off),
+    };
+
+    /* 3: strings */
+    uint64_t datalen = h->sec[IDX_SEC_STRDATA].count;
+    if (h->nstrings < 1 || (uint64_t)h->nstrings + 1 != h->sec[IDX_SEC_STROFF].count / 4)
+        FAIL("string offset table has the wrong length");
+    if (ix.stroff[0] != 0 || ix.stroff[h->nstrings] != datalen)
+        FAIL("string table does not cover its data");
+    for (uint32_t i = 0; i < h->nstrings; i++) {
+        if (ix.stroff[i + 1] <= ix.stroff[i]) FAIL("string %u has no terminator", i);
+        if (ix.strdata[ix.stroff[i + 1] - 1] != '\0') FAIL("string %u is not terminated", i);
+    }
+
+    /* 4: rows, reports, sources */
+    if (h->nrows_ns > h->nrows || (uint64_t)h->nrows * sizeof(struct idx_row) !=
+                                      h->sec[IDX_SEC_ROWS].count)
+        FAIL("row counts do not match the row section");
+    if ((uint64_t)h->nreports * sizeof(struct idx_report) != h->sec[IDX_SEC_REPORTS].count ||
+        (uint64_t)h->nsources * sizeof(struct idx_source) != h->sec[IDX_SEC_SOURCES].count)
+        FAIL("report or source counts do not match their sections");
+    for (uint32_t r = 0; r < h->nrows; r++) {
+        const struct idx_row *row = &ix.rows[r];
+        for (int f = 0; f < IDX_NFIELDS; f++)
+            if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
+        if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
+            row->severity >= IDX_NSEVERITY || row->scored > 2 ||
+            row->cluster != (r >= h->nrows_ns))
+            FAIL("row %u: value out of range", r);
+    }
+    for (uint32_t r = 0; r < h->nreports; r++) {
+        const struct idx_report *rep = &ix.reports[r];
+        if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings)
+            FAIL("report %u: bad string id", r);
+    }
+    for (uint32_t s = 0; s < h->nsources; s++)
+        if (ix.sources[s].name >= h->nstrings || ix.sources[s].up > 1)
+            FAIL("source %u: value out of range", s);
+
+    /* 5: dictionaries and postings */
+    uint64_t ndict = h->sec[IDX_SEC_DICT].count / sizeof(struct idx_dict_entry);
+    uint64_t npost = h->sec[IDX_SEC_POSTINGS].count / 4;
+    for (int f = 0; f < IDX_NDICT; f++) {
+        const struct idx_span *d = &h->dict[f];
+        if (d->off > ndict || d->count > ndict - d->off) FAIL("dictionary %d out of bounds", f);
+        for (uint64_t e = d->off; e < d->off + d->count; e++) {
+            const struct idx_dict_entry *de = &ix.dict[e];
+            if (de->str == 0 || de->str >= h->nstrings || de->post_off > npost ||
+                de->post_n > npost - de->post_off)
+                FAIL("dictionary %d entry %llu out of bounds", f, (unsigned long long)e);
+        }
+    }
+    for (uint64_t p = 0; p < npost; p++)
+        if (ix.postings[p] >= h->nrows) FAIL("posting %llu names no row", (unsigned long long)p);
+
+    *out = ix;
+    return 0;
+}
+
+int idx_open(struct idx *ix, const char *path, char err[IDX_ERR_MAX])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) FAIL("%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct idx_header)) {
+        close(fd);
+        FAIL("%s: too short to be an index", path);
+    }
+    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED) FAIL("%s: mmap: %s", path, strerror(errno));
+    if (idx_check(ix, base, (size_t)st.st_size, err) != 0) {
+        munmap(base, (size_t)st.st_size);
+        return -1;
+    }
+    return 0;
+}
+
+void idx_close(struct idx *ix)
+{
+    if (ix->base) munmap((void *)ix->base, ix->size);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Compares the folded first n bytes of s against key[0..n) (s shorter sorts first). For
+ * prefix searches s is cut to n bytes, so every s starting with key compares equal. */
+static int fold_cmp_n(const char *s, const char *key, size_t n, int prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\0') return -1; /* s is shorter (key may even hold a NUL byte) */
+        unsigned char c = ascii_fold((unsigned char)s[i]), d = ascii_fold((unsigned char)key[i]);
+        if (c != d) return (int)c - (int)d;
+    }
+    return (prefix || s[n] == '\0') ? 0 : 1;
+}
+
+size_t idx_dict_range(const struct idx *ix, int field, const char *value, size_t n, int prefix,
+                      const struct idx_dict_entry **first)
+{
+    const struct idx_dict_entry *d = ix->dict + ix->h->dict[field].off;
+    size_t count = (size_t)ix->h->dict[field].count;
+    size_t lo = 0, hi = count;
+    while (lo < hi) { /* first entry >= value */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fold_cmp_n(idx_str(ix, d[mid].str), value, n, prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t start = lo;
+    hi = count;
+    while (lo < hi) { /* first entry > value */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fold_cmp_n(idx_str(ix, d[mid].str), value, n, prefix) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = d + start;
+    return lo - start;
+}
+
+size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry **first)
+{
+    *first = ix->dict + ix->h->dict[field].off;
+    return (size_t)ix->h->dict[field].count;
+}

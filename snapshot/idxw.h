@@ -1,0 +1,17 @@
+/* idxw.h - writes a rowset as a snapshot index file (the format is in common/idx.h). */
+#ifndef POLSNAP_IDXW_H
+#define POLSNAP_IDXW_H
+
+#include "idx.h"
+#include "rows.h"
+
+#include <stdint.h>
+
+/* Writes the index of rs to path (created or truncated; fsync'ed before returning 0).
+ * snapshot_id (< 32 bytes) and created go into the header. Returns 0, or -1 with err filled;
+ * on -1 path may hold a partial file, which the caller deletes with the rest of its unpublished
+ * snapshot directory. rs is not changed. */
+int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_id,
+               int64_t created, char err[IDX_ERR_MAX]);
+
+#endif

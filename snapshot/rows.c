@@ -1,0 +1,331 @@
+/* rows.c - the rowset: interned strings, flat row and report arrays, the format-independent
+ * row rules of spec section 1 (see rows.h). */
+#include "rows.h"
+#include "rows_int.h"
+
+#include "buf.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static char *arena_copy(struct rowset *rs, const char *s, size_t n)
+{
+    struct chunk *c = rs->chunks;
+    if (!c || c->size - c->used < n + 1) {
+        size_t size = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
+        c = xmalloc(sizeof *c + size);
+        c->next = rs->chunks;
+        c->used = 0;
+        c->size = size;
+        rs->chunks = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    c->used += n + 1;
+    return p;
+}
+
+static void table_grow(struct rowset *rs)
+{
+    uint32_t size = rs->tablesize ? rs->tablesize * 2 : 1024;
+    uint32_t *t = xcalloc(size, sizeof *t);
+    for (uint32_t id = 1; id < rs->nstrs; id++) {
+        uint64_t h = hash_bytes(rs->strs[id], strlen(rs->strs[id]));
+        uint32_t i = (uint32_t)h & (size - 1);
+        while (t[i]) i = (i + 1) & (size - 1);
+        t[i] = id;
+    }
+    free(rs->table);
+    rs->table = t;
+    rs->tablesize = size;
+}
+
+/* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. */
+static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
+{
+    if (!s || !n) return 0;
+    if ((uint64_t)rs->nstrs * 2 >= rs->tablesize) table_grow(rs);
+    uint32_t i = (uint32_t)hash_bytes(s, n) & (rs->tablesize - 1);
+    for (; rs->table[i]; i = (i + 1) & (rs->tablesize - 1)) {
+        const char *t = rs->strs[rs->table[i]];
+        if (strncmp(t, s, n) == 0 && t[n] == '\0') return rs->table[i];
+    }
+    if (rs->nstrs == rs->capstrs) {
+        rs->capstrs *= 2;
+        rs->strs = xreallocarray(rs->strs, rs->capstrs, sizeof *rs->strs);
+        rs->used_as_id = xrealloc(rs->used_as_id, rs->capstrs);
+        memset(rs->used_as_id + rs->nstrs, 0, rs->capstrs - rs->nstrs);
+    }
+    uint32_t id = rs->nstrs++;
+    rs->strs[id] = arena_copy(rs, s, n);
+    rs->table[i] = id;
+    return id;
+}
+
+static uint32_t intern(struct rowset *rs, const char *s)
+{
+    return s ? intern_n(rs, s, strlen(s)) : 0;
+}
+
+struct rowset *rowset_new(void)
+{
+    struct rowset *rs = xcalloc(1, sizeof *rs);
+    rs->capstrs = 1024;
+    rs->strs = xcalloc(rs->capstrs, sizeof *rs->strs);
+    rs->used_as_id = xcalloc(rs->capstrs, 1);
+    rs->nstrs = 1; /* id 0: blank */
+    table_grow(rs);
+    return rs;
+}
+
+void rowset_free(struct rowset *rs)
+{
+    if (!rs) return;
+    for (struct chunk *c = rs->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(rs->strs);
+    free(rs->table);
+    free(rs->used_as_id);
+    free(rs->rows);
+    free(rs->reports);
+    free(rs->sources);
+    free(rs);
+}
+
+void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "polsnap-snapshot: warning: %s: ", origin ? origin : "-");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    rs->warnings++;
+}
+
+uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
+{
+    if (rs->nreports == rs->capreports) {
+        rs->capreports = rs->capreports ? rs->capreports * 2 : 64;
+        rs->reports = xreallocarray(rs->reports, rs->capreports, sizeof *rs->reports);
+    }
+    struct report *r = &rs->reports[rs->nreports];
+    r->kind = intern(rs, report->kind);
+    r->name = intern(rs, report->name);
+    r->ns = intern(rs, report->namespace);
+    r->origin = intern(rs, report->origin);
+    r->cluster_scoped = report->cluster_scoped ? 1 : 0;
+    return rs->nreports++;
+}
+
+/* Lower-cases s into out (at most outsize-1 bytes); returns out, or NULL for a blank s. */
+static const char *lower(const char *s, char *out, size_t outsize)
+{
+    if (!s || !*s) return NULL;
+    size_t i = 0;
+    for (; s[i] && i + 1 < outsize; i++) out[i] = (char)ascii_fold((unsigned char)s[i]);
+    out[i] = '\0';
+    return out;
+}
+
+static const char *const statuses[] = {"pass", "fail", "warn", "error", "skip"};
+static const char *const severities[] = {"critical", "high", "medium", "low", "info"};
+
+static const char *find_word(const char *w, const char *const *words, size_t n)
+{
+    for (size_t i = 0; w && i < n; i++)
+        if (strcmp(w, words[i]) == 0) return words[i];
+    return NULL;
+}
+
+static const char *blank_to_null(const char *s)
+{
+    return (s && *s) ? s : NULL;
+}
+
+/* The 40-hex SHA-1 of the row's identifying fields joined by 0x1f (rows.h says which). */
+static void row_hash(const struct report *rep, const struct rowset *rs, const struct row_in *in,
+                     const char *status, const char *severity, char out[41])
+{
+    const char *parts[] = {
+        rs->strs[rep->kind], rs->strs[rep->ns],  rs->strs[rep->name], in->res_api_version,
+        in->res_namespace,   in->res_kind,       in->res_name,        in->res_uid,
+        in->result_id,       in->policy,         in->rule,            status,
+        severity,            in->category,       in->source,          in->message,
+        in->properties,
+    };
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) abort();
+    for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
+        if (i) EVP_DigestUpdate(ctx, "\x1f", 1);
+        if (parts[i]) EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
+    }
+    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) abort();
+    EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 20; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[40] = '\0';
+}
+
+enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const struct row_in *in)
+{
+    const struct report *rep = &rs->reports[report];
+    char statusbuf[16], sevbuf[16];
+    const char *status = find_word(lower(in->status, statusbuf, sizeof statusbuf), statuses, 5);
+    if (!status) {
+        rowset_warn(rs, rs->strs[rep->origin], "result of policy %s rule %s has status \"%s\" "
+                    "(not pass, fail, warn, error or skip): skipped",
+                    in->policy ? in->policy : "-", in->rule ? in->rule : "-",
+                    in->status ? in->status : "");
+        return ROWSET_BAD_STATUS;
+    }
+    const char *severity = find_word(lower(in->severity, sevbuf, sizeof sevbuf), severities, 5);
+
+    /* Canonical blanks first: the hash must not tell "" from absent. */
+    struct row_in c = *in;
+    const char **fields[] = {&c.res_api_version, &c.res_kind, &c.res_name, &c.res_namespace,
+                             &c.res_uid,         &c.message,  &c.category, &c.policy,
+                             &c.rule,            &c.source,   &c.result_id, &c.properties};
+    for (size_t i = 0; i < ARRAY_LEN(fields); i++) *fields[i] = blank_to_null(*fields[i]);
+
+    char hashed[41];
+    const char *id = c.result_id;
+    if (!id || c.resource_count > 1) {
+        row_hash(rep, rs, &c, status, severity, hashed);
+        id = hashed;
+    }
+    uint32_t idref = intern(rs, id);
+    if (rs->used_as_id[idref]) {
+        rowset_warn(rs, rs->strs[rep->origin], "duplicate result id %s (policy %s, rule %s): "
+                    "dropped, the first one stays", id, c.policy ? c.policy : "-",
+                    c.rule ? c.rule : "-");
+        return ROWSET_DUPLICATE;
+    }
+    rs->used_as_id[idref] = 1;
+
+    if (rs->nrows == rs->caprows) {
+        rs->caprows = rs->caprows ? rs->caprows * 2 : 1024;
+        rs->rows = xreallocarray(rs->rows, rs->caprows, sizeof *rs->rows);
+    }
+    struct row *r = &rs->rows[rs->nrows++];
+    memset(r, 0, sizeof *r);
+    r->s[R_ID] = idref;
+    r->s[R_NS] = rep->cluster_scoped ? 0 : (rep->ns ? rep->ns : intern(rs, c.res_namespace));
+    r->s[R_KIND] = intern(rs, c.res_kind);
+    r->s[R_NAME] = intern(rs, c.res_name);
+    r->s[R_MESSAGE] = intern(rs, c.message);
+    r->s[R_CATEGORY] = intern(rs, c.category);
+    r->s[R_POLICY] = intern(rs, c.policy);
+    r->s[R_RULE] = intern(rs, c.rule);
+    r->s[R_STATUS] = intern(rs, status);
+    r->s[R_SEVERITY] = intern(rs, severity);
+    r->s[R_SOURCE] = intern(rs, c.source);
+    r->s[R_PROPERTIES] = intern(rs, c.properties);
+    r->s[R_RES_API] = intern(rs, c.res_api_version);
+    r->s[R_RES_NS] = intern(rs, c.res_namespace);
+    r->s[R_RES_UID] = intern(rs, c.res_uid);
+    r->report = report;
+    r->timestamp = c.has_timestamp ? c.timestamp : 0;
+    r->has_timestamp = c.has_timestamp ? 1 : 0;
+    r->scored = (int8_t)(c.scored < 0 ? -1 : c.scored ? 1 : 0);
+    return ROWSET_ADDED;
+}
+
+void rowset_source_status(struct rowset *rs, const char *name, int up)
+{
+    if (rs->nsources == rs->capsources) {
+        rs->capsources = rs->capsources ? rs->capsources * 2 : 8;
+        rs->sources = xreallocarray(rs->sources, rs->capsources, sizeof *rs->sources);
+    }
+    rs->sources[rs->nsources].name = intern(rs, name);
+    rs->sources[rs->nsources++].up = up ? 1 : 0;
+}
+
+void rowset_set_no_crds(struct rowset *rs)
+{
+    rs->no_crds = 1;
+}
+
+void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out)
+{
+    const struct row *r = &rs->rows[i];
+    const char *const *s = rs->strs;
+    out->id = s[r->s[R_ID]];
+    out->namespace = s[r->s[R_NS]];
+    out->kind = s[r->s[R_KIND]];
+    out->name = s[r->s[R_NAME]];
+    out->message = s[r->s[R_MESSAGE]];
+    out->category = s[r->s[R_CATEGORY]];
+    out->policy = s[r->s[R_POLICY]];
+    out->rule = s[r->s[R_RULE]];
+    out->status = s[r->s[R_STATUS]];
+    out->severity = s[r->s[R_SEVERITY]];
+    out->source = s[r->s[R_SOURCE]];
+    out->properties = s[r->s[R_PROPERTIES]];
+    out->res_api_version = s[r->s[R_RES_API]];
+    out->res_namespace = s[r->s[R_RES_NS]];
+    out->res_uid = s[r->s[R_RES_UID]];
+    out->timestamp = r->timestamp;
+    out->has_timestamp = r->has_timestamp;
+    out->scored = r->scored;
+    out->report = r->report;
+}
+
+void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *out)
+{
+    const struct report *r = &rs->reports[i];
+    out->kind = rs->strs[r->kind];
+    out->name = rs->strs[r->name];
+    out->namespace = rs->strs[r->ns];
+    out->cluster_scoped = r->cluster_scoped;
+}
+
+uint32_t rowset_sources(const struct rowset *rs)
+{
+    return rs->nsources;
+}
+
+const char *rowset_source(const struct rowset *rs, uint32_t i, int *up)
+{
+    *up = rs->sources[i].up;
+    return rs->strs[rs->sources[i].name];
+}
+
+int rowset_no_crds(const struct rowset *rs)
+{
+    return rs->no_crds;
+}
+
+uint32_t rowset_rows(const struct rowset *rs)
+{
+    return rs->nrows;
+}
+
+uint32_t rowset_reports(const struct rowset *rs)
+{
+    return rs->nreports;
+}
+
+uint32_t rowset_warnings(const struct rowset *rs)
+{
+    return rs->warnings;
+}

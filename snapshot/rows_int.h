@@ -1,0 +1,60 @@
+/* rows_int.h - the rowset's layout, for the index writer only (sources use rows.h).
+ *
+ * Strings are interned: a row holds string ids; strs[id] is the text, id 0 is blank. Ids are
+ * in order of first sight, not sorted: the index writer sorts them. */
+#ifndef POLSNAP_ROWS_INT_H
+#define POLSNAP_ROWS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Row string slots, in row_view order. */
+enum {
+    R_ID, R_NS, R_KIND, R_NAME, R_MESSAGE, R_CATEGORY, R_POLICY, R_RULE, R_STATUS, R_SEVERITY,
+    R_SOURCE, R_PROPERTIES, R_RES_API, R_RES_NS, R_RES_UID, R_NSLOTS
+};
+
+struct row {
+    int64_t timestamp;
+    uint32_t s[R_NSLOTS]; /* interned string ids, 0 = blank */
+    uint32_t report;
+    int8_t has_timestamp, scored;
+};
+
+struct report {
+    uint32_t kind, name, ns, origin;
+    int cluster_scoped;
+};
+
+struct source {
+    uint32_t name;
+    int up;
+};
+
+/* Interned strings live in big chunks: one allocation per ~1 MiB, not one per string. */
+struct chunk {
+    struct chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+struct rowset {
+    /* strings: id 0 is blank; strs[id] points into the chunks */
+    const char **strs;
+    uint32_t nstrs, capstrs;
+    uint32_t *table; /* open addressing, power-of-two size, holds ids, 0 = empty */
+    uint32_t tablesize;
+    unsigned char *used_as_id; /* per string id: 1 once a row has this id (duplicates) */
+    struct chunk *chunks;
+
+    struct row *rows;
+    uint32_t nrows, caprows;
+    struct report *reports;
+    uint32_t nreports, capreports;
+    struct source *sources;
+    uint32_t nsources, capsources;
+    uint32_t warnings;
+    int no_crds;
+};
+
+#endif

@@ -1,0 +1,99 @@
+/* test_idx.c - the index round trip: rows -> idxw_write -> idx_open, and idx_check refusing
+ * damaged files. */
+#include "idx.h"
+#include "idxw.h"
+#include "rows.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void add(struct rowset *rs, uint32_t rep, const char *kind, const char *name,
+                const char *policy, const char *status, const char *severity)
+{
+    struct row_in in = {.res_kind = kind, .res_name = name, .policy = policy, .rule = "r",
+                        .status = status, .severity = severity, .scored = -1};
+    rowset_add_row(rs, rep, &in);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    char *p = malloc(*n);
+    if (fread(p, 1, *n, f) != *n) *n = 0;
+    fclose(f);
+    return p;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128], err[IDX_ERR_MAX];
+    if (!mkdtemp(dir)) return 1;
+    snprintf(path, sizeof path, "%s/index.bin", dir);
+
+    struct rowset *rs = rowset_new();
+    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t"};
+    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t"};
+    uint32_t b = rowset_add_report(rs, &nsrep), c = rowset_add_report(rs, &crep);
+    add(rs, b, "Pod", "web", "Require-Labels", "FAIL", "High");
+    add(rs, b, "Pod", "api", "require-labels", "pass", "bogus");
+    add(rs, c, "Namespace", "b", "ns-labels", "warn", NULL);
+    add(rs, b, "Pod", "api", "require-labels", "pass", "bogus"); /* duplicate */
+    add(rs, b, "Pod", "db", "disallow-root", "nonsense", NULL);  /* bad status */
+    CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
+
+    CHECK(idxw_write(rs, path, "snap-1", 1700000000, err) == 0, "index written: %s", err);
+    struct idx ix;
+    CHECK(idx_open(&ix, path, err) == 0, "index opens and checks: %s", err);
+    CHECK(ix.h->nrows == 3 && ix.h->nrows_ns == 2, "two namespaced rows, one cluster row");
+    CHECK_STR(idx_str(&ix, ix.rows[0].str[IDX_F_NAME]), "api", "default order: api before web");
+    CHECK_STR(idx_str(&ix, ix.rows[1].str[IDX_F_STATUS]), "fail", "status lower-cased");
+    CHECK(ix.rows[1].severity == IDX_HIGH && ix.rows[0].severity == IDX_SEV_NONE,
+          "severity ranked, unknown severity null");
+    CHECK(ix.rows[2].cluster == 1 && ix.rows[2].str[IDX_F_NAMESPACE] == 0,
+          "cluster row last with a null namespace");
+    CHECK_STR(idx_str(&ix, ix.rows[0].str[IDX_F_NAMESPACE]), "b", "report namespace");
+
+    const struct idx_dict_entry *e;
+    size_t n = idx_dict_range(&ix, IDX_F_POLICY, "REQUIRE-labels", 14, 0, &e);
+    CHECK(n == 2, "case-insensitive equality finds both spellings (%lu)", (unsigned long)n);
+    CHECK(n == 2 && e[0].post_n + e[1].post_n == 2, "postings of both");
+    n = idx_dict_range(&ix, IDX_F_POLICY, "req", 3, 1, &e);
+    CHECK(n == 2, "prefix range");
+    n = idx_dict_range(&ix, IDX_F_POLICY, "require", 7, 0, &e);
+    CHECK(n == 0, "a prefix is not an exact match");
+    n = idx_dict_range(&ix, IDX_F_NAME, "b", 1, 0, &e);
+    CHECK(n == 1 && idx_postings(&ix, e)[0] == 2, "cluster row found by name");
+    CHECK(ix.reports[0].count[IDX_FAIL] == 1 && ix.reports[0].count[IDX_PASS] == 1,
+          "report counts recomputed");
+    idx_close(&ix);
+
+    size_t size;
+    char *bytes = slurp(path, &size);
+    struct idx bad;
+    CHECK(idx_check(&bad, bytes, size - 8, err) != 0 && strstr(err, "truncated"),
+          "a truncated index is refused: %s", err);
+    char *copy = malloc(size);
+    memcpy(copy, bytes, size);
+    copy[0] = 'X';
+    CHECK(idx_check(&bad, copy, size, err) != 0, "bad magic refused");
+    memcpy(copy, bytes, size);
+    ((struct idx_header *)copy)->nrows_ns = 99;
+    CHECK(idx_check(&bad, copy, size, err) != 0, "inconsistent counts refused");
+    memcpy(copy, bytes, size);
+    struct idx_header *h = (struct idx_header *)copy;
+    uint32_t *post = (uint32_t *)(copy + h->sec[IDX_SEC_POSTINGS].off);
+    post[0] = 12345;
+    CHECK(idx_check(&bad, copy, size, err) != 0 && strstr(err, "posting"),
+          "a posting naming no row is refused");
+    free(copy);
+    free(bytes);
+    rowset_free(rs);
+    unlink(path);
+    rmdir(dir);
+    return TAP_DONE();
+}
