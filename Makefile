@@ -5,7 +5,8 @@ BUILD   ?= build$(if $(SAN),-san)
 BIN     ?= $(if $(SAN),$(BUILD)/bin,bin)
 POLSNAP_DATA ?= $(CURDIR)/data
 POLSNAP_PORT ?= 8080
-WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+# snprintf cutting a long message short is deliberate, hence -Wno-format-truncation
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wno-format-truncation
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP

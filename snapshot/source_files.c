@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 int source_files_collect(const char *arg, const struct source_opts *opts, struct rowset *rs,
-                        char err[SOURCE_ERR_MAX])
+                         char err[SOURCE_ERR_MAX])
 {
     (void)arg;
     (void)opts;
