@@ -63,8 +63,7 @@ static int kube_fail(struct kube_run *k, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(k->err, SOURCE_ERR_MAX, "kubernetes: ");
-    vsnprintf(k->err + n, SOURCE_ERR_MAX - (size_t)n, fmt, ap);
+    vsnprintf(k->err, SOURCE_ERR_MAX, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -339,7 +338,10 @@ static int kube_load_pages(struct kube_run *k, const struct kube_group *g, const
                 continue;
             }
             cJSON_Delete(doc);
-            return kube_fail(k, "%s: %s (--skip-invalid skips such reports)", origin, err);
+            /* report_load's errors may already start with the origin: name it once. */
+            int named = !strncmp(err, origin, strlen(origin));
+            return kube_fail(k, "%s%s%s (--skip-invalid skips such reports)", named ? "" : origin,
+                             named ? "" : ": ", err);
         }
         cJSON_Delete(doc);
     }
@@ -390,7 +392,7 @@ static const char *kubeconfig_path(const char *arg, char err[SOURCE_ERR_MAX], in
     if (!env || !*env) return NULL;
     if (strchr(env, ':')) {
         snprintf(err, SOURCE_ERR_MAX,
-                 "kubernetes: KUBECONFIG lists several files (%s); polsnap reads one: "
+                 "KUBECONFIG lists several files (%s); polsnap reads one: "
                  "name it with --source kubernetes:PATH",
                  env);
         *bad = 1;
@@ -409,7 +411,7 @@ int source_kube_collect(const char *arg, const struct source_opts *opts, struct 
     if (bad) goto out_status;
     if (path ? kubeconfig_load(path, opts->kube_context, &target, kerr)
              : kubeconfig_in_cluster(&target, kerr)) {
-        snprintf(err, SOURCE_ERR_MAX, "kubernetes: %s", kerr);
+        snprintf(err, SOURCE_ERR_MAX, "%s", kerr);
         goto out_status;
     }
     if (target.insecure)
@@ -435,7 +437,7 @@ int source_kube_collect(const char *arg, const struct source_opts *opts, struct 
         .err = err,
     };
     if (!k.http)
-        snprintf(err, SOURCE_ERR_MAX, "kubernetes: %s: %s", target.where, herr);
+        snprintf(err, SOURCE_ERR_MAX, "%s: %s", target.where, herr);
     else
         rc = kube_run_all(&k);
     http_client_free(k.http);
