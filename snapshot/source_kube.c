@@ -26,6 +26,7 @@
 #define KUBE_MAX_PAGES 100000
 #define KUBE_DEFAULT_TIMEOUT_S 30L
 #define KUBE_CONNECT_TIMEOUT_S 10L
+#define KUBE_MAX_RETRY_AFTER_S 10L /* a cron run must not sleep its period away */
 #define KUBE_RBAC_HINT "apply deploy/rbac.yaml"
 
 struct kube_resource {
@@ -427,6 +428,7 @@ int source_kube_collect(const char *arg, const struct source_opts *opts, struct 
     conf.connect_timeout_ms =
         (timeout < KUBE_CONNECT_TIMEOUT_S ? timeout : KUBE_CONNECT_TIMEOUT_S) * 1000;
     conf.max_body = KUBE_MAX_RESPONSE;
+    conf.max_retry_after_s = KUBE_MAX_RETRY_AFTER_S;
     char herr[HTTP_ERR_MAX];
     struct kube_run k = {
         .http = http_client_new(&conf, herr),

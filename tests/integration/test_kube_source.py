@@ -14,7 +14,8 @@ from polsnap import *  # noqa: E402,F401,F403
 from fake_https import resp  # noqa: E402
 from fake_kube import REPORTS, FakeKube  # noqa: E402
 
-ENV_CLEAN = {"KUBECONFIG": "", "KUBERNETES_SERVICE_HOST": "", "KUBERNETES_SERVICE_PORT": ""}
+ENV_CLEAN = {"KUBECONFIG": "", "KUBERNETES_SERVICE_HOST": "", "KUBERNETES_SERVICE_PORT": "",
+             "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}  # libcurl honours proxy variables
 VOLATILE_SNAPSHOT_KEYS = ("id", "created", "createdUnix", "sources")
 
 
