@@ -268,6 +268,11 @@ static int dispatch(struct api_ctx *c, const struct route *r)
     return 500;
 }
 
+const char *api_content_type(const char *path)
+{
+    return strcmp(path, "/metrics") == 0 ? METRICS_TYPE : JSON;
+}
+
 static int is_read(const char *method)
 {
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -323,7 +328,7 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
     if (metrics) {
         metrics_render(ix, out);
         query_release(&q);
-        return (struct api_result){200, METRICS_TYPE};
+        return (struct api_result){200, api_content_type(path)};
     }
     c.q = &q;
     c.scope = r->scope;

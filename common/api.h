@@ -38,6 +38,10 @@ struct api_result {
 struct api_result api_handle(const struct idx *ix, const char *method, const char *path,
                              const char *qs, const struct api_view *view, struct buf *out);
 
+/* The Content-Type of a successful answer for path (known before rendering, so a streamed
+ * answer can send its headers first). */
+const char *api_content_type(const char *path);
+
 /* Renders the spec's error object {"code","message","error","details":[]} for an HTTP status. */
 struct api_result api_error(struct buf *out, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
