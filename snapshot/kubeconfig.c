@@ -51,7 +51,7 @@ static int read_capped(const char *path, size_t max, char **out, size_t *len,
 /* A token file's content without its trailing newline or blanks. */
 static int read_token(const char *path, char **out, char err[KUBECONFIG_ERR_MAX])
 {
-    size_t len;
+    size_t len = 0;
     if (read_capped(path, SECRET_MAX_BYTES, out, &len, err)) return -1;
     while (len && strchr(" \t\r\n", (*out)[len - 1]))
         (*out)[--len] = '\0';
@@ -304,8 +304,8 @@ int kubeconfig_load(const char *path, const char *context, struct kube_target *o
                     char err[KUBECONFIG_ERR_MAX])
 {
     memset(out, 0, sizeof *out);
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     if (read_capped(path, KUBECONFIG_MAX_BYTES, &text, &len, err)) return -1;
 
     struct kc kc = {.path = path};
@@ -366,8 +366,8 @@ int kubeconfig_in_cluster(struct kube_target *out, char err[KUBECONFIG_ERR_MAX])
     buf_printf(&b, "%s/ca.crt", dir);
     out->ca_file = buf_detach(&b, NULL);
     /* Check the CA now: curl's own message for a missing file does not say which one. */
-    char *ca;
-    size_t ca_len;
+    char *ca = NULL;
+    size_t ca_len = 0;
     if (read_capped(out->ca_file, PEM_MAX_BYTES, &ca, &ca_len, err)) {
         kube_target_release(out);
         return -1;

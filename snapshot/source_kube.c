@@ -363,7 +363,7 @@ static int kube_collect_group(struct kube_run *k, const struct kube_group *g, co
 
 static int kube_run_all(struct kube_run *k)
 {
-    const char *versions[ARRAY_LEN(kube_groups)];
+    const char *versions[ARRAY_LEN(kube_groups)] = {NULL};
     int served = 0;
     for (size_t i = 0; i < ARRAY_LEN(kube_groups); i++) {
         int rc = kube_discover(k, &kube_groups[i], &versions[i]);
