@@ -415,6 +415,11 @@ int source_kube_collect(const char *arg, const struct source_opts *opts, struct 
         snprintf(err, SOURCE_ERR_MAX, "%s", kerr);
         goto out_status;
     }
+    if (!strncmp(target.server, "http://", 7))
+        fprintf(stderr,
+                "polsnap-snapshot: warning: kubernetes: %s is plain http: the "
+                "credentials and reports cross the network unencrypted\n",
+                target.server);
     if (target.insecure)
         fprintf(stderr,
                 "polsnap-snapshot: warning: kubernetes: TLS verification is off "

@@ -268,7 +268,44 @@ def no_crds_publishes_and_healthz_says_so():
         srv.stop()
 
 
+@test
+def openreports_only():
+    data, work = tempdir(), tempdir()
+    with FakeKube(wgpolicy=None) as kube:
+        p = kube_snapshot(data, "kubernetes:" + kube.kubeconfig(work, token="t"))
+        lists = sorted(set(r.path for r in kube.srv.requests if r.path.count("/") == 4))
+    check(p.returncode == 0, "OpenReports only: published", p.stderr)
+    eq(lists, ["/apis/openreports.io/v1alpha1/clusterreports",
+               "/apis/openreports.io/v1alpha1/reports"], "OpenReports only: lists its two kinds")
+    check("3 rows" in p.stdout, "OpenReports only: the rows of Report and ClusterReport", p.stdout)
+    with open(os.path.join(data, "current", "v1", "snapshot.json")) as f:
+        eq(json.load(f).get("noCrds"), False, "OpenReports only: CRDs are there")
+
+
+def with_bad_item(kube):
+    _, page = kube.pages["clusterpolicyreports"][0]
+    body = json.loads(page["body"])
+    body["items"].append("not a report")
+    kube.fail_page("clusterpolicyreports", 0, *[resp(json=body)] * 5)
+
+
+@test
+def invalid_item_is_skipped_with_skip_invalid():
+    data, work = tempdir(), tempdir()
+    with FakeKube() as kube:
+        with_bad_item(kube)
+        p = kube_snapshot(data, "kubernetes:" + kube.kubeconfig(work, token="t"), "--skip-invalid")
+    check(p.returncode == 0, "--skip-invalid: published", p.stderr)
+    check("1 warnings" in p.stdout, "--skip-invalid: the bad item counts as a warning", p.stdout)
+
+
 # ---- faults: the old snapshot stays -------------------------------------------------------
+
+@test
+def invalid_item_fails_without_skip_invalid():
+    fault_run("invalid item", with_bad_item, "kubernetes ClusterPolicyReport (unnamed)",
+              "--skip-invalid skips such reports")
+
 
 @test
 def unauthorized():
