@@ -127,8 +127,8 @@ static int kube_http_error(struct kube_run *k, const char *url, const struct htt
                          k->identity, need);
     char tries[40] = "";
     if (r->attempts > 1) snprintf(tries, sizeof tries, " after %d attempts", r->attempts);
-    return kube_fail(k, "the API server answered %ld%s%s %s%s (GET %s)", r->status,
-                     *phrase ? " " : "", phrase, doing, tries, url);
+    return kube_fail(k, "the API server answered %ld%s%s %s%s: GET %s%s", r->status,
+                     *phrase ? " " : "", phrase, doing, tries, url, msg);
 }
 
 static int kube_get(struct kube_run *k, const char *url, struct http_response *r)
