@@ -22,15 +22,24 @@ static void on_term(int sig)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 414: return "URI Too Long";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 414:
+        return "URI Too Long";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -69,8 +78,10 @@ static int decode_path(char *p)
         int v = 0;
         for (int i = 1; i <= 2; i++) {
             char c = s[i];
-            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            int d = (c >= '0' && c <= '9')   ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
             if (d < 0) return -1;
             v = v * 16 + d;
         }
@@ -112,8 +123,8 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
     if (r.started) {
         buf_flush(out);
         if (res.status != 200)
-            fprintf(stderr, "polsnap-fcgi: %s %s: status %d after streaming began\n", method,
-                    path, res.status);
+            fprintf(stderr, "polsnap-fcgi: %s %s: status %d after streaming began\n", method, path,
+                    res.status);
         return;
     }
     start(&r, res.status, res.content_type, (long)out->len);

@@ -330,7 +330,10 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
         query_release(&q);
         return (struct api_result){200, api_content_type(path)};
     }
-    c.q = &q;
+    /* search applies to the results endpoints only (spec section 7) */
+    struct query without_search = q;
+    without_search.search = NULL;
+    c.q = r->kind == R_RESULTS ? &q : &without_search;
     c.scope = r->scope;
     struct json_pretty pretty = {out, 0, 0, 0, 0};
     struct buf compact = BUF_INIT(out->max);

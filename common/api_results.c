@@ -81,8 +81,9 @@ int api_results(struct api_ctx *c)
     struct buf *b = c->out;
     buf_puts(b, "{\"items\":[");
     if (c->q->sort_field == QUERY_SORT_DEFAULT) {
-        /* Row order is the default order: walk the bitmap, no sort, no id array. */
-        int desc = c->q->desc;
+        /* Row order is the default order: walk the bitmap, no sort, no id array. Either
+         * style may reverse it (mixing the styles is refused by the parser). */
+        int desc = c->q->desc || c->q->reversed;
         size_t r = count ? nth_set(&sel, first, desc) : sel.nbits;
         for (size_t i = 0; i < count && r < sel.nbits; i++) {
             if (i) buf_putc(b, ',');

@@ -78,8 +78,9 @@ struct query {
 int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX]);
 void query_release(struct query *q);
 
-/* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller) exactly the rows in
- * [lo, hi) that match every filter, search and query= term of q. */
+/* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller; its previous content
+ * is replaced) exactly the rows in [lo, hi) that match every filter, search and query= term
+ * of q. */
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out);
 

@@ -1,23 +1,565 @@
-/* report.c - placeholder until the loader lands. */
+/* report.c - Kubernetes-shaped policy report documents (JSON or YAML) to rows. */
 #include "report.h"
 
+#include "buf.h"
+#include "util.h"
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A result's properties as JSON text: far above anything a scanner writes, low enough that a
+ * hostile file cannot make every row carry megabytes. */
+#define PROPS_MAX ((size_t)1 << 20)
+/* timestamp.seconds outside 0001-01-01..9999-12-31 has no RFC 3339 form: treated as absent. */
+#define SECONDS_MIN (-62135596800LL)
+#define SECONDS_MAX 253402300799LL
+
+/* The API group of a report kind, the versions we read, and the result fields whose names
+ * differ between the two groups (each group's spelling first, the other's as a fallback). */
+struct family {
+    const char *group;
+    const char *const *versions;
+    const char *versions_text;
+    const char *resources[2], *message[2];
+};
+static const char *const wg_versions[] = {"v1alpha1", "v1alpha2", "v1beta1", NULL};
+static const char *const or_versions[] = {"v1alpha1", NULL};
+static const struct family wgpolicy = {"wgpolicyk8s.io",
+                                       wg_versions,
+                                       "v1alpha1, v1alpha2 or v1beta1",
+                                       {"resources", "subjects"},
+                                       {"message", "description"}};
+static const struct family openreports = {"openreports.io",
+                                          or_versions,
+                                          "v1alpha1",
+                                          {"subjects", "resources"},
+                                          {"description", "message"}};
+
+/* Every kind a document may have. A list's items without kind/apiVersion take item_kind and
+ * the list's apiVersion; `kind: List` (item_kind NULL) needs both on every item. */
+struct kind_info {
+    const char *kind;
+    const struct family *family;
+    int cluster, list;
+    const char *item_kind;
+};
+static const struct kind_info kinds[] = {
+    {"PolicyReport", &wgpolicy, 0, 0, NULL},
+    {"ClusterPolicyReport", &wgpolicy, 1, 0, NULL},
+    {"Report", &openreports, 0, 0, NULL},
+    {"ClusterReport", &openreports, 1, 0, NULL},
+    {"PolicyReportList", &wgpolicy, 0, 1, "PolicyReport"},
+    {"ClusterPolicyReportList", &wgpolicy, 0, 1, "ClusterPolicyReport"},
+    {"ReportList", &openreports, 0, 1, "Report"},
+    {"ClusterReportList", &openreports, 0, 1, "ClusterReport"},
+    {"List", NULL, 0, 1, NULL},
+};
+
+/* One pass over a document. With rs NULL it only checks; load() runs a checking pass and then,
+ * only if it passed, the same walk adding rows, so a failing document adds nothing. */
+struct walk {
+    struct rowset *rs;
+    const char *origin;
+    char *err; /* REPORT_ERR_MAX bytes; the first failure wins */
+    int failed;
+};
+
+/* Records the first failure of the walk; returns -1 for the caller to pass on. */
+static int fail(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct walk *w, const char *fmt, ...)
+{
+    if (w->failed) return -1;
+    w->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->err, REPORT_ERR_MAX, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n, cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1, cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2, cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* Where in the document a value sits ("items[2].results[0].resources"), for messages only,
+ * so a truncated one is harmless. */
+#define WHERE_MAX 160
+static void where_printf(char out[WHERE_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void where_printf(char out[WHERE_MAX], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, WHERE_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* "path.key", or "key" at the top of the document. */
+static void join(char out[WHERE_MAX], const char *path, const char *key)
+{
+    where_printf(out, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key given twice makes the value we read depend on the parser: refuse it. */
+static void check_keys(struct walk *w, const cJSON *obj, const char *path)
+{
+    const char *small[32], **keys = small;
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    if (n < 2) return;
+    if (n > ARRAY_LEN(small)) keys = xmalloc(n * sizeof *keys);
+    n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        keys[n++] = c->string ? c->string : "";
+    qsort(keys, n, sizeof *keys, cmp_key);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(keys[i - 1], keys[i])) {
+            fail(w, "%s has the key \"%.64s\" twice", *path ? path : "the document", keys[i]);
+            break;
+        }
+    if (keys != small) free(keys);
+}
+
+/* obj's value at a, else at b, skipping absent and null values. */
+static const cJSON *first_of(const cJSON *obj, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
+    if ((!v || cJSON_IsNull(v)) && b) v = cJSON_GetObjectItemCaseSensitive(obj, b);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* A string field's text, NULL when absent or blank; a non-string value is blank (spec 7). */
+static const char *text(struct walk *w, const cJSON *v, const char *path, const char *key)
+{
+    if (!cJSON_IsString(v) || !v->valuestring[0]) return NULL;
+    if (!utf8_valid(v->valuestring)) {
+        char where[WHERE_MAX];
+        join(where, path, key);
+        fail(w, "%s is not valid UTF-8", where);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+static const char *str_at(struct walk *w, const cJSON *obj, const char *path, const char *key)
+{
+    return text(w, cJSON_GetObjectItemCaseSensitive(obj, key), path, key);
+}
+
+/* v as an object (NULL when absent or null); any other type makes the document malformed. */
+static const cJSON *object(struct walk *w, const cJSON *v, const char *where)
+{
+    if (!v || cJSON_IsNull(v)) return NULL;
+    if (!cJSON_IsObject(v)) {
+        fail(w, "%s is not an object", where);
+        return NULL;
+    }
+    check_keys(w, v, where);
+    return v;
+}
+
+static const cJSON *object_at(struct walk *w, const cJSON *obj, const char *path, const char *key)
+{
+    char where[WHERE_MAX];
+    join(where, path, key);
+    return object(w, cJSON_GetObjectItemCaseSensitive(obj, key), where);
+}
+
+static const cJSON *array(struct walk *w, const cJSON *v, const char *where)
+{
+    if (!v || cJSON_IsNull(v)) return NULL;
+    if (!cJSON_IsArray(v)) {
+        fail(w, "%s is not a list", where);
+        return NULL;
+    }
+    return v;
+}
+
+/* Unix seconds from a number (a float is truncated) or a numeric string; 0 when neither. */
+static int seconds(const cJSON *v, int64_t *out)
+{
+    double d;
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        const char *s = v->valuestring, *p = s + (*s == '-' || *s == '+');
+        char *end;
+        /* strtod alone would also take "0x1f", "inf" and " 12": only plain decimals pass. */
+        size_t digits = strspn(p, "0123456789");
+        if (!digits) return 0;
+        if (!p[digits]) {
+            errno = 0;
+            long long ll = strtoll(s, &end, 10);
+            if (errno || ll < SECONDS_MIN || ll > SECONDS_MAX) return 0;
+            *out = ll;
+            return 1;
+        }
+        const char *q = p + digits;
+        if (*q == '.') q += 1 + strspn(q + 1, "0123456789");
+        if (*q == 'e' || *q == 'E') {
+            q += 1 + (q[1] == '-' || q[1] == '+');
+            size_t exp = strspn(q, "0123456789");
+            if (!exp) return 0;
+            q += exp;
+        }
+        if (*q) return 0;
+        d = strtod(s, &end);
+    } else {
+        return 0;
+    }
+    if (!(d > (double)SECONDS_MIN - 1 && d < (double)SECONDS_MAX + 1)) return 0;
+    *out = (int64_t)d;
+    return 1;
+}
+
+static int scored(const cJSON *v)
+{
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? 1 : 0;
+    if (cJSON_IsString(v) && !ascii_casecmp(v->valuestring, "true")) return 1;
+    if (cJSON_IsString(v) && !ascii_casecmp(v->valuestring, "false")) return 0;
+    return -1;
+}
+
+/* The string-valued members of props as a compact JSON object in input order; NULL when there
+ * are none. The caller frees the text. */
+static char *properties(struct walk *w, const cJSON *props, const char *where)
+{
+    struct buf b = BUF_INIT(PROPS_MAX);
+    int n = 0;
+    buf_putc(&b, '{');
+    for (const cJSON *c = props ? props->child : NULL; c; c = c->next) {
+        if (!cJSON_IsString(c)) continue;
+        if (!utf8_valid(c->string) || !utf8_valid(c->valuestring)) {
+            fail(w, "%s has a key or value that is not valid UTF-8", where);
+            break;
+        }
+        if (n++) buf_putc(&b, ',');
+        buf_json_str(&b, c->string);
+        buf_putc(&b, ':');
+        buf_json_str(&b, c->valuestring);
+    }
+    buf_putc(&b, '}');
+    if (buf_failed(&b)) fail(w, "%s is larger than %lu bytes", where, (unsigned long)PROPS_MAX);
+    if (w->failed || !n) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+/* What the rows of one report share. */
+struct report_ctx {
+    const struct family *family;
+    const cJSON *scope;
+    const char *scope_path, *source;
+    uint32_t handle;
+};
+
+static void resource_fields(struct walk *w, const cJSON *res, const char *path, struct row_in *r)
+{
+    r->res_api_version = str_at(w, res, path, "apiVersion");
+    r->res_kind = str_at(w, res, path, "kind");
+    r->res_name = str_at(w, res, path, "name");
+    r->res_namespace = str_at(w, res, path, "namespace");
+    r->res_uid = str_at(w, res, path, "uid");
+}
+
+static void add_row(struct walk *w, const struct report_ctx *rc, const struct row_in *r)
+{
+    if (w->rs && !w->failed) rowset_add_row(w->rs, rc->handle, r);
+}
+
+static int walk_result(struct walk *w, const struct report_ctx *rc, const cJSON *res,
+                       const char *path)
+{
+    char where[WHERE_MAX];
+    if (!cJSON_IsObject(res)) return fail(w, "%s is not an object", path);
+    check_keys(w, res, path);
+    const struct family *f = rc->family;
+    struct row_in r = {0};
+    r.policy = str_at(w, res, path, "policy");
+    r.rule = str_at(w, res, path, "rule");
+    r.category = str_at(w, res, path, "category");
+    r.severity = str_at(w, res, path, "severity");
+    r.status = text(w, first_of(res, "result", "status"), path, "result");
+    r.message = text(w, first_of(res, f->message[0], f->message[1]), path, f->message[0]);
+    r.source = str_at(w, res, path, "source");
+    if (!r.source) r.source = rc->source;
+    join(where, path, "properties");
+    const cJSON *props = object(w, first_of(res, "properties", "data"), where);
+    r.result_id = props ? str_at(w, props, where, "resultID") : NULL;
+    char *props_text = properties(w, props, where);
+    r.properties = props_text;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(res, "timestamp");
+    if (cJSON_IsObject(ts))
+        r.has_timestamp = seconds(cJSON_GetObjectItemCaseSensitive(ts, "seconds"), &r.timestamp);
+    r.scored = scored(cJSON_GetObjectItemCaseSensitive(res, "scored"));
+    join(where, path, f->resources[0]);
+    const cJSON *resources = array(w, first_of(res, f->resources[0], f->resources[1]), where);
+    r.resource_count = cJSON_GetArraySize(resources);
+    if (!r.resource_count) {
+        if (rc->scope) resource_fields(w, rc->scope, rc->scope_path, &r);
+        add_row(w, rc, &r);
+    }
+    int i = 0;
+    for (const cJSON *c = resources ? resources->child : NULL; c && !w->failed; c = c->next) {
+        char rpath[WHERE_MAX];
+        where_printf(rpath, "%s[%d]", where, i++);
+        if (!cJSON_IsObject(c)) {
+            fail(w, "%s is not an object", rpath);
+            break;
+        }
+        check_keys(w, c, rpath);
+        resource_fields(w, c, rpath, &r);
+        add_row(w, rc, &r);
+    }
+    free(props_text);
+    return w->failed ? -1 : 0;
+}
+
+static const struct kind_info *find_kind(const char *kind)
+{
+    for (size_t i = 0; kind && i < ARRAY_LEN(kinds); i++)
+        if (!strcmp(kinds[i].kind, kind)) return &kinds[i];
+    return NULL;
+}
+
+/* "group/version" must name one of the family's versions. */
+static int api_ok(const struct family *f, const char *api)
+{
+    size_t g = strlen(f->group);
+    if (!api || strncmp(api, f->group, g) || api[g] != '/') return 0;
+    for (const char *const *v = f->versions; *v; v++)
+        if (!strcmp(api + g + 1, *v)) return 1;
+    return 0;
+}
+
+/* One report: the document itself (path "") or a list's item (path "items[N]", with the
+ * list's defaults for kind and apiVersion). */
+static int walk_report(struct walk *w, const cJSON *doc, const char *path, const char *def_kind,
+                       const char *def_api)
+{
+    const char *what = *path ? path : "the document";
+    if (!cJSON_IsObject(doc)) return fail(w, "%s is not an object", what);
+    check_keys(w, doc, path);
+    const char *kind = str_at(w, doc, path, "kind"), *api = str_at(w, doc, path, "apiVersion");
+    if (!kind) kind = def_kind;
+    if (!api) api = def_api;
+    const struct kind_info *k = find_kind(kind);
+    if (w->failed) return -1;
+    if (!kind) return fail(w, "%s has no kind: not a policy report", what);
+    if (!k || k->list)
+        return fail(w, "%s%skind %.64s is not a policy report", path, *path ? ": " : "", kind);
+    if (!api_ok(k->family, api))
+        return fail(w, "%s%s%s has apiVersion %.64s, expected %s/%s", path, *path ? ": " : "", kind,
+                    api ? api : "(none)", k->family->group, k->family->versions_text);
+    const cJSON *meta = object_at(w, doc, path, "metadata");
+    char where[WHERE_MAX];
+    join(where, path, "metadata");
+    struct row_report rep = {kind, meta ? str_at(w, meta, where, "name") : NULL,
+                             meta ? str_at(w, meta, where, "namespace") : NULL, k->cluster,
+                             w->origin};
+    char scope_path[WHERE_MAX];
+    join(scope_path, path, "scope");
+    struct report_ctx rc = {k->family,
+                            object(w, cJSON_GetObjectItemCaseSensitive(doc, "scope"), scope_path),
+                            scope_path, str_at(w, doc, path, "source"), 0};
+    join(where, path, "results");
+    const cJSON *results = array(w, cJSON_GetObjectItemCaseSensitive(doc, "results"), where);
+    if (w->failed) return -1;
+    struct buf origin = BUF_INIT((size_t)-1);
+    if (w->rs) {
+        if (*path) {
+            buf_printf(&origin, "%s %s", w->origin, path);
+            rep.origin = origin.ptr;
+        }
+        rc.handle = rowset_add_report(w->rs, &rep);
+    }
+    int i = 0;
+    for (const cJSON *c = results ? results->child : NULL; c && !w->failed; c = c->next) {
+        char rpath[WHERE_MAX];
+        where_printf(rpath, "%s[%d]", where, i++);
+        walk_result(w, &rc, c, rpath);
+    }
+    buf_release(&origin);
+    return w->failed ? -1 : 0;
+}
+
+static int walk_doc(struct walk *w, const cJSON *doc)
+{
+    if (!cJSON_IsObject(doc)) return fail(w, "the document is not an object");
+    const struct kind_info *k = find_kind(str_at(w, doc, "", "kind"));
+    if (!k || !k->list) return walk_report(w, doc, "", NULL, NULL);
+    check_keys(w, doc, "");
+    const cJSON *items = array(w, cJSON_GetObjectItemCaseSensitive(doc, "items"), "items");
+    const char *api = str_at(w, doc, "", "apiVersion");
+    int i = 0;
+    for (const cJSON *c = items ? items->child : NULL; c && !w->failed; c = c->next) {
+        char path[WHERE_MAX];
+        where_printf(path, "items[%d]", i++);
+        walk_report(w, c, path, k->item_kind, k->item_kind ? api : NULL);
+    }
+    return w->failed ? -1 : 0;
+}
+
+/* The checking pass, then (rs not NULL) the adding pass; reason gets no origin prefix. */
+static int load(struct rowset *rs, const cJSON *doc, const char *origin,
+                char reason[REPORT_ERR_MAX])
+{
+    struct walk w = {NULL, origin, reason, 0};
+    walk_doc(&w, doc);
+    if (w.failed) return -1;
+    if (rs) {
+        w.rs = rs;
+        walk_doc(&w, doc); /* the same walk over the same tree: it cannot fail now */
+    }
+    return 0;
+}
 
 int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char err[REPORT_ERR_MAX])
 {
-    (void)rs;
-    (void)doc;
-    snprintf(err, REPORT_ERR_MAX, "%s: report loading is not built yet", origin);
+    char reason[REPORT_ERR_MAX];
+    if (!load(rs, doc, origin, reason)) return 0;
+    snprintf(err, REPORT_ERR_MAX, "%s: %.*s", origin, REPORT_ERR_MAX / 2, reason);
     return -1;
+}
+
+static void position(const char *data, size_t off, char *out, size_t size)
+{
+    unsigned long line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (data[i] == '\n')
+            line++, col = 1;
+        else
+            col++;
+    }
+    snprintf(out, size, "line %lu, column %lu", line, col);
+}
+
+static int json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* One JSON document filling data[0..len) (whitespace around it allowed), or NULL with reason. */
+static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MAX])
+{
+    const char *end = NULL;
+    char where[64];
+    size_t i = 0;
+    while (i < len && json_space(data[i]))
+        i++;
+    if (i == len) {
+        snprintf(reason, REPORT_ERR_MAX, "empty file: no JSON document");
+        return NULL;
+    }
+    cJSON *doc = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    size_t off = end && end >= data && end <= data + len ? (size_t)(end - data) : 0;
+    if (!doc) {
+        position(data, off, where, sizeof where);
+        snprintf(reason, REPORT_ERR_MAX, "invalid JSON at %s", where);
+        return NULL;
+    }
+    while (off < len && json_space(data[off]))
+        off++;
+    if (off < len) {
+        cJSON_Delete(doc);
+        position(data, off, where, sizeof where);
+        snprintf(reason, REPORT_ERR_MAX, "unexpected text after the JSON document at %s", where);
+        return NULL;
+    }
+    return doc;
+}
+
+static void report_error(report_error_fn on_error, void *ctx, const char *origin,
+                         const char *reason)
+{
+    if (on_error) on_error(ctx, origin, reason);
+}
+
+static int load_json(struct rowset *rs, const char *data, size_t len, const char *origin,
+                     report_error_fn on_error, void *ctx)
+{
+    char reason[REPORT_ERR_MAX];
+    cJSON *doc = parse_json(data, len, reason);
+    int rc = doc ? load(rs, doc, origin, reason) : -1;
+    cJSON_Delete(doc);
+    if (rc) report_error(on_error, ctx, origin, reason);
+    return rc ? 1 : 0;
+}
+
+/* Documents one at a time: a cJSON tree costs several times its text. An empty document
+ * (a stray or trailing ---) holds no report and is passed over. */
+static int load_yaml(struct rowset *rs, const char *data, size_t len, const char *origin,
+                     report_error_fn on_error, void *ctx)
+{
+    struct yamldoc *y = yamldoc_open(data, len);
+    struct buf doc_origin = BUF_INIT((size_t)-1);
+    char reason[REPORT_ERR_MAX], yerr[YAMLDOC_ERR_MAX];
+    int failed = 0, r;
+    cJSON *doc = NULL;
+    while ((r = yamldoc_next(y, &doc, yerr)) != 0) {
+        buf_reset(&doc_origin);
+        buf_printf(&doc_origin, "%s#%d", origin, yamldoc_index(y));
+        if (r < 0) {
+            snprintf(reason, REPORT_ERR_MAX, "invalid YAML at %s", yerr);
+            report_error(on_error, ctx, doc_origin.ptr, reason);
+            failed++;
+            break;
+        }
+        if (!cJSON_IsNull(doc) && load(rs, doc, doc_origin.ptr, reason)) {
+            report_error(on_error, ctx, doc_origin.ptr, reason);
+            failed++;
+        }
+        cJSON_Delete(doc);
+    }
+    buf_release(&doc_origin);
+    yamldoc_free(y);
+    return failed;
 }
 
 int report_load_bytes(struct rowset *rs, const char *data, size_t len, const char *origin,
                       int is_yaml, report_error_fn on_error, void *ctx)
 {
-    (void)rs;
-    (void)data;
-    (void)len;
-    (void)is_yaml;
-    on_error(ctx, origin, "report loading is not built yet");
-    return 1;
+    if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+        data += 3;
+        len -= 3;
+    }
+    return is_yaml ? load_yaml(rs, data, len, origin, on_error, ctx)
+                   : load_json(rs, data, len, origin, on_error, ctx);
 }
