@@ -161,13 +161,14 @@ def gzip_and_items_without_kind():
 
 
 @test
-def v1alpha2_only_cluster():
+def older_versions_only():
     work = tempdir()
-    with FakeKube(wgpolicy="apis-wgpolicyk8s.io-v1alpha2-only.json", openreports=True) as kube:
-        kube_ok("v1alpha2", kube, "kubernetes:" + kube.kubeconfig(work, token="t"))
-        pol = kube.list_requests("policyreports")
-        check(pol and all("/v1alpha2/" in r.path for r in pol), "lists v1alpha2",
-              [r.path for r in pol])
+    for version in ("v1alpha2", "v1alpha1"):
+        with FakeKube(wgpolicy="apis-wgpolicyk8s.io-%s-only.json" % version) as kube:
+            kube_ok(version, kube, "kubernetes:" + kube.kubeconfig(work, token="t"))
+            pol = kube.list_requests("policyreports")
+            check(pol and all("/%s/" % version in r.path for r in pol), "lists " + version,
+                  [r.path for r in pol])
 
 
 @test
