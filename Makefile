@@ -22,6 +22,7 @@ CGI    := $(call objs,$(filter-out cgi/main.c,$(wildcard cgi/*.c)))
 UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all help deps run serve test bench lint format clean
+.SECONDARY:
 all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
 
 help:

@@ -105,6 +105,21 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
 
     struct api_result res;
     char path[PATH_MAX_BYTES + 1];
+    /* lighttpd's error handler: a missing static file (404) is answered like any request,
+     * other errors (431: headers past server.max-request-field-size) as what they mean. */
+    const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
+    if (redirect && strcmp(redirect, "404") != 0 && strcmp(redirect, "200") != 0) {
+        if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
+            res = api_error(out, 414, "request line or headers too long (at most 16 KiB)");
+        else
+            res = api_error(out, 400,
+                            "malformed request: the URL holds a control character or a "
+                            "byte lighttpd refuses (%s)",
+                            redirect);
+        start(&r, res.status, res.content_type, (long)out->len);
+        if (!r.head) FCGX_PutStr(out->ptr, (int)out->len, req->out);
+        return;
+    }
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
     if (plen > PATH_MAX_BYTES) {
