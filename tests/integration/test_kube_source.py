@@ -42,11 +42,8 @@ def published(data):
                 doc = json.loads(raw)
                 out[rel] = {k: v for k, v in doc.items() if k not in VOLATILE_SNAPSHOT_KEYS}
             elif rel == "metrics.txt":
-                # Sorted: the summary series follow the order the reports were read in, which
-                # differs between a directory walk and the API server's key order.
-                out[rel] = sorted(l for l in raw.decode().splitlines()
-                                  if not l.startswith(("polsnap_snapshot_timestamp",
-                                                       "polsnap_source_up")))
+                out[rel] = [l for l in raw.decode().splitlines()
+                            if not l.startswith(("polsnap_snapshot_timestamp", "polsnap_source_up"))]
             else:
                 out[rel] = raw
     return out
