@@ -60,7 +60,7 @@ static void syntax_error(const yaml_parser_t *p, char err[YAMLDOC_ERR_MAX])
     if (p->error == YAML_READER_ERROR)
         snprintf(err, YAMLDOC_ERR_MAX, "byte %lu: %s", (unsigned long)p->problem_offset, problem);
     else if (p->context)
-        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s %s",
+        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s (%s)",
                  (unsigned long)p->problem_mark.line + 1, (unsigned long)p->problem_mark.column + 1,
                  problem, p->context);
     else
