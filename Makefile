@@ -5,13 +5,14 @@ BUILD   ?= build$(if $(SAN),-san)
 BIN     ?= $(if $(SAN),$(BUILD)/bin,bin)
 POLSNAP_DATA ?= $(CURDIR)/data
 POLSNAP_PORT ?= 8080
-WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+# snprintf cutting a long message short is deliberate, hence -Wno-format-truncation
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wno-format-truncation
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
 DEPS    := libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev lighttpd python3 \
-           openssl curl
+           python3-yaml openssl curl
 export POLSNAP_BIN := $(abspath $(BIN))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))

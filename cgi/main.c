@@ -1,10 +1,150 @@
-/* main.c - polsnap-fcgi: placeholder while the foundation is built. */
-#include <fcgi_stdio.h>
+/* main.c - polsnap-fcgi: the FastCGI query server lighttpd spawns. Reads each request's
+ * method and original URI, answers it from the newest snapshot through api_handle, and
+ * streams the answer back. Memory per request is bounded: answers stream through one buffer. */
+#include "api.h"
+#include "buf.h"
+#include "snap.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_BYTES 2048 /* longer request paths: 414 */
+
+static void on_term(int sig)
+{
+    (void)sig;
+    FCGX_ShutdownPending();
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 414: return "URI Too Long";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Streams body bytes; the first flush sends the headers of a 200 answer (error answers are
+ * small and never flush early, see api.h). */
+struct response {
+    FCGX_Stream *out;
+    const char *content_type;
+    int head, started;
+};
+
+static void start(struct response *r, int status, const char *type, long length)
+{
+    FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, reason(status), type);
+    if (length >= 0) FCGX_FPrintF(r->out, "Content-Length: %ld\r\n", length);
+    FCGX_PutS("\r\n", r->out);
+    r->started = 1;
+}
+
+static void stream_body(void *ctx, const char *data, size_t n)
+{
+    struct response *r = ctx;
+    if (!r->started) start(r, 200, r->content_type, -1);
+    if (!r->head) FCGX_PutStr(data, (int)n, r->out);
+}
+
+/* Percent-decodes a path in place; 0, or -1 for a bad escape or a NUL byte. */
+static int decode_path(char *p)
+{
+    char *w = p;
+    for (char *s = p; *s; s++) {
+        if (*s != '%') {
+            *w++ = *s;
+            continue;
+        }
+        int v = 0;
+        for (int i = 1; i <= 2; i++) {
+            char c = s[i];
+            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        if (v == 0) return -1;
+        *w++ = (char)v;
+        s += 2;
+    }
+    *w = '\0';
+    return 0;
+}
+
+static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
+{
+    const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    const char *uri = FCGX_GetParam("REQUEST_URI", req->envp);
+    if (!method) method = "GET";
+    if (!uri) uri = "/";
+    struct response r = {req->out, "application/json", strcmp(method, "HEAD") == 0, 0};
+    buf_reset(out);
+    buf_set_sink(out, NULL, NULL);
+
+    struct api_result res;
+    char path[PATH_MAX_BYTES + 1];
+    const char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    if (plen > PATH_MAX_BYTES) {
+        res = api_error(out, 414, "request path longer than %d bytes", PATH_MAX_BYTES);
+    } else {
+        memcpy(path, uri, plen);
+        path[plen] = '\0';
+        if (decode_path(path) != 0) {
+            res = api_error(out, 400, "invalid percent-encoding in the request path");
+        } else {
+            r.content_type = api_content_type(path);
+            buf_set_sink(out, stream_body, &r);
+            res = api_handle(snap_current(snap), method, path, q ? q + 1 : NULL, NULL, out);
+        }
+    }
+    if (r.started) {
+        buf_flush(out);
+        if (res.status != 200)
+            fprintf(stderr, "polsnap-fcgi: %s %s: status %d after streaming began\n", method,
+                    path, res.status);
+        return;
+    }
+    start(&r, res.status, res.content_type, (long)out->len);
+    if (!r.head) FCGX_PutStr(out->ptr ? out->ptr : "", (int)out->len, req->out);
+}
 
 int main(void)
 {
-    while (FCGI_Accept() >= 0)
-        printf("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
-               "{\"code\":14,\"message\":\"not built yet\",\"error\":\"not built yet\",\"details\":[]}");
+    const char *data = getenv("POLSNAP_DATA");
+    if (!data || !*data) {
+        fprintf(stderr, "polsnap-fcgi: POLSNAP_DATA is not set (lighttpd.conf passes it)\n");
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (FCGX_Init() != 0) return 1;
+    FCGX_Request req;
+    FCGX_InitRequest(&req, 0, 0);
+    struct snap snap;
+    snap_init(&snap, data);
+    struct buf out = BUF_INIT((size_t)16 << 20); /* the unflushed part: error bodies are tiny */
+    while (FCGX_Accept_r(&req) >= 0) {
+        handle(&req, &snap, &out);
+        FCGX_Finish_r(&req);
+    }
+    buf_release(&out);
+    snap_release(&snap);
     return 0;
 }

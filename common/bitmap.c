@@ -38,17 +38,20 @@ void bitmap_fill(struct bitmap *b)
 
 void bitmap_and(struct bitmap *dst, const struct bitmap *src)
 {
-    for (size_t i = 0; i < dst->nwords; i++) dst->w[i] &= src->w[i];
+    for (size_t i = 0; i < dst->nwords; i++)
+        dst->w[i] &= src->w[i];
 }
 
 void bitmap_or(struct bitmap *dst, const struct bitmap *src)
 {
-    for (size_t i = 0; i < dst->nwords; i++) dst->w[i] |= src->w[i];
+    for (size_t i = 0; i < dst->nwords; i++)
+        dst->w[i] |= src->w[i];
 }
 
 void bitmap_not(struct bitmap *b)
 {
-    for (size_t i = 0; i < b->nwords; i++) b->w[i] = ~b->w[i];
+    for (size_t i = 0; i < b->nwords; i++)
+        b->w[i] = ~b->w[i];
     trim_tail(b);
 }
 
@@ -68,7 +71,8 @@ void bitmap_keep_range(struct bitmap *b, size_t lo, size_t hi)
 size_t bitmap_count(const struct bitmap *b)
 {
     size_t n = 0;
-    for (size_t i = 0; i < b->nwords; i++) n += (size_t)__builtin_popcountll(b->w[i]);
+    for (size_t i = 0; i < b->nwords; i++)
+        n += (size_t)__builtin_popcountll(b->w[i]);
     return n;
 }
 

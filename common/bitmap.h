@@ -15,7 +15,7 @@ struct bitmap {
 
 void bitmap_init(struct bitmap *b, size_t nbits); /* all clear; allocation aborts on OOM */
 void bitmap_release(struct bitmap *b);
-void bitmap_fill(struct bitmap *b);                /* all set (bits >= nbits stay clear) */
+void bitmap_fill(struct bitmap *b); /* all set (bits >= nbits stay clear) */
 void bitmap_clear_all(struct bitmap *b);
 static inline void bitmap_set(struct bitmap *b, size_t i)
 {

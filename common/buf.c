@@ -59,7 +59,8 @@ static int buf_grow(struct buf *b, size_t n)
     size_t need = b->len + n + 1;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) cap *= 2;
+        while (cap < need)
+            cap *= 2;
         b->ptr = xrealloc(b->ptr, cap);
         b->cap = cap;
     }
@@ -145,13 +146,27 @@ void buf_json_strn(struct buf *b, const char *s, size_t n)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t len = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
@@ -181,7 +196,8 @@ static void indent(struct buf *b, int depth)
 {
     static const char spaces[] = "                                ";
     buf_putc(b, '\n');
-    for (int left = depth * 2; left > 0; left -= 32) buf_add(b, spaces, left < 32 ? (size_t)left : 32);
+    for (int left = depth * 2; left > 0; left -= 32)
+        buf_add(b, spaces, left < 32 ? (size_t)left : 32);
 }
 
 void json_pretty_feed(struct json_pretty *p, const char *s, size_t n)

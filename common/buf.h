@@ -29,7 +29,10 @@ struct buf {
     void *sink_ctx;
 };
 
-#define BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes), 0, NULL, NULL}
+#define BUF_INIT(maxbytes)                                                                         \
+    {                                                                                              \
+        NULL, 0, 0, (maxbytes), 0, NULL, NULL                                                      \
+    }
 
 void buf_init(struct buf *b, size_t max);
 void buf_reset(struct buf *b);

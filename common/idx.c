@@ -16,15 +16,28 @@ const char *const idx_status_names[IDX_NSTATUS] = {"pass", "fail", "warn", "erro
 const char *const idx_severity_names[IDX_NSEVERITY] = {NULL,     "info", "low",
                                                        "medium", "high", "critical"};
 const char *const idx_field_names[IDX_NFIELDS] = {
-    "namespace", "kind",     "name",       "policy",     "rule",   "category",
-    "severity",  "status",   "source",     "message",    "report", "id",
-    "properties", "resource.apiVersion", "resource.namespace", "resource.uid",
+    "namespace",
+    "kind",
+    "name",
+    "policy",
+    "rule",
+    "category",
+    "severity",
+    "status",
+    "source",
+    "message",
+    "report",
+    "id",
+    "properties",
+    "resource.apiVersion",
+    "resource.namespace",
+    "resource.uid",
 };
 
-#define FAIL(...)                                                                              \
-    do {                                                                                       \
-        snprintf(err, IDX_ERR_MAX, __VA_ARGS__);                                               \
-        return -1;                                                                             \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, IDX_ERR_MAX, __VA_ARGS__);                                                   \
+        return -1;                                                                                 \
     } while (0)
 
 /* Section s holds whole elements of elsize bytes, aligned for them, inside the file. */
@@ -42,11 +55,15 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
     if (memcmp(h->magic, IDX_MAGIC, 8) != 0) FAIL("not a polsnap index (bad magic)");
     if (h->version != IDX_VERSION || h->header_size != IDX_HEADER_SIZE)
         FAIL("index format version %u, this program reads version %u", h->version, IDX_VERSION);
-    if (h->file_size != size) FAIL("index is truncated or padded (header says %llu bytes, file "
-                                   "has %lu)", (unsigned long long)h->file_size, (unsigned long)size);
+    if (h->file_size != size)
+        FAIL("index is truncated or padded (header says %llu bytes, file "
+             "has %lu)",
+             (unsigned long long)h->file_size, (unsigned long)size);
     static const size_t elsize[IDX_NSEC] = {
-        sizeof(uint32_t),          1, sizeof(struct idx_row), sizeof(struct idx_report),
-        sizeof(struct idx_source), sizeof(struct idx_dict_entry), sizeof(uint32_t)};
+        sizeof(uint32_t),          1,
+        sizeof(struct idx_row),    sizeof(struct idx_report),
+        sizeof(struct idx_source), sizeof(struct idx_dict_entry),
+        sizeof(uint32_t)};
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
     if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0') FAIL("snapshot id not terminated");
@@ -77,8 +94,8 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
     }
 
     /* 4: rows, reports, sources */
-    if (h->nrows_ns > h->nrows || (uint64_t)h->nrows * sizeof(struct idx_row) !=
-                                      h->sec[IDX_SEC_ROWS].count)
+    if (h->nrows_ns > h->nrows ||
+        (uint64_t)h->nrows * sizeof(struct idx_row) != h->sec[IDX_SEC_ROWS].count)
         FAIL("row counts do not match the row section");
     if ((uint64_t)h->nreports * sizeof(struct idx_report) != h->sec[IDX_SEC_REPORTS].count ||
         (uint64_t)h->nsources * sizeof(struct idx_source) != h->sec[IDX_SEC_SOURCES].count)
@@ -88,8 +105,7 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
         for (int f = 0; f < IDX_NFIELDS; f++)
             if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
         if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
-            row->severity >= IDX_NSEVERITY || row->scored > 2 ||
-            row->cluster != (r >= h->nrows_ns))
+            row->severity >= IDX_NSEVERITY || row->scored > 2 || row->cluster != (r >= h->nrows_ns))
             FAIL("row %u: value out of range", r);
     }
     for (uint32_t r = 0; r < h->nreports; r++) {

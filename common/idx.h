@@ -107,7 +107,8 @@ struct idx_header {
     uint32_t version, header_size;
     uint64_t file_size;
     int64_t created; /* Unix seconds when the snapshot was taken */
-    uint32_t nrows, nrows_ns, nstrings, nreports, nsources, flags, warnings, reserved;
+    uint32_t nrows, nrows_ns, nstrings, nreports, nsources, flags, warnings;
+    uint32_t cron_period; /* seconds between snapshots as configured, 0 when unknown */
     char snapshot_id[32]; /* NUL-terminated, e.g. "20261125T153000Z-1a2b" */
     struct idx_span sec[IDX_NSEC];
     struct idx_span dict[IDX_NDICT];

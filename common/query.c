@@ -1,44 +1,721 @@
-/* query.c - placeholder until the query engine lands. */
+/* query.c - parses an API request's query string and evaluates it against the index. */
 #include "query.h"
 
+#include "util.h"
+
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- error messages ------------------------------------------------------------------- */
+
+static int fail(char *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, QUERY_ERR_MAX, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s does not start one:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
+    return len;
+}
+
+/* Error messages quote what the client sent, but never more than QUOTE_MAX bytes of it, and
+ * only as valid UTF-8 without control characters (other bytes become '?'), so a message is
+ * always short, printable and safe to put in JSON or a log. */
+#define QUOTE_MAX 80
+struct quoted {
+    char s[QUOTE_MAX + 8];
+};
+static struct quoted quote_n(const char *s, size_t n)
+{
+    struct quoted q;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    q.s[o++] = '"';
+    while (i < n) {
+        size_t k = utf8_seq(u + i, n - i);
+        if (o - 1 + (k ? k : 1) > QUOTE_MAX) {
+            memcpy(q.s + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (k == 0 || u[i] < 0x20 || u[i] == 0x7f) {
+            q.s[o++] = '?';
+            i++;
+        } else {
+            memcpy(q.s + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    q.s[o++] = '"';
+    q.s[o] = '\0';
+    return q;
+}
+static struct quoted quote(const char *s)
+{
+    return quote_n(s, strlen(s));
+}
+
+/* ---- the parameters ------------------------------------------------------------------- */
+
+enum param {
+    P_FILTER,
+    P_SEARCH,
+    P_QUERY,
+    P_PRETTY,
+    P_PAGE,
+    P_OFFSET,
+    P_DIRECTION,
+    P_LIMIT,
+    P_POFFSET,
+    P_SORT_FIELD,
+    P_REVERSED,
+};
+
+/* Names are exact (case-sensitive). The singular filter spellings are the reference's own
+ * examples; `rule` is rule-status-count's parameter and filters everywhere else too. */
+static const struct param_def {
+    const char *name;
+    enum param kind;
+    int field; /* P_FILTER only */
+} params[] = {
+    {"sources", P_FILTER, IDX_F_SOURCE},
+    {"source", P_FILTER, IDX_F_SOURCE},
+    {"categories", P_FILTER, IDX_F_CATEGORY},
+    {"category", P_FILTER, IDX_F_CATEGORY},
+    {"policies", P_FILTER, IDX_F_POLICY},
+    {"policy", P_FILTER, IDX_F_POLICY},
+    {"namespaces", P_FILTER, IDX_F_NAMESPACE},
+    {"namespace", P_FILTER, IDX_F_NAMESPACE},
+    {"kinds", P_FILTER, IDX_F_KIND},
+    {"kind", P_FILTER, IDX_F_KIND},
+    {"resources", P_FILTER, IDX_F_NAME},
+    {"resource", P_FILTER, IDX_F_NAME},
+    {"status", P_FILTER, IDX_F_STATUS},
+    {"severities", P_FILTER, IDX_F_SEVERITY},
+    {"severity", P_FILTER, IDX_F_SEVERITY},
+    {"rule", P_FILTER, IDX_F_RULE},
+    {"rules", P_FILTER, IDX_F_RULE},
+    {"search", P_SEARCH, 0},
+    {"query", P_QUERY, 0},
+    {"pretty", P_PRETTY, 0},
+    {"page", P_PAGE, 0},
+    {"offset", P_OFFSET, 0},
+    {"direction", P_DIRECTION, 0},
+    {"pagination.limit", P_LIMIT, 0},
+    {"pagination.offset", P_POFFSET, 0},
+    {"pagination.sortOption.field", P_SORT_FIELD, 0},
+    {"pagination.sortOption.reversed", P_REVERSED, 0},
+};
+
+/* query= field names, also the sort fields (with Timestamp). Matched case-insensitively. */
+static const struct {
+    const char *name;
+    int field;
+} query_fields[] = {
+    {"Namespace", IDX_F_NAMESPACE}, {"Kind", IDX_F_KIND},     {"Resource", IDX_F_NAME},
+    {"Policy", IDX_F_POLICY},       {"Rule", IDX_F_RULE},     {"Category", IDX_F_CATEGORY},
+    {"Severity", IDX_F_SEVERITY},   {"Status", IDX_F_STATUS}, {"Source", IDX_F_SOURCE},
+    {"Message", IDX_F_MESSAGE},     {"Report", IDX_F_REPORT},
+};
+#define SORT_FIELDS_ALLOWED                                                                        \
+    "Namespace, Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, "       \
+    "Report, Timestamp"
+
+/* Parser state besides *q. The arena is sized so that every decoded string fits (see
+ * query_parse); arena_take checks it anyway. */
+struct parser {
+    struct query *q;
+    char *arena_end, *next;
+    size_t nvalues; /* filter and query= values so far, against QUERY_MAX_VALUES */
+    unsigned seen;  /* bit per single-valued enum param given */
+    char *err;
+};
+
+static char *arena_take(struct parser *p, size_t n)
+{
+    if (n > (size_t)(p->arena_end - p->next)) abort(); /* the sizing argument was wrong */
+    char *s = p->next;
+    p->next += n;
+    return s;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) ('+' is a space, %XX a byte) into a NUL-terminated arena string *out; the
+ * result is valid UTF-8 without NUL bytes. piece/piecelen is the whole raw parameter, quoted
+ * in errors. Returns 0, or 400 (*out then holds garbage). */
+static int decode(struct parser *p, const char *s, size_t n, const char *piece, size_t piecelen,
+                  char **out)
+{
+    char *d = *out = arena_take(p, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            d[o++] = ' ';
+        } else if (s[i] == '%') {
+            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+                return fail(p->err, 400, "invalid percent-encoding in %s",
+                            quote_n(piece, piecelen).s);
+            d[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            d[o++] = s[i];
+        }
+    }
+    d[o] = '\0';
+    for (size_t i = 0; i < o;) {
+        if (d[i] == '\0') return fail(p->err, 400, "NUL byte in %s", quote_n(piece, piecelen).s);
+        size_t k = utf8_seq((const unsigned char *)d + i, o - i);
+        if (!k) return fail(p->err, 400, "invalid UTF-8 in %s", quote_n(piece, piecelen).s);
+        i += k;
+    }
+    return 0;
+}
+
+static int count_value(struct parser *p)
+{
+    if (++p->nvalues > QUERY_MAX_VALUES)
+        return fail(p->err, 400, "too many values: at most %d per request", QUERY_MAX_VALUES);
+    return 0;
+}
+
+/* Plain digits, saturating at UINT64_MAX (any such value is past every end). */
+static int parse_uint(const char *s, uint64_t *out)
+{
+    if (!*s) return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        unsigned d = (unsigned)(*s - '0');
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int is_one_of(const char *v, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && ascii_casecmp(v, names[i]) == 0) return 1;
+    return 0;
+}
+
+static int add_filter(struct parser *p, int field, const char *v)
+{
+    if (!*v) return 0; /* "status=": a form's empty field, not a filter on null */
+    if (field == IDX_F_STATUS && !is_one_of(v, idx_status_names, IDX_NSTATUS))
+        return fail(p->err, 400,
+                    "invalid status %s: allowed values are pass, fail, warn, error, skip",
+                    quote(v).s);
+    if (field == IDX_F_SEVERITY && !is_one_of(v, idx_severity_names, IDX_NSEVERITY))
+        return fail(p->err, 400,
+                    "invalid severity %s: allowed values are critical, high, medium, low, info",
+                    quote(v).s);
+    int rc = count_value(p);
+    if (rc) return rc;
+    struct query_values *fv = &p->q->filter[field];
+    fv->v = xreallocarray(fv->v, fv->n + 1, sizeof *fv->v);
+    fv->v[fv->n++] = v;
+    return 0;
+}
+
+/* ---- query= ---------------------------------------------------------------------------- */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Trims spaces around s[*b, *e). */
+static void trim(const char *s, size_t *b, size_t *e)
+{
+    while (*b < *e && is_space(s[*b]))
+        (*b)++;
+    while (*e > *b && is_space(s[*e - 1]))
+        (*e)--;
+}
+
+/* Parses one value v[0..n) (trimmed, non-empty) of term into a new value of t. */
+static int parse_value(struct parser *p, struct query_term *t, const char *v, size_t n,
+                       const char *term)
+{
+    struct query_value qv = {.how = QM_PREFIX};
+    if (v[0] == '!') {
+        qv.negate = 1;
+        v++;
+        n--;
+    }
+    if (n == 0) return fail(p->err, 400, "query: '!' without a value in term %s", quote(term).s);
+    if (v[0] == '"') {
+        if (n < 2 || v[n - 1] != '"')
+            return fail(p->err, 400, "query: unterminated quote in term %s", quote(term).s);
+        if (n == 2) return fail(p->err, 400, "query: empty quoted value in term %s", quote(term).s);
+        qv.how = QM_EXACT;
+        v++;
+        n -= 2;
+    } else if (n == 1 && v[0] == '*') {
+        qv.how = QM_ANY;
+    } else if (n >= 2 && v[0] == 'r' && v[1] == '/') {
+        qv.how = QM_REGEX;
+        v += 2;
+        n -= 2;
+        if (n == 0) return fail(p->err, 400, "query: empty regex in term %s", quote(term).s);
+        if (n > QUERY_MAX_REGEX)
+            return fail(p->err, 400, "query: regex longer than %d bytes in term %s",
+                        QUERY_MAX_REGEX, quote(term).s);
+        /* glibc gives ERE back-references, whose matching can take exponential time. */
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (v[i] != '\\') continue;
+            if (v[i + 1] >= '1' && v[i + 1] <= '9')
+                return fail(p->err, 400, "query: back-references are not supported in term %s",
+                            quote(term).s);
+            i++;
+        }
+    }
+    int rc = count_value(p);
+    if (rc) return rc;
+    char *text = arena_take(p, n + 1);
+    memcpy(text, v, n);
+    text[n] = '\0';
+    qv.text = text;
+    if (qv.how == QM_REGEX) {
+        int e = regcomp(&qv.re, text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+        if (e) {
+            char why[128];
+            regerror(e, &qv.re, why, sizeof why);
+            return fail(p->err, 400, "query: bad regex %s (%s) in term %s", quote(text).s, why,
+                        quote(term).s);
+        }
+    }
+    t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
+    t->values[t->nvalues++] = qv;
+    return 0;
+}
+
+/* One "Field:v1,v2" term, s[b, e) trimmed and non-empty. */
+static int parse_term(struct parser *p, const char *s, size_t b, size_t e)
+{
+    char *term = arena_take(p, e - b + 1); /* the term as written, for messages */
+    memcpy(term, s + b, e - b);
+    term[e - b] = '\0';
+    const char *colon = strchr(term, ':');
+    if (!colon) return fail(p->err, 400, "query: missing ':' in term %s", quote(term).s);
+    size_t fb = 0, fe = (size_t)(colon - term);
+    trim(term, &fb, &fe);
+    int field = -1;
+    for (size_t i = 0; i < ARRAY_LEN(query_fields); i++) {
+        if (strlen(query_fields[i].name) == fe - fb &&
+            ascii_has_prefix_nc(term + fb, query_fields[i].name, fe - fb))
+            field = query_fields[i].field;
+    }
+    if (field < 0)
+        return fail(p->err, 400, "query: unknown field %s in term %s",
+                    quote_n(term + fb, fe - fb).s, quote(term).s);
+
+    struct query *q = p->q;
+    q->terms = xreallocarray(q->terms, q->nterms + 1, sizeof *q->terms);
+    struct query_term *t = &q->terms[q->nterms++];
+    *t = (struct query_term){.field = field};
+    size_t len = strlen(term);
+    for (size_t vb = (size_t)(colon - term) + 1; vb <= len;) {
+        const char *comma = memchr(term + vb, ',', len - vb);
+        size_t ve = comma ? (size_t)(comma - term) : len, next = ve + 1;
+        trim(term, &vb, &ve);
+        if (ve > vb) {
+            int rc = parse_value(p, t, term + vb, ve - vb, term);
+            if (rc) return rc;
+        }
+        vb = next;
+    }
+    if (t->nvalues == 0) return fail(p->err, 400, "query: no values in term %s", quote(term).s);
+    return 0;
+}
+
+/* The StackRox search language: terms joined by '+', AND-ed. */
+static int parse_query_lang(struct parser *p, const char *s)
+{
+    size_t len = strlen(s);
+    for (size_t b = 0; b <= len;) {
+        const char *plus = memchr(s + b, '+', len - b);
+        size_t e = plus ? (size_t)(plus - s) : len, next = e + 1;
+        trim(s, &b, &e);
+        if (e > b) {
+            int rc = parse_term(p, s, b, e);
+            if (rc) return rc;
+        }
+        b = next;
+    }
+    return 0;
+}
+
+/* ---- query_parse ---------------------------------------------------------------------- */
+
+static int parse_param(struct parser *p, const struct param_def *def, char *v)
+{
+    struct query *q = p->q;
+    if (def->kind != P_FILTER && def->kind != P_PRETTY) {
+        if (p->seen & (1u << def->kind))
+            return fail(p->err, 400, "parameter %s given more than once", quote(def->name).s);
+        p->seen |= 1u << def->kind;
+    }
+    switch (def->kind) {
+    case P_FILTER:
+        return add_filter(p, def->field, v);
+    case P_SEARCH:
+        q->search = *v ? v : NULL; /* an empty search box searches nothing */
+        return 0;
+    case P_QUERY:
+        return parse_query_lang(p, v);
+    case P_PRETTY:
+        q->pretty = 1;
+        return 0;
+    case P_PAGE:
+        if (parse_uint(v, &q->page))
+            return fail(p->err, 400, "page must be a non-negative integer");
+        return 0;
+    case P_OFFSET:
+        if (parse_uint(v, &q->page_size))
+            return fail(p->err, 400, "offset must be a non-negative integer");
+        return 0;
+    case P_DIRECTION:
+        if (ascii_casecmp(v, "asc") != 0 && ascii_casecmp(v, "desc") != 0)
+            return fail(p->err, 400, "invalid direction %s: allowed values are asc, desc",
+                        quote(v).s);
+        q->desc = ascii_casecmp(v, "desc") == 0;
+        return 0;
+    case P_LIMIT:
+        if (parse_uint(v, &q->limit) || q->limit < 1 || q->limit > QUERY_LIMIT_MAX)
+            return fail(p->err, 400, "pagination.limit must be an integer from 1 to %d",
+                        QUERY_LIMIT_MAX);
+        q->has_limit = 1;
+        return 0;
+    case P_POFFSET:
+        if (parse_uint(v, &q->offset))
+            return fail(p->err, 400, "pagination.offset must be a non-negative integer");
+        q->has_offset = 1;
+        return 0;
+    case P_SORT_FIELD:
+        if (ascii_casecmp(v, "Timestamp") == 0) {
+            q->sort_field = QUERY_SORT_TIMESTAMP;
+            return 0;
+        }
+        for (size_t i = 0; i < ARRAY_LEN(query_fields); i++) {
+            if (ascii_casecmp(v, query_fields[i].name) == 0) {
+                q->sort_field = query_fields[i].field;
+                return 0;
+            }
+        }
+        return fail(
+            p->err, 400,
+            "invalid pagination.sortOption.field %s: allowed values are " SORT_FIELDS_ALLOWED,
+            quote(v).s);
+    case P_REVERSED:
+        if (ascii_casecmp(v, "true") != 0 && ascii_casecmp(v, "false") != 0)
+            return fail(p->err, 400,
+                        "invalid pagination.sortOption.reversed %s: allowed values are true, false",
+                        quote(v).s);
+        q->reversed = ascii_casecmp(v, "true") == 0;
+        return 0;
+    }
+    return 0;
+}
+
+/* One raw "name=value" (or "name") piece of the query string. */
+static int parse_piece(struct parser *p, const char *s, size_t n)
+{
+    const char *eq = memchr(s, '=', n);
+    size_t nlen = eq ? (size_t)(eq - s) : n;
+    char *name, *value;
+    int rc = decode(p, s, nlen, s, n, &name);
+    if (!rc) rc = decode(p, eq ? eq + 1 : s + n, eq ? n - nlen - 1 : 0, s, n, &value);
+    if (rc) return rc;
+    for (size_t i = 0; i < ARRAY_LEN(params); i++)
+        if (strcmp(name, params[i].name) == 0) return parse_param(p, &params[i], value);
+    return 0; /* unknown parameters are ignored */
+}
+
+#define REF_STYLE ((1u << P_PAGE) | (1u << P_OFFSET) | (1u << P_DIRECTION))
+#define ROX_STYLE ((1u << P_LIMIT) | (1u << P_POFFSET) | (1u << P_SORT_FIELD) | (1u << P_REVERSED))
 
 int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX])
 {
-    (void)qs;
     memset(q, 0, sizeof *q);
     q->sort_field = QUERY_SORT_DEFAULT;
-    snprintf(err, QUERY_ERR_MAX, "query parameters are not supported yet");
-    return 400;
+    if (!qs) qs = "";
+    size_t len = strlen(qs);
+    if (len > QUERY_MAX_BYTES)
+        return fail(err, 414, "query string too long: %lu bytes (at most %d)", (unsigned long)len,
+                    QUERY_MAX_BYTES);
+    /* Arena sizing: a piece of k raw bytes decodes to at most k + 2 bytes (name and value,
+     * each NUL-terminated); with its '&' a piece spans k + 1 of the len + 1 bytes, so all
+     * pieces take at most 3 * (len + 1) / 2. query= (at most once) also copies each term and
+     * then its values, each at most the text plus a NUL per separator: 2 * (len + 1) more. */
+    size_t cap = 4 * len + 4;
+    q->arena = xmalloc(cap);
+    struct parser p = {.q = q, .arena_end = q->arena + cap, .next = q->arena, .err = err};
+    int rc = 0;
+    for (size_t b = 0; b < len && !rc;) {
+        const char *amp = memchr(qs + b, '&', len - b);
+        size_t e = amp ? (size_t)(amp - qs) : len;
+        if (e > b) rc = parse_piece(&p, qs + b, e - b);
+        b = e + 1;
+    }
+    if (!rc && (p.seen & REF_STYLE) && (p.seen & ROX_STYLE))
+        rc = fail(err, 400,
+                  "page, offset and direction cannot be mixed with pagination.* "
+                  "parameters");
+    if (rc) query_release(q);
+    return rc;
 }
 
 void query_release(struct query *q)
 {
-    (void)q;
+    for (int f = 0; f < IDX_F_ID; f++)
+        free(q->filter[f].v);
+    for (size_t t = 0; t < q->nterms; t++) {
+        for (size_t v = 0; v < q->terms[t].nvalues; v++)
+            if (q->terms[t].values[v].how == QM_REGEX) regfree(&q->terms[t].values[v].re);
+        free(q->terms[t].values);
+    }
+    free(q->terms);
+    free(q->arena);
+    memset(q, 0, sizeof *q);
+    q->sort_field = QUERY_SORT_DEFAULT;
+}
+
+/* ---- query_select --------------------------------------------------------------------- */
+
+/* Sets the rows of entry e's postings that lie in [lo, hi) (postings ascend). */
+static void set_postings(struct bitmap *b, const struct idx *ix, const struct idx_dict_entry *e,
+                         uint32_t lo, uint32_t hi)
+{
+    const uint32_t *post = idx_postings(ix, e);
+    size_t a = 0, z = e->post_n;
+    while (a < z) {
+        size_t mid = a + (z - a) / 2;
+        if (post[mid] < lo)
+            a = mid + 1;
+        else
+            z = mid;
+    }
+    for (; a < e->post_n && post[a] < hi; a++)
+        bitmap_set(b, post[a]);
+}
+
+static void set_entries(struct bitmap *b, const struct idx *ix, const struct idx_dict_entry *e,
+                        size_t n, uint32_t lo, uint32_t hi)
+{
+    for (size_t i = 0; i < n; i++)
+        set_postings(b, ix, &e[i], lo, hi);
+}
+
+static void set_range(struct bitmap *b, const struct idx *ix, int field, const char *v, int prefix,
+                      uint32_t lo, uint32_t hi)
+{
+    const struct idx_dict_entry *e;
+    size_t n = idx_dict_range(ix, field, v, strlen(v), prefix, &e);
+    set_entries(b, ix, e, n, lo, hi);
+}
+
+/* Sets the rows whose field matches qv, negation aside. */
+static void set_value(struct bitmap *b, const struct idx *ix, int field,
+                      const struct query_value *qv, uint32_t lo, uint32_t hi)
+{
+    const struct idx_dict_entry *e;
+    size_t n;
+    switch (qv->how) {
+    case QM_PREFIX:
+    case QM_EXACT:
+        set_range(b, ix, field, qv->text, qv->how == QM_PREFIX, lo, hi);
+        break;
+    case QM_ANY:
+        n = idx_dict_all(ix, field, &e);
+        set_entries(b, ix, e, n, lo, hi);
+        break;
+    case QM_REGEX:
+        n = idx_dict_all(ix, field, &e);
+        for (size_t i = 0; i < n; i++)
+            if (regexec(&qv->re, idx_str(ix, e[i].str), 0, NULL, 0) == 0)
+                set_postings(b, ix, &e[i], lo, hi);
+        break;
+    }
 }
 
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out)
 {
-    (void)ix;
-    (void)q;
+    size_t nrows = ix->h->nrows;
+    if (hi > nrows) hi = (uint32_t)nrows;
+    if (lo > hi) lo = hi;
+    bitmap_fill(out);
     bitmap_keep_range(out, lo, hi);
+    struct bitmap acc, neg;
+    bitmap_init(&acc, nrows);
+    bitmap_init(&neg, nrows);
+
+    for (int f = 0; f < IDX_F_ID; f++) {
+        if (!q->filter[f].n) continue;
+        bitmap_clear_all(&acc);
+        for (size_t i = 0; i < q->filter[f].n; i++)
+            set_range(&acc, ix, f, q->filter[f].v[i], 0, lo, hi);
+        bitmap_and(out, &acc);
+    }
+    if (q->search) {
+        static const int prefix_fields[] = {IDX_F_NAMESPACE, IDX_F_NAME, IDX_F_POLICY, IDX_F_RULE};
+        bitmap_clear_all(&acc);
+        for (size_t i = 0; i < ARRAY_LEN(prefix_fields); i++)
+            set_range(&acc, ix, prefix_fields[i], q->search, 1, lo, hi);
+        set_range(&acc, ix, IDX_F_SEVERITY, q->search, 0, lo, hi);
+        set_range(&acc, ix, IDX_F_STATUS, q->search, 0, lo, hi);
+        bitmap_and(out, &acc);
+    }
+    for (size_t t = 0; t < q->nterms; t++) {
+        const struct query_term *term = &q->terms[t];
+        bitmap_clear_all(&acc);
+        for (size_t v = 0; v < term->nvalues; v++) {
+            const struct query_value *qv = &term->values[v];
+            if (!qv->negate) {
+                set_value(&acc, ix, term->field, qv, lo, hi);
+                continue;
+            }
+            /* The complement over all rows; out's own range limits it to [lo, hi). */
+            bitmap_clear_all(&neg);
+            set_value(&neg, ix, term->field, qv, lo, hi);
+            bitmap_not(&neg);
+            bitmap_or(&acc, &neg);
+        }
+        bitmap_and(out, &acc);
+    }
+    bitmap_release(&acc);
+    bitmap_release(&neg);
+}
+
+/* ---- query_order ---------------------------------------------------------------------- */
+
+/* Stable LSD radix sort of rows[0..n) by key[0..n), both permuted together. A byte that is the
+ * same in every key costs no pass, so string ids (< 2^24 in practice) take three passes and
+ * timestamps of one year three or four. */
+static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
+{
+    size_t count[8][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned b = 0; b < 8; b++)
+            count[b][(key[i] >> (8 * b)) & 0xff]++;
+    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
+    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
+    for (unsigned b = 0; b < 8; b++) {
+        size_t *c = count[b], sum = 0;
+        if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
+        for (int d = 0; d < 256; d++) {
+            size_t cd = c[d];
+            c[d] = sum;
+            sum += cd;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
+            kdst[at] = ksrc[i];
+            rdst[at] = rsrc[i];
+        }
+        uint64_t *kt = ksrc;
+        ksrc = kdst;
+        kdst = kt;
+        uint32_t *rt = rsrc;
+        rsrc = rdst;
+        rdst = rt;
+    }
+    if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
+    free(k2);
+    free(r2);
+}
+
+/* Sorts rows[0..n) (ascending row ids) by field; the sort is stable, so ties keep the default
+ * order. Keys: a string id (ids order as their strings, and null is 0, first), a severity
+ * rank (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
+ * INT64_MIN, becomes 0). */
+static void sort_rows(const struct idx *ix, int field, uint32_t *rows, size_t n)
+{
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
+    for (size_t i = 0; i < n; i++) {
+        const struct idx_row *r = &ix->rows[rows[i]];
+        if (field == QUERY_SORT_TIMESTAMP)
+            key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
+        else if (field == IDX_F_SEVERITY)
+            key[i] = r->severity;
+        else
+            key[i] = r->str[field];
+    }
+    radix_sort(key, rows, n);
+    free(key);
 }
 
 uint32_t *query_order(const struct idx *ix, const struct query *q, const struct bitmap *sel,
                       size_t *n)
 {
-    (void)ix;
-    (void)q;
-    (void)sel;
-    *n = 0;
-    return NULL;
+    size_t m = bitmap_count(sel), i = 0;
+    uint32_t *rows = xmalloc((m ? m : 1) * sizeof *rows);
+    for (size_t r = bitmap_next(sel, 0); r < sel->nbits; r = bitmap_next(sel, r + 1))
+        rows[i++] = (uint32_t)r;
+    if (q->sort_field != QUERY_SORT_DEFAULT) sort_rows(ix, q->sort_field, rows, m);
+    if (q->desc || q->reversed) {
+        for (size_t a = 0, z = m; a + 1 < z; a++, z--) {
+            uint32_t t = rows[a];
+            rows[a] = rows[z - 1];
+            rows[z - 1] = t;
+        }
+    }
+    *n = m;
+    return rows;
 }
+
+/* ---- query_window --------------------------------------------------------------------- */
 
 void query_window(const struct query *q, size_t n, size_t *first, size_t *count)
 {
-    (void)q;
-    *first = 0;
-    *count = n;
+    uint64_t start = 0, size = UINT64_MAX;
+    if (q->page >= 1 && q->page_size >= 1) {
+        size = q->page_size;
+        start = q->page - 1 > UINT64_MAX / size ? UINT64_MAX : (q->page - 1) * size;
+    } else if (q->has_limit || q->has_offset) {
+        start = q->offset;
+        if (q->has_limit) size = q->limit;
+    }
+    if (start > n) start = n;
+    *first = (size_t)start;
+    *count = (size_t)(size < n - start ? size : n - start);
 }

@@ -19,11 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUERY_MAX_BYTES 8192    /* longer raw query strings: 414 */
-#define QUERY_MAX_VALUES 256    /* values over all parameters: 400 past it */
-#define QUERY_MAX_REGEX 256     /* bytes of one r/ pattern: 400 past it */
+#define QUERY_MAX_BYTES 8192 /* longer raw query strings: 414 */
+#define QUERY_MAX_VALUES 256 /* values over all parameters: 400 past it */
+#define QUERY_MAX_REGEX 256  /* bytes of one r/ pattern: 400 past it */
 #define QUERY_ERR_MAX 512
-#define QUERY_LIMIT_MAX 1000    /* pagination.limit range is 1..1000 */
+#define QUERY_LIMIT_MAX 1000 /* pagination.limit range is 1..1000 */
 
 /* Filterable fields: the index's dictionary fields (enum idx_field) NAMESPACE..REPORT. The
  * plain parameters map: namespaces->NAMESPACE, kinds->KIND, resources->NAME,
@@ -38,9 +38,9 @@ struct query_values {
 enum query_match { QM_PREFIX, QM_EXACT, QM_REGEX, QM_ANY };
 struct query_value {
     enum query_match how;
-    int negate;        /* "!v": rows whose field does NOT match (null fields included) */
-    const char *text;  /* for QM_PREFIX/QM_EXACT (without quotes or '!') */
-    regex_t re;        /* for QM_REGEX: REG_EXTENDED|REG_ICASE|REG_NOSUB */
+    int negate;       /* "!v": rows whose field does NOT match (null fields included) */
+    const char *text; /* for QM_PREFIX/QM_EXACT (without quotes or '!') */
+    regex_t re;       /* for QM_REGEX: REG_EXTENDED|REG_ICASE|REG_NOSUB */
 };
 /* One "Field:v1,v2" term of query=; the term matches when any of its values matches. */
 struct query_term {
@@ -78,8 +78,9 @@ struct query {
 int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX]);
 void query_release(struct query *q);
 
-/* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller) exactly the rows in
- * [lo, hi) that match every filter, search and query= term of q. */
+/* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller; its previous content
+ * is replaced) exactly the rows in [lo, hi) that match every filter, search and query= term
+ * of q. */
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out);
 

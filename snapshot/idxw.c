@@ -20,10 +20,10 @@
 
 /* Row slot (rows_int.h) of each index field; keep in sync with enum idx_field. */
 static const int slot_of_field[IDX_NFIELDS] = {
-    [IDX_F_NAMESPACE] = R_NS,    [IDX_F_KIND] = R_KIND,           [IDX_F_NAME] = R_NAME,
-    [IDX_F_POLICY] = R_POLICY,   [IDX_F_RULE] = R_RULE,           [IDX_F_CATEGORY] = R_CATEGORY,
-    [IDX_F_SEVERITY] = R_SEVERITY, [IDX_F_STATUS] = R_STATUS,     [IDX_F_SOURCE] = R_SOURCE,
-    [IDX_F_MESSAGE] = R_MESSAGE, [IDX_F_REPORT] = -1,             [IDX_F_ID] = R_ID,
+    [IDX_F_NAMESPACE] = R_NS,          [IDX_F_KIND] = R_KIND,       [IDX_F_NAME] = R_NAME,
+    [IDX_F_POLICY] = R_POLICY,         [IDX_F_RULE] = R_RULE,       [IDX_F_CATEGORY] = R_CATEGORY,
+    [IDX_F_SEVERITY] = R_SEVERITY,     [IDX_F_STATUS] = R_STATUS,   [IDX_F_SOURCE] = R_SOURCE,
+    [IDX_F_MESSAGE] = R_MESSAGE,       [IDX_F_REPORT] = -1,         [IDX_F_ID] = R_ID,
     [IDX_F_PROPERTIES] = R_PROPERTIES, [IDX_F_RES_API] = R_RES_API, [IDX_F_RES_NS] = R_RES_NS,
     [IDX_F_RES_UID] = R_RES_UID,
 };
@@ -41,9 +41,10 @@ static int cmp_str_ids(const void *a, const void *b)
  * and null is 0, so "nulls first" comes for free. Cluster rows after namespaced ones. */
 static int cmp_rows(const void *a, const void *b)
 {
-    static const int keys[] = {IDX_F_NAMESPACE, IDX_F_NAME, IDX_F_KIND,   IDX_F_POLICY,
+    static const int keys[] = {IDX_F_NAMESPACE, IDX_F_NAME,    IDX_F_KIND, IDX_F_POLICY,
                                IDX_F_RULE,      IDX_F_MESSAGE, IDX_F_ID};
-    const struct idx_row *x = &sort_rows[*(const uint32_t *)a], *y = &sort_rows[*(const uint32_t *)b];
+    const struct idx_row *x = &sort_rows[*(const uint32_t *)a],
+                         *y = &sort_rows[*(const uint32_t *)b];
     if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
     for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
         uint32_t u = x->str[keys[k]], v = y->str[keys[k]];
@@ -84,8 +85,8 @@ static void align8(struct out *o)
     put(o, zero, (size_t)((8 - o->pos % 8) % 8));
 }
 
-int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_id,
-               int64_t created, char err[IDX_ERR_MAX])
+int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta *meta,
+               char err[IDX_ERR_MAX])
 {
     uint32_t nstr = rs->nstrs, nrows = rs->nrows;
 
@@ -93,15 +94,20 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
     uint32_t *order = xmalloc(sizeof *order * nstr), *rank = xmalloc(sizeof *rank * nstr);
     const char **strs = xmalloc(sizeof *strs * nstr);
     strs[0] = "";
-    for (uint32_t i = 1; i < nstr; i++) strs[i] = rs->strs[i];
-    for (uint32_t i = 0; i < nstr - 1; i++) order[i] = i + 1;
+    for (uint32_t i = 1; i < nstr; i++)
+        strs[i] = rs->strs[i];
+    for (uint32_t i = 0; i < nstr - 1; i++)
+        order[i] = i + 1;
     sort_strs = strs;
     qsort(order, nstr - 1, sizeof *order, cmp_str_ids);
     rank[0] = 0;
-    for (uint32_t i = 0; i < nstr - 1; i++) rank[order[i]] = i + 1;
-    for (uint32_t i = 0; i < nstr - 1; i++) strs[i + 1] = rs->strs[order[i]];
+    for (uint32_t i = 0; i < nstr - 1; i++)
+        rank[order[i]] = i + 1;
+    for (uint32_t i = 0; i < nstr - 1; i++)
+        strs[i + 1] = rs->strs[order[i]];
     uint64_t datalen = 1;
-    for (uint32_t i = 1; i < nstr; i++) datalen += strlen(strs[i]) + 1;
+    for (uint32_t i = 1; i < nstr; i++)
+        datalen += strlen(strs[i]) + 1;
     if (datalen > UINT32_MAX) {
         snprintf(err, IDX_ERR_MAX, "strings take %llu bytes, past the index's 4 GiB limit",
                  (unsigned long long)datalen);
@@ -128,11 +134,13 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
         nrows_ns += !o->cluster;
     }
     uint32_t *perm = xmalloc(sizeof *perm * (nrows ? nrows : 1));
-    for (uint32_t r = 0; r < nrows; r++) perm[r] = r;
+    for (uint32_t r = 0; r < nrows; r++)
+        perm[r] = r;
     sort_rows = rows;
     qsort(perm, nrows, sizeof *perm, cmp_rows);
     struct idx_row *sorted = xmalloc(sizeof *sorted * (nrows ? nrows : 1));
-    for (uint32_t r = 0; r < nrows; r++) sorted[r] = rows[perm[r]];
+    for (uint32_t r = 0; r < nrows; r++)
+        sorted[r] = rows[perm[r]];
     free(rows);
     free(perm);
 
@@ -144,7 +152,8 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
         reports[i].namespace = rank[rs->reports[i].ns];
         reports[i].cluster = (uint32_t)rs->reports[i].cluster_scoped;
     }
-    for (uint32_t r = 0; r < nrows; r++) reports[sorted[r].report].count[sorted[r].status]++;
+    for (uint32_t r = 0; r < nrows; r++)
+        reports[sorted[r].report].count[sorted[r].status]++;
     struct idx_source *sources = xcalloc(rs->nsources ? rs->nsources : 1, sizeof *sources);
     for (uint32_t i = 0; i < rs->nsources; i++) {
         sources[i].name = rank[rs->sources[i].name];
@@ -162,7 +171,8 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
     uint32_t *distinct = xmalloc(sizeof *distinct * nstr);
     for (int f = 0; f < IDX_NDICT; f++) {
         memset(count, 0, sizeof *count * nstr);
-        for (uint32_t r = 0; r < nrows; r++) count[sorted[r].str[f]]++;
+        for (uint32_t r = 0; r < nrows; r++)
+            count[sorted[r].str[f]]++;
         uint32_t nd = 0;
         for (uint32_t s = 1; s < nstr; s++)
             if (count[s]) distinct[nd++] = s;
@@ -199,7 +209,8 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
     memcpy(h.magic, IDX_MAGIC, 8);
     h.version = IDX_VERSION;
     h.header_size = IDX_HEADER_SIZE;
-    h.created = created;
+    h.created = meta->created;
+    h.cron_period = meta->cron_period;
     h.nrows = nrows;
     h.nrows_ns = nrows_ns;
     h.nstrings = nstr;
@@ -207,7 +218,7 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
     h.nsources = rs->nsources;
     h.flags = rs->no_crds ? IDX_FLAG_NO_CRDS : 0;
     h.warnings = rs->warnings;
-    snprintf(h.snapshot_id, sizeof h.snapshot_id, "%s", snapshot_id);
+    snprintf(h.snapshot_id, sizeof h.snapshot_id, "%s", meta->snapshot_id);
     memcpy(h.dict, dictspan, sizeof dictspan);
 
     int rc = -1;
@@ -228,7 +239,8 @@ int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_i
     h.sec[IDX_SEC_STROFF].count = o.pos - h.sec[IDX_SEC_STROFF].off;
     align8(&o);
     h.sec[IDX_SEC_STRDATA].off = o.pos;
-    for (uint32_t i = 0; i < nstr; i++) put(&o, strs[i], strlen(strs[i]) + 1);
+    for (uint32_t i = 0; i < nstr; i++)
+        put(&o, strs[i], strlen(strs[i]) + 1);
     h.sec[IDX_SEC_STRDATA].count = o.pos - h.sec[IDX_SEC_STRDATA].off;
     align8(&o);
     h.sec[IDX_SEC_ROWS].off = o.pos;

@@ -8,10 +8,15 @@
 #include <stdint.h>
 
 /* Writes the index of rs to path (created or truncated; fsync'ed before returning 0).
- * snapshot_id (< 32 bytes) and created go into the header. Returns 0, or -1 with err filled;
+ * meta goes into the header. Returns 0, or -1 with err filled;
  * on -1 path may hold a partial file, which the caller deletes with the rest of its unpublished
  * snapshot directory. rs is not changed. */
-int idxw_write(const struct rowset *rs, const char *path, const char *snapshot_id,
-               int64_t created, char err[IDX_ERR_MAX]);
+struct idxw_meta {
+    const char *snapshot_id; /* < 32 bytes */
+    int64_t created;         /* Unix seconds */
+    uint32_t cron_period;    /* seconds, 0 when unknown */
+};
+int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta *meta,
+               char err[IDX_ERR_MAX]);
 
 #endif

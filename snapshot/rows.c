@@ -15,7 +15,8 @@
 static uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
@@ -44,7 +45,8 @@ static void table_grow(struct rowset *rs)
     for (uint32_t id = 1; id < rs->nstrs; id++) {
         uint64_t h = hash_bytes(rs->strs[id], strlen(rs->strs[id]));
         uint32_t i = (uint32_t)h & (size - 1);
-        while (t[i]) i = (i + 1) & (size - 1);
+        while (t[i])
+            i = (i + 1) & (size - 1);
         t[i] = id;
     }
     free(rs->table);
@@ -137,7 +139,8 @@ static const char *lower(const char *s, char *out, size_t outsize)
 {
     if (!s || !*s) return NULL;
     size_t i = 0;
-    for (; s[i] && i + 1 < outsize; i++) out[i] = (char)ascii_fold((unsigned char)s[i]);
+    for (; s[i] && i + 1 < outsize; i++)
+        out[i] = (char)ascii_fold((unsigned char)s[i]);
     out[i] = '\0';
     return out;
 }
@@ -162,10 +165,22 @@ static void row_hash(const struct report *rep, const struct rowset *rs, const st
                      const char *status, const char *severity, char out[41])
 {
     const char *parts[] = {
-        rs->strs[rep->kind], rs->strs[rep->ns],  rs->strs[rep->name], in->res_api_version,
-        in->res_namespace,   in->res_kind,       in->res_name,        in->res_uid,
-        in->result_id,       in->policy,         in->rule,            status,
-        severity,            in->category,       in->source,          in->message,
+        rs->strs[rep->kind],
+        rs->strs[rep->ns],
+        rs->strs[rep->name],
+        in->res_api_version,
+        in->res_namespace,
+        in->res_kind,
+        in->res_name,
+        in->res_uid,
+        in->result_id,
+        in->policy,
+        in->rule,
+        status,
+        severity,
+        in->category,
+        in->source,
+        in->message,
         in->properties,
     };
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -192,7 +207,8 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     char statusbuf[16], sevbuf[16];
     const char *status = find_word(lower(in->status, statusbuf, sizeof statusbuf), statuses, 5);
     if (!status) {
-        rowset_warn(rs, rs->strs[rep->origin], "result of policy %s rule %s has status \"%s\" "
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "result of policy %s rule %s has status \"%s\" "
                     "(not pass, fail, warn, error or skip): skipped",
                     in->policy ? in->policy : "-", in->rule ? in->rule : "-",
                     in->status ? in->status : "");
@@ -202,10 +218,12 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
 
     /* Canonical blanks first: the hash must not tell "" from absent. */
     struct row_in c = *in;
-    const char **fields[] = {&c.res_api_version, &c.res_kind, &c.res_name, &c.res_namespace,
-                             &c.res_uid,         &c.message,  &c.category, &c.policy,
-                             &c.rule,            &c.source,   &c.result_id, &c.properties};
-    for (size_t i = 0; i < ARRAY_LEN(fields); i++) *fields[i] = blank_to_null(*fields[i]);
+    const char **fields[] = {&c.res_api_version, &c.res_kind,  &c.res_name,
+                             &c.res_namespace,   &c.res_uid,   &c.message,
+                             &c.category,        &c.policy,    &c.rule,
+                             &c.source,          &c.result_id, &c.properties};
+    for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+        *fields[i] = blank_to_null(*fields[i]);
 
     char hashed[41];
     const char *id = c.result_id;
@@ -215,9 +233,10 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     }
     uint32_t idref = intern(rs, id);
     if (rs->used_as_id[idref]) {
-        rowset_warn(rs, rs->strs[rep->origin], "duplicate result id %s (policy %s, rule %s): "
-                    "dropped, the first one stays", id, c.policy ? c.policy : "-",
-                    c.rule ? c.rule : "-");
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "duplicate result id %s (policy %s, rule %s): "
+                    "dropped, the first one stays",
+                    id, c.policy ? c.policy : "-", c.rule ? c.rule : "-");
         return ROWSET_DUPLICATE;
     }
     rs->used_as_id[idref] = 1;

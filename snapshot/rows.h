@@ -46,8 +46,8 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report);
 struct row_in {
     const char *res_api_version, *res_kind, *res_name, *res_namespace, *res_uid;
     const char *message, *category, *policy, *rule, *source;
-    const char *status;   /* raw text; checked and lower-cased here */
-    const char *severity; /* raw text; lower-cased here */
+    const char *status;     /* raw text; checked and lower-cased here */
+    const char *severity;   /* raw text; lower-cased here */
     const char *result_id;  /* properties.resultID, or the source's own id (StackRox alert) */
     int resource_count;     /* resources of the result (0 when none); result_id is used only <= 1 */
     const char *properties; /* NULL or a compact JSON object of string values */

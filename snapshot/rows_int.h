@@ -10,8 +10,22 @@
 
 /* Row string slots, in row_view order. */
 enum {
-    R_ID, R_NS, R_KIND, R_NAME, R_MESSAGE, R_CATEGORY, R_POLICY, R_RULE, R_STATUS, R_SEVERITY,
-    R_SOURCE, R_PROPERTIES, R_RES_API, R_RES_NS, R_RES_UID, R_NSLOTS
+    R_ID,
+    R_NS,
+    R_KIND,
+    R_NAME,
+    R_MESSAGE,
+    R_CATEGORY,
+    R_POLICY,
+    R_RULE,
+    R_STATUS,
+    R_SEVERITY,
+    R_SOURCE,
+    R_PROPERTIES,
+    R_RES_API,
+    R_RES_NS,
+    R_RES_UID,
+    R_NSLOTS
 };
 
 struct row {

@@ -14,13 +14,13 @@
 
 /* Options from the command line (spec section 8) and their POLSNAP_* environment twins. */
 struct source_opts {
-    int skip_invalid;             /* --skip-invalid: skip and count bad documents */
-    const char *kube_context;     /* --context */
+    int skip_invalid;                /* --skip-invalid: skip and count bad documents */
+    const char *kube_context;        /* --context */
     const char *stackrox_token_file; /* --stackrox-token-file (else $ROX_API_TOKEN) */
-    const char *stackrox_ca;      /* --stackrox-ca */
-    int stackrox_insecure;        /* --stackrox-insecure */
-    const char *stackrox_query;   /* --stackrox-query */
-    long timeout_seconds;         /* --timeout: per HTTP request, default 30 */
+    const char *stackrox_ca;         /* --stackrox-ca */
+    int stackrox_insecure;           /* --stackrox-insecure */
+    const char *stackrox_query;      /* --stackrox-query */
+    long timeout_seconds;            /* --timeout: per HTTP request, default 30 */
 };
 
 #define SOURCE_ERR_MAX 1024

@@ -12,8 +12,13 @@
 static void add(struct rowset *rs, uint32_t rep, const char *kind, const char *name,
                 const char *policy, const char *status, const char *severity)
 {
-    struct row_in in = {.res_kind = kind, .res_name = name, .policy = policy, .rule = "r",
-                        .status = status, .severity = severity, .scored = -1};
+    struct row_in in = {.res_kind = kind,
+                        .res_name = name,
+                        .policy = policy,
+                        .rule = "r",
+                        .status = status,
+                        .severity = severity,
+                        .scored = -1};
     rowset_add_row(rs, rep, &in);
 }
 
@@ -46,7 +51,8 @@ int main(void)
     add(rs, b, "Pod", "db", "disallow-root", "nonsense", NULL);  /* bad status */
     CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
 
-    CHECK(idxw_write(rs, path, "snap-1", 1700000000, err) == 0, "index written: %s", err);
+    struct idxw_meta meta = {"snap-1", 1700000000, 300};
+    CHECK(idxw_write(rs, path, &meta, err) == 0, "index written: %s", err);
     struct idx ix;
     CHECK(idx_open(&ix, path, err) == 0, "index opens and checks: %s", err);
     CHECK(ix.h->nrows == 3 && ix.h->nrows_ns == 2, "two namespaced rows, one cluster row");

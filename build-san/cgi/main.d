@@ -1,1 +1,0 @@
-build-san/cgi/main.o: cgi/main.c

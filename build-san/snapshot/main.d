@@ -1,1 +1,0 @@
-build-san/snapshot/main.o: snapshot/main.c

@@ -1,4 +1,0 @@
-build-san/snapshot/source.o: snapshot/source.c snapshot/source.h \
- snapshot/rows.h
-snapshot/source.h:
-snapshot/rows.h:

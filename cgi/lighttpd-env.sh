@@ -1,0 +1,32 @@
+#!/bin/sh
+# lighttpd-env.sh - run by lighttpd.conf (include_shell, in the project root) to turn the
+# POLSNAP_* environment into lighttpd variables, with defaults and checks.
+set -eu
+root=${POLSNAP_ROOT:-$(pwd)}
+data=${POLSNAP_DATA:-$root/data}
+port=${POLSNAP_PORT:-8080}
+bind=${POLSNAP_BIND:-127.0.0.1}
+fcgi=${POLSNAP_FCGI:-$root/bin/polsnap-fcgi}
+procs=${POLSNAP_FCGI_PROCS:-2}
+tokens=${POLSNAP_TOKENS:-}
+case $port in ''|*[!0-9]*) echo "POLSNAP_PORT=$port is not a port number" >&2; exit 1;; esac
+case $procs in ''|*[!0-9]*) echo "POLSNAP_FCGI_PROCS=$procs is not a number" >&2; exit 1;; esac
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+# The FastCGI socket lives in a directory only this user can enter: Debian's libfcgi is only
+# partly patched for CVE-2025-23016, so nobody else may reach the socket.
+run=${POLSNAP_RUN:-${XDG_RUNTIME_DIR:-/tmp}/polsnap-$(id -u)-$port}
+mkdir -p -m 0700 "$run"
+chmod 0700 "$run"
+q() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+echo "var.root = \"$(q "$root")\""
+echo "var.data = \"$(q "$data")\""
+echo "var.port = $port"
+echo "var.bind = \"$(q "$bind")\""
+echo "var.fcgi = \"$(q "$fcgi")\""
+echo "var.run = \"$(q "$run")\""
+echo "var.procs = $procs"
+echo "var.tokens = \"$(q "$tokens")\""
+# With tokens on, every API request goes through the FastCGI binary (it checks the token and
+# hands precomputed files back with X-Sendfile); without, lighttpd serves them itself.
+if [ -n "$tokens" ]; then echo 'var.static = "/_api"'; else echo 'var.static = "/_snap"'; fi

@@ -1,0 +1,274 @@
+/* api_lists.c - the list and count endpoints: distinct values, resources, status counts,
+ * rule status counts and the dashboard's summary, all from one selection bitmap. */
+#include "api_int.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct values of field over the selection, in byte order: string ids are byte-order
+ * ranks, so a bitmap over string ids, read in order, is the sorted answer. */
+int api_distinct(struct api_ctx *c, int field)
+{
+    struct bitmap sel, seen;
+    api_select(c, &sel);
+    bitmap_init(&seen, c->ix->h->nstrings);
+    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
+        bitmap_set(&seen, c->ix->rows[r].str[field]);
+    buf_putc(c->out, '[');
+    int first = 1;
+    for (size_t s = bitmap_next(&seen, 1); s < seen.nbits; s = bitmap_next(&seen, s + 1)) {
+        if (!first) buf_putc(c->out, ',');
+        first = 0;
+        buf_json_str(c->out, idx_str(c->ix, (uint32_t)s));
+    }
+    buf_putc(c->out, ']');
+    bitmap_release(&seen);
+    bitmap_release(&sel);
+    return 200;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts n keys and drops repeats; returns the new count. */
+static size_t sort_unique(uint64_t *keys, size_t n)
+{
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || keys[m - 1] != keys[i]) keys[m++] = keys[i];
+    return m;
+}
+
+int api_resources(struct api_ctx *c)
+{
+    struct bitmap sel;
+    api_select(c, &sel);
+    size_t n = 0;
+    uint64_t *keys = xmalloc(sizeof *keys * (bitmap_count(&sel) + 1));
+    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1)) {
+        const struct idx_row *row = &c->ix->rows[r];
+        if (row->str[IDX_F_KIND] || row->str[IDX_F_NAME])
+            keys[n++] = (uint64_t)row->str[IDX_F_KIND] << 32 | row->str[IDX_F_NAME];
+    }
+    n = sort_unique(keys, n);
+    buf_putc(c->out, '[');
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(c->out, i ? ",{\"kind\":" : "{\"kind\":");
+        buf_json_str_or_null(c->out, idx_str(c->ix, (uint32_t)(keys[i] >> 32)));
+        buf_puts(c->out, ",\"name\":");
+        buf_json_str_or_null(c->out, idx_str(c->ix, (uint32_t)keys[i]));
+        buf_putc(c->out, '}');
+    }
+    buf_putc(c->out, ']');
+    free(keys);
+    bitmap_release(&sel);
+    return 200;
+}
+
+/* Which statuses the answer lists: the requested ones (in the spec's order) or all five. */
+static void wanted_statuses(const struct query *q, int want[IDX_NSTATUS])
+{
+    const struct query_values *v = &q->filter[IDX_F_STATUS];
+    for (int s = 0; s < IDX_NSTATUS; s++) {
+        want[s] = v->n == 0;
+        for (size_t i = 0; i < v->n; i++)
+            if (ascii_casecmp(v->v[i], idx_status_names[s]) == 0) want[s] = 1;
+    }
+}
+
+int api_status_counts(struct api_ctx *c)
+{
+    struct bitmap sel;
+    api_select(c, &sel);
+    int want[IDX_NSTATUS];
+    wanted_statuses(c->q, want);
+    struct buf *b = c->out;
+    int first = 1;
+    buf_putc(b, '[');
+    for (int s = 0; s < IDX_NSTATUS; s++) {
+        if (!want[s]) continue;
+        buf_printf(b, "%s{\"status\":\"%s\",", first ? "" : ",", idx_status_names[s]);
+        first = 0;
+        if (c->scope == SCOPE_CLUSTER) {
+            uint32_t n = 0;
+            for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
+                n += c->ix->rows[r].status == s;
+            buf_printf(b, "\"count\":%u}", n);
+            continue;
+        }
+        /* Namespace is the first key of the row order: each namespace's rows are one run,
+         * and runs come in namespace order, so one pass gives sorted items. Null-namespace
+         * rows come first and are left out. */
+        buf_puts(b, "\"items\":[");
+        int firstitem = 1;
+        uint32_t cur = 0, n = 0;
+        for (size_t r = bitmap_next(&sel, 0);; r = bitmap_next(&sel, r + 1)) {
+            uint32_t ns = r < sel.nbits ? c->ix->rows[r].str[IDX_F_NAMESPACE] : UINT32_MAX;
+            if (ns != cur) {
+                if (cur && n) {
+                    buf_puts(b, firstitem ? "{\"namespace\":" : ",{\"namespace\":");
+                    buf_json_str(b, idx_str(c->ix, cur));
+                    buf_printf(b, ",\"count\":%u}", n);
+                    firstitem = 0;
+                }
+                cur = ns;
+                n = 0;
+            }
+            if (r >= sel.nbits) break;
+            n += c->ix->rows[r].status == s;
+        }
+        buf_puts(b, "]}");
+    }
+    buf_putc(b, ']');
+    bitmap_release(&sel);
+    return 200;
+}
+
+int api_rule_status_count(struct api_ctx *c)
+{
+    if (!c->q->filter[IDX_F_POLICY].n)
+        return api_error(c->out, 400, "missing required parameter \"policy\"").status;
+    if (!c->q->filter[IDX_F_RULE].n)
+        return api_error(c->out, 400, "missing required parameter \"rule\"").status;
+    struct bitmap sel;
+    api_select(c, &sel);
+    uint32_t count[IDX_NSTATUS] = {0};
+    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
+        count[c->ix->rows[r].status]++;
+    for (int s = 0; s < IDX_NSTATUS; s++)
+        buf_printf(c->out, "%s{\"status\":\"%s\",\"count\":%u}", s ? "," : "[", idx_status_names[s],
+                   count[s]);
+    buf_putc(c->out, ']');
+    bitmap_release(&sel);
+    return 200;
+}
+
+/* Aggregates (key, status) pairs of the selection: sorted keys, counts per status. */
+struct pair {
+    uint64_t key;
+    uint32_t status;
+};
+struct tally {
+    uint64_t key;
+    uint32_t count[IDX_NSTATUS];
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+    return cmp_u64(&((const struct pair *)a)->key, &((const struct pair *)b)->key);
+}
+
+static size_t tally(struct pair *pairs, size_t n, struct tally *out)
+{
+    qsort(pairs, n, sizeof *pairs, cmp_pair);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!m || out[m - 1].key != pairs[i].key) {
+            memset(&out[m], 0, sizeof out[m]);
+            out[m++].key = pairs[i].key;
+        }
+        out[m - 1].count[pairs[i].status]++;
+    }
+    return m;
+}
+
+/* The dashboard's overview in one answer: status x severity, per namespace, cluster, per
+ * policy with its rules, per result source. */
+int api_summary(struct api_ctx *c)
+{
+    const struct idx *ix = c->ix;
+    struct bitmap sel;
+    api_select(c, &sel);
+    size_t m = bitmap_count(&sel), n = 0;
+    uint32_t sevcount[IDX_NSTATUS][IDX_NSEVERITY] = {{0}}, cluster[IDX_NSTATUS] = {0};
+    struct pair *ns = xmalloc(sizeof *ns * (m + 1)), *pol = xmalloc(sizeof *pol * (m + 1));
+    struct pair *rule = xmalloc(sizeof *rule * (m + 1)), *src = xmalloc(sizeof *src * (m + 1));
+    size_t nns = 0, nsrc = 0;
+    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1)) {
+        const struct idx_row *row = &ix->rows[r];
+        sevcount[row->status][row->severity]++;
+        if (row->cluster) cluster[row->status]++;
+        if (!row->cluster && row->str[IDX_F_NAMESPACE])
+            ns[nns++] = (struct pair){row->str[IDX_F_NAMESPACE], row->status};
+        if (row->str[IDX_F_SOURCE])
+            src[nsrc++] = (struct pair){row->str[IDX_F_SOURCE], row->status};
+        /* policy key: (policy id, scope bit); rule key: (policy id, rule id) */
+        pol[n] = (struct pair){(uint64_t)row->str[IDX_F_POLICY] << 1 | row->cluster, row->status};
+        rule[n++] = (struct pair){(uint64_t)row->str[IDX_F_POLICY] << 32 | row->str[IDX_F_RULE],
+                                  row->status};
+    }
+    struct tally *t = xmalloc(sizeof *t * (m + 1));
+    struct buf *b = c->out;
+
+    buf_puts(b, "{\"statusSeverity\":{");
+    static const char *const sevnames[IDX_NSEVERITY] = {"none",   "info", "low",
+                                                        "medium", "high", "critical"};
+    for (int s = 0; s < IDX_NSTATUS; s++) {
+        buf_printf(b, "%s\"%s\":{", s ? "," : "", idx_status_names[s]);
+        for (int v = IDX_NSEVERITY - 1; v >= 0; v--)
+            buf_printf(b, "\"%s\":%u%s", sevnames[v], sevcount[s][v], v ? "," : "");
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "},\"namespaces\":[");
+    size_t k = tally(ns, nns, t);
+    for (size_t i = 0; i < k; i++) {
+        buf_puts(b, i ? ",{\"namespace\":" : "{\"namespace\":");
+        buf_json_str(b, idx_str(ix, (uint32_t)t[i].key));
+        for (int s = 0; s < IDX_NSTATUS; s++)
+            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\"cluster\":");
+    api_put_counts(b, cluster);
+
+    buf_puts(b, ",\"policies\":[");
+    size_t kp = tally(pol, n, t);
+    struct tally *tr = xmalloc(sizeof *tr * (n + 1));
+    size_t kr = tally(rule, n, tr), ri = 0;
+    for (size_t i = 0, firstpolicy = 1; i < kp; firstpolicy = 0) {
+        uint32_t p = (uint32_t)(t[i].key >> 1);
+        uint32_t total[IDX_NSTATUS] = {0};
+        int scopes = 0;
+        for (; i < kp && (uint32_t)(t[i].key >> 1) == p; i++) {
+            scopes |= 1 << (t[i].key & 1);
+            for (int s = 0; s < IDX_NSTATUS; s++)
+                total[s] += t[i].count[s];
+        }
+        buf_puts(b, firstpolicy ? "{\"policy\":" : ",{\"policy\":");
+        buf_json_str_or_null(b, idx_str(ix, p));
+        buf_printf(b, ",\"scope\":\"%s\"",
+                   scopes == 3   ? "both"
+                   : scopes == 2 ? "cluster"
+                                 : "namespaced");
+        for (int s = 0; s < IDX_NSTATUS; s++)
+            buf_printf(b, ",\"%s\":%u", idx_status_names[s], total[s]);
+        buf_puts(b, ",\"rules\":[");
+        for (int firstrule = 1; ri < kr && (uint32_t)(tr[ri].key >> 32) == p; ri++, firstrule = 0) {
+            buf_puts(b, firstrule ? "{\"rule\":" : ",{\"rule\":");
+            buf_json_str_or_null(b, idx_str(ix, (uint32_t)tr[ri].key));
+            for (int s = 0; s < IDX_NSTATUS; s++)
+                buf_printf(b, ",\"%s\":%u", idx_status_names[s], tr[ri].count[s]);
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "],\"sources\":[");
+    k = tally(src, nsrc, t);
+    for (size_t i = 0; i < k; i++) {
+        buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
+        buf_json_str(b, idx_str(ix, (uint32_t)t[i].key));
+        for (int s = 0; s < IDX_NSTATUS; s++)
+            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}");
+    free(ns), free(pol), free(rule), free(src), free(t), free(tr);
+    bitmap_release(&sel);
+    return 200;
+}

@@ -1,0 +1,178 @@
+/* api_results.c - the results endpoints: the summary representation of rows with pagination,
+ * and the detailed representation of one result (spec sections 2, 3 and 5). */
+#include "api_int.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_field(struct buf *b, const struct idx *ix, const char *key, uint32_t id)
+{
+    buf_puts(b, key);
+    buf_json_str_or_null(b, idx_str(ix, id));
+}
+
+/* The 13 keys of a row, in the spec's order, without the closing brace. */
+static void put_row_fields(struct buf *b, const struct idx *ix, const struct idx_row *row)
+{
+    const uint32_t *s = row->str;
+    put_field(b, ix, "{\"id\":", s[IDX_F_ID]);
+    put_field(b, ix, ",\"namespace\":", s[IDX_F_NAMESPACE]);
+    put_field(b, ix, ",\"kind\":", s[IDX_F_KIND]);
+    put_field(b, ix, ",\"name\":", s[IDX_F_NAME]);
+    put_field(b, ix, ",\"message\":", s[IDX_F_MESSAGE]);
+    put_field(b, ix, ",\"category\":", s[IDX_F_CATEGORY]);
+    put_field(b, ix, ",\"policy\":", s[IDX_F_POLICY]);
+    put_field(b, ix, ",\"rule\":", s[IDX_F_RULE]);
+    put_field(b, ix, ",\"status\":", s[IDX_F_STATUS]);
+    put_field(b, ix, ",\"severity\":", s[IDX_F_SEVERITY]);
+    put_field(b, ix, ",\"source\":", s[IDX_F_SOURCE]);
+}
+
+static void put_properties(struct buf *b, const struct idx *ix, const struct idx_row *row)
+{
+    /* stored as the compact JSON object text the loader built */
+    const char *props = idx_str(ix, row->str[IDX_F_PROPERTIES]);
+    buf_puts(b, ",\"properties\":");
+    buf_puts(b, props ? props : "null");
+}
+
+static void put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
+{
+    put_row_fields(b, ix, row);
+    buf_puts(b, ",\"timestamp\":");
+    if (row->timestamp == IDX_NO_TIME)
+        buf_puts(b, "null");
+    else
+        buf_put_i64(b, row->timestamp);
+    put_properties(b, ix, row);
+    buf_putc(b, '}');
+}
+
+/* Index of the k-th (0-based) set bit counting from the low end (or from the high end when
+ * from_top); nbits when there is none. Skips whole words by their popcount. */
+static size_t nth_set(const struct bitmap *sel, size_t k, int from_top)
+{
+    for (size_t i = 0; i < sel->nwords; i++) {
+        size_t w = from_top ? sel->nwords - 1 - i : i;
+        size_t c = (size_t)__builtin_popcountll(sel->w[w]);
+        if (k >= c) {
+            k -= c;
+            continue;
+        }
+        uint64_t word = sel->w[w];
+        for (;;) {
+            int bit = from_top ? 63 - __builtin_clzll(word) : __builtin_ctzll(word);
+            if (k-- == 0) return w * 64 + (size_t)bit;
+            word &= ~((uint64_t)1 << bit);
+        }
+    }
+    return sel->nbits;
+}
+
+int api_results(struct api_ctx *c)
+{
+    const struct idx *ix = c->ix;
+    struct bitmap sel;
+    api_select(c, &sel);
+    size_t total = bitmap_count(&sel), first, count;
+    query_window(c->q, total, &first, &count);
+    struct buf *b = c->out;
+    buf_puts(b, "{\"items\":[");
+    if (c->q->sort_field == QUERY_SORT_DEFAULT) {
+        /* Row order is the default order: walk the bitmap, no sort, no id array. Either
+         * style may reverse it (mixing the styles is refused by the parser). */
+        int desc = c->q->desc || c->q->reversed;
+        size_t r = count ? nth_set(&sel, first, desc) : sel.nbits;
+        for (size_t i = 0; i < count && r < sel.nbits; i++) {
+            if (i) buf_putc(b, ',');
+            put_row(b, ix, &ix->rows[r]);
+            r = desc ? bitmap_prev(&sel, r) : bitmap_next(&sel, r + 1);
+            if (r == SIZE_MAX) break;
+        }
+    } else {
+        size_t n;
+        uint32_t *order = query_order(ix, c->q, &sel, &n);
+        for (size_t i = 0; i < count && first + i < n; i++) {
+            if (i) buf_putc(b, ',');
+            put_row(b, ix, &ix->rows[order[first + i]]);
+        }
+        free(order);
+    }
+    buf_printf(b, "],\"count\":%lu}", (unsigned long)total);
+    bitmap_release(&sel);
+    return 200;
+}
+
+void api_write_rows(const struct idx *ix, uint32_t lo, uint32_t hi, struct buf *out)
+{
+    buf_puts(out, "{\"items\":[");
+    for (uint32_t r = lo; r < hi; r++) {
+        if (r > lo) buf_putc(out, ',');
+        put_row(out, ix, &ix->rows[r]);
+    }
+    buf_printf(out, "],\"count\":%u}", hi - lo);
+}
+
+/* The row with this exact id that the view may see; UINT32_MAX when none. */
+static uint32_t find_id(const struct api_ctx *c, const char *id)
+{
+    const struct idx_dict_entry *e;
+    size_t n = idx_dict_range(c->ix, IDX_F_ID, id, strlen(id), 0, &e);
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(idx_str(c->ix, e[k].str), id) != 0 || !e[k].post_n) continue;
+        uint32_t r = idx_postings(c->ix, &e[k])[0];
+        struct bitmap sel;
+        struct query none = {.sort_field = QUERY_SORT_DEFAULT};
+        struct api_ctx all = *c;
+        all.q = &none;
+        api_select(&all, &sel);
+        int visible = bitmap_get(&sel, r);
+        bitmap_release(&sel);
+        return visible ? r : UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+int api_result_detail(struct api_ctx *c)
+{
+    const struct idx *ix = c->ix;
+    uint32_t r = find_id(c, c->arg);
+    if (r == UINT32_MAX) return api_error(c->out, 404, "no result with id %s", c->arg).status;
+    const struct idx_row *row = &ix->rows[r];
+    const struct idx_report *rep = &ix->reports[row->report];
+    struct buf *b = c->out;
+    put_row_fields(b, ix, row);
+    buf_puts(b, ",\"timestamp\":");
+    if (row->timestamp == IDX_NO_TIME) {
+        buf_puts(b, "null");
+    } else {
+        char t[21];
+        rfc3339_utc(row->timestamp, t);
+        buf_printf(b, "\"%s\"", t);
+    }
+    put_properties(b, ix, row);
+    buf_printf(b, ",\"scored\":%s",
+               row->scored == 0   ? "null"
+               : row->scored == 2 ? "true"
+                                  : "false");
+    put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
+    put_field(b, ix, ",\"name\":", rep->name);
+    put_field(b, ix, ",\"namespace\":", rep->namespace);
+    buf_puts(b, "},\"resource\":");
+    const uint32_t *s = row->str;
+    if (!s[IDX_F_KIND] && !s[IDX_F_NAME] && !s[IDX_F_RES_API] && !s[IDX_F_RES_UID] &&
+        !s[IDX_F_RES_NS]) {
+        buf_puts(b, "null");
+    } else {
+        put_field(b, ix, "{\"apiVersion\":", s[IDX_F_RES_API]);
+        put_field(b, ix, ",\"kind\":", s[IDX_F_KIND]);
+        put_field(b, ix, ",\"name\":", s[IDX_F_NAME]);
+        put_field(b, ix, ",\"namespace\":", s[IDX_F_RES_NS]);
+        put_field(b, ix, ",\"uid\":", s[IDX_F_RES_UID]);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, '}');
+    return 200;
+}

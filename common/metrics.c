@@ -1,0 +1,170 @@
+/* metrics.c - Prometheus exposition of a snapshot: result and summary gauges, and the
+ * snapshot's own health. */
+#include "metrics.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_label(struct buf *b, const char *name, const char *value, int first)
+{
+    buf_puts(b, first ? "" : ",");
+    buf_puts(b, name);
+    buf_puts(b, "=\"");
+    for (const char *p = value ? value : ""; *p; p++) {
+        if (*p == '\\')
+            buf_add(b, "\\\\", 2);
+        else if (*p == '"')
+            buf_add(b, "\\\"", 2);
+        else if (*p == '\n')
+            buf_add(b, "\\n", 2);
+        else
+            buf_putc(b, *p);
+    }
+    buf_putc(b, '"');
+}
+
+/* The label values of a result line (alphabetical label order, as the reference prints). */
+enum {
+    L_CATEGORY,
+    L_KIND,
+    L_NAME,
+    L_NAMESPACE,
+    L_POLICY,
+    L_REPORT,
+    L_RULE,
+    L_SEVERITY,
+    L_SOURCE,
+    L_STATUS,
+    L_N
+};
+static const int label_field[L_N] = {IDX_F_CATEGORY, IDX_F_KIND,   IDX_F_NAME, IDX_F_NAMESPACE,
+                                     IDX_F_POLICY,   IDX_F_REPORT, IDX_F_RULE, IDX_F_SEVERITY,
+                                     IDX_F_SOURCE,   IDX_F_STATUS};
+static const char *const label_name[L_N] = {"category", "kind", "name",     "namespace", "policy",
+                                            "report",   "rule", "severity", "source",    "status"};
+
+static const struct idx *sort_ix;
+static int cmp_labels(const void *a, const void *b)
+{
+    const struct idx_row *x = &sort_ix->rows[*(const uint32_t *)a];
+    const struct idx_row *y = &sort_ix->rows[*(const uint32_t *)b];
+    for (int l = 0; l < L_N; l++) {
+        uint32_t u = x->str[label_field[l]], v = y->str[label_field[l]];
+        if (u != v) return u < v ? -1 : 1;
+    }
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static int same_labels(const struct idx_row *x, const struct idx_row *y)
+{
+    for (int l = 0; l < L_N; l++)
+        if (x->str[label_field[l]] != y->str[label_field[l]]) return 0;
+    return 1;
+}
+
+/* Rows [lo, hi) as result lines. Identical label sets can only occur among rows that agree on
+ * namespace, name, kind, policy and rule, which are neighbours in row order: each such run is
+ * sorted by its labels and repeats are skipped. */
+static void result_lines(const struct idx *ix, struct buf *b, const char *family, uint32_t lo,
+                         uint32_t hi, int with_namespace)
+{
+    uint32_t *run = NULL;
+    size_t cap = 0;
+    for (uint32_t start = lo, end; start < hi; start = end) {
+        const struct idx_row *s = &ix->rows[start];
+        for (end = start + 1; end < hi; end++) {
+            const struct idx_row *e = &ix->rows[end];
+            if (e->str[IDX_F_NAMESPACE] != s->str[IDX_F_NAMESPACE] ||
+                e->str[IDX_F_NAME] != s->str[IDX_F_NAME] ||
+                e->str[IDX_F_KIND] != s->str[IDX_F_KIND] ||
+                e->str[IDX_F_POLICY] != s->str[IDX_F_POLICY] ||
+                e->str[IDX_F_RULE] != s->str[IDX_F_RULE])
+                break;
+        }
+        size_t n = end - start;
+        if (n > cap) {
+            cap = n * 2;
+            run = xreallocarray(run, cap, sizeof *run);
+        }
+        for (size_t i = 0; i < n; i++)
+            run[i] = start + (uint32_t)i;
+        if (n > 1) {
+            sort_ix = ix;
+            qsort(run, n, sizeof *run, cmp_labels);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const struct idx_row *row = &ix->rows[run[i]];
+            if (i && same_labels(row, &ix->rows[run[i - 1]])) continue;
+            buf_puts(b, family);
+            buf_putc(b, '{');
+            for (int l = 0, first = 1; l < L_N; l++) {
+                if (l == L_NAMESPACE && !with_namespace) continue;
+                put_label(b, label_name[l], idx_str(ix, row->str[label_field[l]]), first);
+                first = 0;
+            }
+            buf_puts(b, "} 1\n");
+        }
+    }
+    free(run);
+}
+
+static void summary_lines(const struct idx *ix, struct buf *b, const char *family, int cluster)
+{
+    /* alphabetical, as the reference prints them */
+    static const struct {
+        const char *title;
+        int status;
+    } order[] = {{"Error", IDX_ERROR},
+                 {"Fail", IDX_FAIL},
+                 {"Pass", IDX_PASS},
+                 {"Skip", IDX_SKIP},
+                 {"Warn", IDX_WARN}};
+    for (uint32_t r = 0; r < ix->h->nreports; r++) {
+        const struct idx_report *rep = &ix->reports[r];
+        if ((int)rep->cluster != cluster) continue;
+        for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+            buf_puts(b, family);
+            buf_putc(b, '{');
+            put_label(b, "name", idx_str(ix, rep->name), 1);
+            if (!cluster) put_label(b, "namespace", idx_str(ix, rep->namespace), 0);
+            put_label(b, "status", order[i].title, 0);
+            buf_printf(b, "} %u\n", rep->count[order[i].status]);
+        }
+    }
+}
+
+static void family(struct buf *b, const char *name, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+void metrics_render(const struct idx *ix, struct buf *b)
+{
+    const struct idx_header *h = ix->h;
+    family(b, "cluster_policy_report_result", "List of all ClusterPolicyReport Results");
+    result_lines(ix, b, "cluster_policy_report_result", h->nrows_ns, h->nrows, 0);
+    buf_putc(b, '\n');
+    family(b, "cluster_policy_report_summary", "Summary of all ClusterPolicyReports");
+    summary_lines(ix, b, "cluster_policy_report_summary", 1);
+    buf_putc(b, '\n');
+    family(b, "policy_report_result", "List of all PolicyReport Results");
+    result_lines(ix, b, "policy_report_result", 0, h->nrows_ns, 1);
+    buf_putc(b, '\n');
+    family(b, "policy_report_summary", "Summary of all PolicyReports");
+    summary_lines(ix, b, "policy_report_summary", 0);
+    buf_putc(b, '\n');
+    family(b, "polsnap_snapshot_timestamp_seconds", "Unix time the snapshot was taken");
+    buf_printf(b, "polsnap_snapshot_timestamp_seconds %lld\n", (long long)h->created);
+    family(b, "polsnap_snapshot_rows", "Result rows in the snapshot");
+    buf_printf(b, "polsnap_snapshot_rows %u\n", h->nrows);
+    family(b, "polsnap_snapshot_warnings", "Warnings while taking the snapshot");
+    buf_printf(b, "polsnap_snapshot_warnings %u\n", h->warnings);
+    family(b, "polsnap_source_up", "1 when the source was read completely, 0 when not");
+    for (uint32_t i = 0; i < h->nsources; i++) {
+        buf_puts(b, "polsnap_source_up{");
+        put_label(b, "source", idx_str(ix, ix->sources[i].name), 1);
+        buf_printf(b, "} %u\n", ix->sources[i].up);
+    }
+}

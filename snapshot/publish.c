@@ -1,0 +1,320 @@
+/* publish.c - writes a snapshot directory and swaps DIR/current to it without ever exposing a
+ * partial snapshot (layout and guarantees in publish.h). */
+#include "publish.h"
+
+#include "api.h"
+#include "buf.h"
+#include "idx.h"
+#include "idxw.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, PUBLISH_ERR_MAX, __VA_ARGS__);                                               \
+        goto fail;                                                                                 \
+    } while (0)
+
+int publish_lock(const char *data_dir, int *lock_fd, char err[PUBLISH_ERR_MAX])
+{
+    char path[PATH_MAX];
+    if (mkdir(data_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, PUBLISH_ERR_MAX, "cannot create data directory %s: %s", data_dir,
+                 strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/.lock", data_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, PUBLISH_ERR_MAX, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, PUBLISH_ERR_MAX,
+                 "another polsnap-snapshot is writing to %s (%s is "
+                 "locked); this run does nothing",
+                 data_dir, path);
+        close(fd);
+        return -1;
+    }
+    *lock_fd = fd;
+    return 0;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* mkdir -p for the directories of a file path below root (root exists). */
+static int make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        int rc = mkdir(path, 0755);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST) return -1;
+    }
+    return 0;
+}
+
+struct file_sink {
+    int fd, failed;
+};
+
+static void write_all(void *ctx, const char *data, size_t n)
+{
+    struct file_sink *f = ctx;
+    while (n && !f->failed) {
+        ssize_t w = write(f->fd, data, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            f->failed = errno ? errno : EIO;
+            return;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Streams what render() appends into dir/rel (created with its parents) and fsyncs it. */
+typedef void (*render_fn)(const struct idx *ix, const void *arg, struct buf *out);
+static int write_rendered(const char *dir, const char *rel, const struct idx *ix, render_fn render,
+                          const void *arg, char err[PUBLISH_ERR_MAX])
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path || make_parents(path)) {
+        snprintf(err, PUBLISH_ERR_MAX, "cannot create the directories of %s/%s", dir, rel);
+        return -1;
+    }
+    struct file_sink f = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), 0};
+    if (f.fd < 0) {
+        snprintf(err, PUBLISH_ERR_MAX, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct buf b = BUF_INIT(SIZE_MAX / 2);
+    buf_set_sink(&b, write_all, &f);
+    render(ix, arg, &b);
+    buf_flush(&b);
+    buf_release(&b);
+    if (!f.failed && fsync(f.fd) != 0) f.failed = errno;
+    if (close(f.fd) != 0 && !f.failed) f.failed = errno;
+    if (f.failed) {
+        snprintf(err, PUBLISH_ERR_MAX, "writing %s: %s", path, strerror(f.failed));
+        return -1;
+    }
+    return 0;
+}
+
+static void render_endpoint(const struct idx *ix, const void *arg, struct buf *out)
+{
+    api_handle(ix, "GET", arg, NULL, NULL, out);
+}
+
+struct rows_arg {
+    uint32_t lo, hi;
+};
+
+static void render_rows(const struct idx *ix, const void *arg, struct buf *out)
+{
+    const struct rows_arg *r = arg;
+    api_write_rows(ix, r->lo, r->hi, out);
+}
+
+/* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard file;
+ * anything else (hostile input, "..") gets a numbered name. index.json maps both. */
+static int dns_label(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+struct shard_index {
+    const char **files;
+    uint32_t *lo, *hi;
+    size_t n;
+};
+
+static void render_shard_index(const struct idx *ix, const void *arg, struct buf *out)
+{
+    const struct shard_index *si = arg;
+    buf_puts(out, "{\"namespaced\":[");
+    for (size_t i = 0; i < si->n; i++) {
+        buf_puts(out, i ? ",{\"namespace\":" : "{\"namespace\":");
+        buf_json_str_or_null(out, idx_str(ix, ix->rows[si->lo[i]].str[IDX_F_NAMESPACE]));
+        buf_puts(out, ",\"file\":");
+        buf_json_str(out, si->files[i]);
+        buf_printf(out, ",\"count\":%u}", si->hi[i] - si->lo[i]);
+    }
+    buf_printf(out, "],\"cluster\":{\"file\":\"cluster.json\",\"count\":%u}}",
+               ix->h->nrows - ix->h->nrows_ns);
+}
+
+static int write_shards(const char *dir, const struct idx *ix, char err[PUBLISH_ERR_MAX])
+{
+    uint32_t nns = ix->h->nrows_ns;
+    struct shard_index si = {xmalloc(sizeof(char *) * (nns + 1)), xmalloc(4 * (nns + 1)),
+                             xmalloc(4 * (nns + 1)), 0};
+    int rc = 0;
+    for (uint32_t lo = 0, hi; lo < nns && rc == 0; lo = hi) {
+        uint32_t ns = ix->rows[lo].str[IDX_F_NAMESPACE];
+        for (hi = lo + 1; hi < nns && ix->rows[hi].str[IDX_F_NAMESPACE] == ns; hi++) {
+        }
+        char rel[128];
+        const char *name = idx_str(ix, ns);
+        if (!name)
+            snprintf(rel, sizeof rel, "namespaced/_none.json");
+        else if (dns_label(name))
+            snprintf(rel, sizeof rel, "namespaced/%s.json", name);
+        else
+            snprintf(rel, sizeof rel, "namespaced/_ns%lu.json", (unsigned long)si.n);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "shards/%s", rel);
+        struct rows_arg ra = {lo, hi};
+        rc = write_rendered(dir, path, ix, render_rows, &ra, err);
+        si.files[si.n] = xstrdup(rel);
+        si.lo[si.n] = lo;
+        si.hi[si.n++] = hi;
+    }
+    struct rows_arg cl = {nns, ix->h->nrows};
+    if (rc == 0) rc = write_rendered(dir, "shards/cluster.json", ix, render_rows, &cl, err);
+    if (rc == 0) rc = write_rendered(dir, "shards/index.json", ix, render_shard_index, &si, err);
+    for (size_t i = 0; i < si.n; i++)
+        free((char *)si.files[i]);
+    free(si.files), free(si.lo), free(si.hi);
+    return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Deletes all but the newest `keep` snapshots, and stale .tmp- directories (we hold the lock,
+ * so no other job is writing one). The current one is among the newest by construction. */
+static void prune(const char *snapdir, unsigned keep)
+{
+    DIR *d = opendir(snapdir);
+    if (!d) return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    char path[PATH_MAX];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') {
+            if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+                snprintf(path, sizeof path, "%s/%s", snapdir, e->d_name);
+                rm_rf(path);
+            }
+            continue;
+        }
+        if (n == cap) names = xreallocarray(names, cap = cap ? cap * 2 : 16, sizeof *names);
+        names[n++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        if (i + keep < n) {
+            snprintf(path, sizeof path, "%s/%s", snapdir, names[i]);
+            rm_rf(path);
+            fprintf(stderr, "polsnap-snapshot: removed old snapshot %s\n", names[i]);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+int publish_snapshot(const struct rowset *rs, const struct publish_opts *o, char *path_out,
+                     char err[PUBLISH_ERR_MAX])
+{
+    char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
+        target[PATH_MAX], id[32], ierr[IDX_ERR_MAX];
+    struct idx ix = {0};
+    int made_tmp = 0;
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char stamp[20];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(id, sizeof id, "%s.%06ldZ", stamp, (long)tv.tv_usec);
+
+    snprintf(snapdir, sizeof snapdir, "%s/snapshots", o->data_dir);
+    if (mkdir(snapdir, 0755) != 0 && errno != EEXIST) FAIL("%s: %s", snapdir, strerror(errno));
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s", snapdir, id);
+    snprintf(final, sizeof final, "%s/%s", snapdir, id);
+    if (mkdir(tmp, 0755) != 0) FAIL("%s: %s", tmp, strerror(errno));
+    made_tmp = 1;
+
+    char idxpath[PATH_MAX];
+    snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
+    fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(rs));
+    struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period};
+    if (idxw_write(rs, idxpath, &meta, ierr) != 0) FAIL("writing the index: %s", ierr);
+    /* Render from the index just written, through the reader the query server uses: the
+     * static files and the dynamic answers come from the same bytes by construction. */
+    if (idx_open(&ix, idxpath, ierr) != 0) FAIL("reading back the index: %s", ierr);
+    fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
+    for (const struct api_static_file *f = api_static_files; f->path; f++)
+        if (write_rendered(tmp, f->file, &ix, render_endpoint, f->path, err) != 0) goto fail;
+    if (write_shards(tmp, &ix, err) != 0) goto fail;
+    idx_close(&ix);
+
+    if (fsync_path(tmp) != 0) FAIL("fsync %s: %s", tmp, strerror(errno));
+    if (rename(tmp, final) != 0) FAIL("rename %s: %s", tmp, strerror(errno));
+    made_tmp = 0;
+    if (fsync_path(snapdir) != 0) FAIL("fsync %s: %s", snapdir, strerror(errno));
+
+    /* the swap: a new symlink beside current, renamed over it */
+    snprintf(target, sizeof target, "snapshots/%s", id);
+    snprintf(link_tmp, sizeof link_tmp, "%s/.current.tmp", o->data_dir);
+    snprintf(link_path, sizeof link_path, "%s/current", o->data_dir);
+    unlink(link_tmp);
+    if (symlink(target, link_tmp) != 0) FAIL("symlink %s: %s", link_tmp, strerror(errno));
+    if (rename(link_tmp, link_path) != 0) {
+        unlink(link_tmp);
+        FAIL("rename %s over %s: %s", link_tmp, link_path, strerror(errno));
+    }
+    if (fsync_path(o->data_dir) != 0) FAIL("fsync %s: %s", o->data_dir, strerror(errno));
+    snprintf(path_out, PATH_MAX, "%s", final);
+    prune(snapdir, o->keep ? o->keep : 1);
+    return 0;
+
+fail:
+    idx_close(&ix);
+    if (made_tmp) rm_rf(tmp);
+    return -1;
+}

@@ -1,0 +1,37 @@
+/* publish.h - turns a rowset into a published snapshot directory, atomically.
+ *
+ * Layout of DIR (the data directory):
+ *   DIR/.lock                 flock'ed while a job runs: overlapping cron runs fail fast
+ *   DIR/snapshots/ID/         one immutable snapshot (ID sorts by time: 20261125T153000.123456Z)
+ *   DIR/snapshots/.tmp-ID/    a snapshot being written; never served, removed on failure
+ *   DIR/current -> snapshots/ID   the newest, swapped with rename(2) (write, fsync, rename)
+ * A snapshot directory holds index.bin, metrics.txt, v1/... (one JSON file per unfiltered
+ * endpoint, api_static_files) and shards/ (per-namespace results for static hosting:
+ * shards/index.json lists them). */
+#ifndef POLSNAP_PUBLISH_H
+#define POLSNAP_PUBLISH_H
+
+#include "rows.h"
+
+#include <stdint.h>
+
+#define PUBLISH_ERR_MAX 1024
+
+struct publish_opts {
+    const char *data_dir;
+    unsigned keep;        /* snapshots kept after the swap, >= 1 */
+    uint32_t cron_period; /* seconds, 0 unknown (shown by /v1/snapshot for staleness) */
+};
+
+/* Takes DIR/.lock (fails at once when another job holds it). Returns 0 with the lock fd in
+ * *lock_fd, or -1 with err filled. */
+int publish_lock(const char *data_dir, int *lock_fd, char err[PUBLISH_ERR_MAX]);
+
+/* Writes rs as a new snapshot, swaps DIR/current to it, then deletes all but the newest
+ * `keep` snapshots and stale temporary directories. Returns 0 with the new snapshot's
+ * directory path in path_out (PATH_MAX bytes), or -1 with err filled: then nothing that was
+ * published before has changed (a partial new directory is removed). */
+int publish_snapshot(const struct rowset *rs, const struct publish_opts *o, char *path_out,
+                     char err[PUBLISH_ERR_MAX]);
+
+#endif
