@@ -43,7 +43,7 @@ static enum format format_of(const char *path)
     } exts[] = {{".json", JSON}, {".yaml", YAML}, {".yml", YAML}};
     for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
         size_t e = strlen(exts[i].ext);
-        if (n > e && !ascii_casecmp(path + n - e, exts[i].ext)) return exts[i].format;
+        if (n > e && !strcmp(path + n - e, exts[i].ext)) return exts[i].format;
     }
     return NOT_REPORT;
 }

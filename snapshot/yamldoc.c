@@ -76,15 +76,6 @@ static void event_error(const yaml_event_t *ev, const char *what, char err[YAMLD
              what);
 }
 
-/* How kubectl writes a JSON null; quoted or tagged scalars are always text. */
-static int is_null(const yaml_event_t *ev)
-{
-    const char *v = (const char *)ev->data.scalar.value;
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !ev->data.scalar.plain_implicit)
-        return 0;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
-}
-
 /* Puts node under the innermost open collection (or makes it the document's root). Returns -1
  * when node is a collection standing where a mapping key belongs; node is then freed. */
 static int attach(struct frame *stack, int depth, cJSON **root, cJSON *node)
@@ -140,7 +131,7 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
             top->key = xstrndup(v, n);
             return 0;
         }
-        node = must(is_null(ev) ? cJSON_CreateNull() : cJSON_CreateString(v));
+        node = must(cJSON_CreateString(v));
         attach(stack, *depth, root, node); /* a scalar always fits where it stands */
         return 0;
     }
