@@ -57,33 +57,43 @@ static int fail(struct walk *w, const char *fmt, ...)
     return -1;
 }
 
-static int utf8_valid(const char *s)
+/* The length of the longest valid UTF-8 prefix of s[0..n): n when all of it is valid. */
+static size_t utf8_prefix(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p, n, cp;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i], more, cp;
         if (c < 0x80) {
-            p++;
+            i++;
             continue;
         } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1, cp = c & 0x1f;
+            more = 1, cp = c & 0x1f;
         } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2, cp = c & 0x0f;
+            more = 2, cp = c & 0x0f;
         } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3, cp = c & 0x07;
+            more = 3, cp = c & 0x07;
         } else {
-            return 0;
+            return i;
         }
-        for (unsigned i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i] & 0x3f);
+        if (n - i <= more) return i;
+        for (unsigned k = 1; k <= more; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
         }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
             (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        p += n + 1;
+            return i;
+        i += more + 1;
     }
-    return 1;
+    return n;
+}
+
+/* Strings handed over by other sources (report_load) get the same check as a JSON file. */
+static int utf8_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return utf8_prefix(s, n) == n;
 }
 
 /* Where in the document a value sits ("items[2].results[0].resources"), for messages only,
@@ -459,11 +469,17 @@ static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MA
 {
     const char *end = NULL;
     char where[64];
-    size_t i = 0;
+    size_t i = 0, valid = utf8_prefix(data, len);
     while (i < len && json_space(data[i]))
         i++;
     if (i == len) {
         snprintf(reason, REPORT_ERR_MAX, "empty file: no JSON document");
+        return NULL;
+    }
+    if (valid < len) {
+        position(data, valid, where, sizeof where);
+        snprintf(reason, REPORT_ERR_MAX, "invalid UTF-8 at %s (byte %lu)", where,
+                 (unsigned long)valid);
         return NULL;
     }
     cJSON *doc = cJSON_ParseWithLengthOpts(data, len, &end, 0);

@@ -556,11 +556,11 @@ static void test_invalid(void)
         {0,
          "{\"kind\":\"PolicyReport\",\"apiVersion\":\"wgpolicyk8s.io/v1alpha2\",\"results\":"
          "[{\"result\":\"pass\",\"message\":\"\xff\"}]}",
-         "results[0].message is not valid UTF-8"},
+         "invalid UTF-8 at line 1, column 102 (byte 101)"},
         {0,
          "{\"kind\":\"PolicyReport\",\"apiVersion\":\"wgpolicyk8s.io/v1alpha2\",\"results\":"
          "[{\"result\":\"pass\",\"properties\":{\"k\":\"\xed\xa0\x80\"}}]}",
-         "results[0].properties has a key or value that is not valid UTF-8"},
+         "invalid UTF-8 at line 1, column 110 (byte 109)"},
         {1, "a: &x [1]\nb: *x\n", "YAML aliases (*x) are not supported"},
         {1, "a: \"nul\\0byte\"\n", "a scalar holds a NUL character"},
         {1, "? [a, b]\n: c\n", "a mapping key is not a scalar"},
@@ -610,6 +610,19 @@ static void test_report_load(void)
     CHECK(report_load(rs, doc, "api/polr/n/x", err) == 0, "fixed, it loads");
     CHECK(rowset_rows(rs) == 2 && rowset_reports(rs) == 1, "two rows, one report");
     CHECK(report_load(NULL, doc, "check", err) == 0, "rs NULL: a check only");
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "results"), 0);
+    cJSON_AddItemToObject(first, "message", cJSON_CreateString("bad \xc3("));
+    CHECK(report_load(rs, doc, "api", err) == -1 &&
+              !strcmp(err, "api: results[0].message is not valid UTF-8"),
+          "a tree from elsewhere: strings are checked for UTF-8: %s", err);
+    cJSON_DeleteItemFromObject(first, "message");
+    cJSON *props = cJSON_AddObjectToObject(first, "properties");
+    cJSON_AddItemToObject(props, "k", cJSON_CreateString("\xed\xa0\x80"));
+    CHECK(report_load(rs, doc, "api", err) == -1 &&
+              !strcmp(err, "api: results[0].properties has a key or value that is not valid "
+                           "UTF-8"),
+          "property values too (a UTF-16 surrogate): %s", err);
+    CHECK(rowset_rows(rs) == 2, "neither added a row");
     CHECK(report_load_bytes(NULL, "{\"kind\":\"X\"}", 12, "o", 0, NULL, NULL) == 1,
           "check only, no callback: the count of failures");
     cJSON_Delete(doc);
