@@ -22,15 +22,24 @@ static void on_term(int sig)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 414: return "URI Too Long";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 414:
+        return "URI Too Long";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -69,8 +78,10 @@ static int decode_path(char *p)
         int v = 0;
         for (int i = 1; i <= 2; i++) {
             char c = s[i];
-            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            int d = (c >= '0' && c <= '9')   ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
             if (d < 0) return -1;
             v = v * 16 + d;
         }
@@ -94,6 +105,21 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
 
     struct api_result res;
     char path[PATH_MAX_BYTES + 1];
+    /* lighttpd's error handler: a missing static file (404) is answered like any request,
+     * other errors (431: headers past server.max-request-field-size) as what they mean. */
+    const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
+    if (redirect && strcmp(redirect, "404") != 0 && strcmp(redirect, "200") != 0) {
+        if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
+            res = api_error(out, 414, "request line or headers too long (at most 16 KiB)");
+        else
+            res = api_error(out, 400,
+                            "malformed request: the URL holds a control character or a "
+                            "byte lighttpd refuses (%s)",
+                            redirect);
+        start(&r, res.status, res.content_type, (long)out->len);
+        if (!r.head) FCGX_PutStr(out->ptr, (int)out->len, req->out);
+        return;
+    }
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
     if (plen > PATH_MAX_BYTES) {
@@ -112,8 +138,8 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
     if (r.started) {
         buf_flush(out);
         if (res.status != 200)
-            fprintf(stderr, "polsnap-fcgi: %s %s: status %d after streaming began\n", method,
-                    path, res.status);
+            fprintf(stderr, "polsnap-fcgi: %s %s: status %d after streaming began\n", method, path,
+                    res.status);
         return;
     }
     start(&r, res.status, res.content_type, (long)out->len);

@@ -153,10 +153,6 @@ int api_result_detail(struct api_ctx *c)
         buf_printf(b, "\"%s\"", t);
     }
     put_properties(b, ix, row);
-    buf_printf(b, ",\"scored\":%s",
-               row->scored == 0   ? "null"
-               : row->scored == 2 ? "true"
-                                  : "false");
     put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
     put_field(b, ix, ",\"name\":", rep->name);
     put_field(b, ix, ",\"namespace\":", rep->namespace);
@@ -173,6 +169,9 @@ int api_result_detail(struct api_ctx *c)
         put_field(b, ix, ",\"uid\":", s[IDX_F_RES_UID]);
         buf_putc(b, '}');
     }
-    buf_putc(b, '}');
+    buf_printf(b, ",\"scored\":%s}",
+               row->scored == 0   ? "null"
+               : row->scored == 2 ? "true"
+                                  : "false");
     return 200;
 }

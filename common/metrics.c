@@ -110,29 +110,45 @@ static void result_lines(const struct idx *ix, struct buf *b, const char *family
     free(run);
 }
 
+static int cmp_reports(const void *a, const void *b)
+{
+    const struct idx_report *x = &sort_ix->reports[*(const uint32_t *)a];
+    const struct idx_report *y = &sort_ix->reports[*(const uint32_t *)b];
+    if (x->name != y->name) return x->name < y->name ? -1 : 1;
+    if (x->namespace != y->namespace) return x->namespace < y->namespace ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Summary lines sorted by report name and namespace (by label text, as Prometheus clients
+ * print them), five statuses each. */
 static void summary_lines(const struct idx *ix, struct buf *b, const char *family, int cluster)
 {
     /* alphabetical, as the reference prints them */
     static const struct {
         const char *title;
         int status;
-    } order[] = {{"Error", IDX_ERROR},
-                 {"Fail", IDX_FAIL},
-                 {"Pass", IDX_PASS},
-                 {"Skip", IDX_SKIP},
-                 {"Warn", IDX_WARN}};
-    for (uint32_t r = 0; r < ix->h->nreports; r++) {
-        const struct idx_report *rep = &ix->reports[r];
-        if ((int)rep->cluster != cluster) continue;
-        for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+    } statuses[] = {{"Error", IDX_ERROR},
+                    {"Fail", IDX_FAIL},
+                    {"Pass", IDX_PASS},
+                    {"Skip", IDX_SKIP},
+                    {"Warn", IDX_WARN}};
+    uint32_t *order = xmalloc(sizeof *order * (ix->h->nreports + 1)), n = 0;
+    for (uint32_t r = 0; r < ix->h->nreports; r++)
+        if ((int)ix->reports[r].cluster == cluster) order[n++] = r;
+    sort_ix = ix;
+    qsort(order, n, sizeof *order, cmp_reports);
+    for (uint32_t k = 0; k < n; k++) {
+        const struct idx_report *rep = &ix->reports[order[k]];
+        for (size_t i = 0; i < ARRAY_LEN(statuses); i++) {
             buf_puts(b, family);
             buf_putc(b, '{');
             put_label(b, "name", idx_str(ix, rep->name), 1);
             if (!cluster) put_label(b, "namespace", idx_str(ix, rep->namespace), 0);
-            put_label(b, "status", order[i].title, 0);
-            buf_printf(b, "} %u\n", rep->count[order[i].status]);
+            put_label(b, "status", statuses[i].title, 0);
+            buf_printf(b, "} %u\n", rep->count[statuses[i].status]);
         }
     }
+    free(order);
 }
 
 static void family(struct buf *b, const char *name, const char *help)
@@ -155,13 +171,14 @@ void metrics_render(const struct idx *ix, struct buf *b)
     family(b, "policy_report_summary", "Summary of all PolicyReports");
     summary_lines(ix, b, "policy_report_summary", 0);
     buf_putc(b, '\n');
-    family(b, "polsnap_snapshot_timestamp_seconds", "Unix time the snapshot was taken");
-    buf_printf(b, "polsnap_snapshot_timestamp_seconds %lld\n", (long long)h->created);
-    family(b, "polsnap_snapshot_rows", "Result rows in the snapshot");
-    buf_printf(b, "polsnap_snapshot_rows %u\n", h->nrows);
-    family(b, "polsnap_snapshot_warnings", "Warnings while taking the snapshot");
-    buf_printf(b, "polsnap_snapshot_warnings %u\n", h->warnings);
-    family(b, "polsnap_source_up", "1 when the source was read completely, 0 when not");
+    family(b, "polsnap_snapshot_timestamp_seconds", "Unix time the served snapshot was taken");
+    buf_printf(b, "polsnap_snapshot_timestamp_seconds %lld\n\n", (long long)h->created);
+    family(b, "polsnap_snapshot_rows", "Rows (result and resource pairs) in the served snapshot");
+    buf_printf(b, "polsnap_snapshot_rows %u\n\n", h->nrows);
+    family(b, "polsnap_snapshot_warnings", "Warnings while building the served snapshot");
+    buf_printf(b, "polsnap_snapshot_warnings %u\n\n", h->warnings);
+    family(b, "polsnap_source_up",
+           "Whether the source was read completely for the served snapshot");
     for (uint32_t i = 0; i < h->nsources; i++) {
         buf_puts(b, "polsnap_source_up{");
         put_label(b, "source", idx_str(ix, ix->sources[i].name), 1);

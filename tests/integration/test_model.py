@@ -536,8 +536,8 @@ cluster_policy_report_summary{name="c1",status="Warn"} 1
 
 # HELP policy_report_result List of all PolicyReport Results
 # TYPE policy_report_result gauge
-policy_report_result{category="",kind="Pod",name="b",namespace="ns1",policy="p",report="r1",rule="r",severity="",source="",status="pass"} 1
 policy_report_result{category="C\\"1",kind="Pod",name="a\\\\b",namespace="ns1",policy="p",report="r1",rule="r",severity="high",source="kyverno",status="fail"} 1
+policy_report_result{category="",kind="Pod",name="b",namespace="ns1",policy="p",report="r1",rule="r",severity="",source="",status="pass"} 1
 
 # HELP policy_report_summary Summary of all PolicyReports
 # TYPE policy_report_summary gauge

@@ -65,9 +65,11 @@ otherwise):
               policy_report_result, policy_report_summary,
               polsnap_snapshot_timestamp_seconds, polsnap_snapshot_rows,
               polsnap_snapshot_warnings, polsnap_source_up.
-            Within a family lines are sorted by their label text (the bytes between the braces,
-            then the value); identical label sets are all kept (one line per row; five lines
-            per report document). Result labels in the order category, kind, name,
+            Result lines follow the default row order; neighbours that agree on namespace, name,
+            kind, policy and rule are ordered by their label values (nulls first) and a label
+            set is written once (a repeated series is invalid exposition). Other families are
+            sorted by their label text (the bytes between the braces, then the value); five
+            summary lines per report document. Result labels in the order category, kind, name,
             [namespace,] policy, report, rule, severity, source, status. Escaping: backslash,
             double quote, newline. HELP texts: see HELP below.
   warnings  one per result with a missing/invalid status, per duplicate row, per skipped
@@ -595,16 +597,24 @@ class Snapshot:
     def metrics(self, created=None):
         created = self.created if created is None else created
         fam = {k: [] for k in HELP}
-        for r in self.rows:
+        # Result lines: rows in the default order; among neighbours that agree on namespace,
+        # name, kind, policy and rule, by their label values (nulls first), each label set once.
+        label_keys = ("category", "kind", "name", "namespace", "policy", "report", "rule",
+                      "severity", "source", "status")
+        def labels_of(r):
             rep = self.reports[r["_report"]]
-            labels = [("category", r["category"]), ("kind", r["kind"]), ("name", r["name"])]
-            if not r["_cluster"]:
-                labels.append(("namespace", r["namespace"]))
-            labels += [("policy", r["policy"]), ("report", rep["name"]), ("rule", r["rule"]),
-                       ("severity", r["severity"]), ("source", r["source"]),
-                       ("status", r["status"])]
+            vals = dict(r, report=rep["name"])
+            return [(k, vals[k]) for k in label_keys if k != "namespace" or not r["_cluster"]]
+        ordered = sorted(self.rows, key=lambda r: (r["_cluster"],) + default_key(r)[:5] +
+                         tuple(_nk(v) for _, v in labels_of(r)))
+        last = None
+        for r in ordered:
+            key = (r["_cluster"],) + default_key(r)[:5] + tuple(_nk(v) for _, v in labels_of(r))
+            if key == last:
+                continue
+            last = key
             name = "cluster_policy_report_result" if r["_cluster"] else "policy_report_result"
-            fam[name].append((_labels(labels), "1"))
+            fam[name].append((_labels(labels_of(r)), "1"))
         for rep in self.reports:
             for s in STATUSES:
                 labels = [("name", rep["name"])]
@@ -621,7 +631,9 @@ class Snapshot:
         blocks = []
         for name in HELP:
             lines = ["# HELP %s %s" % (name, HELP[name]), "# TYPE %s gauge" % name]
-            for lt, v in sorted(fam[name], key=lambda x: (x[0].encode("utf-8"), x[1])):
+            samples = fam[name] if name.endswith("_result") else sorted(
+                fam[name], key=lambda x: (x[0].encode("utf-8"), x[1]))
+            for lt, v in samples:
                 lines.append("%s%s %s" % (name, "{%s}" % lt if lt else "", v))
             blocks.append("\n".join(lines) + "\n")
         return "\n".join(blocks)

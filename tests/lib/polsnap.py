@@ -52,7 +52,9 @@ def eq(got, want, name):
     if got == want:
         return _line(True, name)
     def show(v):
-        return json.dumps(v, indent=1, sort_keys=True) if not isinstance(v, (str, bytes)) else repr(v)
+        if isinstance(v, (str, bytes)):
+            return repr(v)
+        return json.dumps(v, indent=1, sort_keys=True, default=lambda b: b.decode("utf-8", "replace"))
     return _line(False, name, "got:  %s\nwant: %s" % (show(got), show(want)))
 
 
