@@ -189,8 +189,8 @@ static const cJSON *structural(struct walk *w, const cJSON *obj, const char *pat
     return w->failed ? NULL : v;
 }
 
-/* An object we read but do not depend on (scope, properties, timestamp): another type is
- * taken as absent. */
+/* An object we read but do not depend on (scope, properties): another type is taken as
+ * absent. */
 static const cJSON *optional_object(struct walk *w, const cJSON *v, const char *where)
 {
     if (!cJSON_IsObject(v)) return NULL;
@@ -443,10 +443,11 @@ int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char er
 {
     char reason[REPORT_ERR_MAX];
     if (!load(rs, doc, origin, reason)) return 0;
-    snprintf(err, REPORT_ERR_MAX, "%s: %.*s", origin, REPORT_ERR_MAX / 2, reason);
+    snprintf(err, REPORT_ERR_MAX, "%s: %s", origin, reason);
     return -1;
 }
 
+/* "line L, column C" of byte off; columns count bytes. */
 static void position(const char *data, size_t off, char *out, size_t size)
 {
     unsigned long line = 1, col = 1;
