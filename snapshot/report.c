@@ -213,6 +213,7 @@ static int seconds(const cJSON *ts, int64_t *out)
 {
     const cJSON *v = cJSON_IsObject(ts) ? cJSON_GetObjectItemCaseSensitive(ts, "seconds") : NULL;
     double d;
+    if (!v) return 0;
     if (cJSON_IsNumber(v)) {
         d = v->valuedouble;
     } else if (cJSON_IsString(v)) {

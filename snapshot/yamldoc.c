@@ -153,7 +153,7 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
         return 0;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        (*depth)--;
+        if (*depth) (*depth)--; /* libyaml pairs them; a wrong count must not underflow */
         return 0;
     default:
         return 0;

@@ -94,9 +94,10 @@ static void test_v1alpha2_json(void)
     CHECK(r.scored == 1, "scored true");
     CHECK_STR(r.properties, "{\"resultID\":\"rid-1\",\"a.b c\":\"x\\\"y\"}",
               "properties: compact JSON, input order, escaped");
-    CHECK(r.id && strlen(r.id) == 40 && strcmp(r.id, "rid-1"),
+    CHECK(r.id && strlen(r.id) == 40 && strcmp(r.id, "rid-1") != 0,
           "two resources: the id is hashed, not the resultID (%s)", r.id);
-    CHECK(strcmp(row(rs, 0).id, row(rs, 1).id) != 0, "the two rows of a result differ in id");
+    const char *id0 = row(rs, 0).id, *id1 = row(rs, 1).id;
+    CHECK(id0 && id1 && strcmp(id0, id1) != 0, "the two rows of a result differ in id");
     CHECK_STR(row(rs, 1).name, "p2", "second resource, second row");
     CHECK_STR(row(rs, 1).res_api_version, NULL, "absent resource field is null");
     CHECK_STR(row(rs, 2).id, "rid-2", "one resource: the id is properties.resultID");
