@@ -487,10 +487,17 @@ static void test_bom_and_empty(void)
               "apiVersion: wgpolicyk8s.io/v1alpha2\nkind: PolicyReport\nresults:\n",
               1, &e);
     CHECK(rc == 0 && rowset_reports(rs) == 2, "YAML with a BOM; results: null (%s)", e.reason);
+    rc = load(rs,
+              "apiVersion: wgpolicyk8s.io/v1alpha2\r\nkind: PolicyReport\r\n"
+              "metadata: {name: crlf}\r\nresults: [{policy: p, result: pass}]\r\n---\r\n",
+              1, &e);
+    CHECK(rc == 0 && rowset_reports(rs) == 3 && rowset_rows(rs) == 1,
+          "CRLF line ends, a trailing --- (%s)", e.reason);
+    CHECK_STR(report(rs, 2).name, "crlf", "no \\r left in values");
     rc = load(rs, "", 1, &e);
-    CHECK(rc == 0 && rowset_reports(rs) == 2, "an empty YAML file has no documents");
+    CHECK(rc == 0 && rowset_reports(rs) == 3, "an empty YAML file has no documents");
     rc = load(rs, "# only a comment\n", 1, &e);
-    CHECK(rc == 0 && rowset_reports(rs) == 2, "a YAML file of comments has no documents");
+    CHECK(rc == 0 && rowset_reports(rs) == 3, "a YAML file of comments has no documents");
     rc = load(rs, " \n\t", 0, &e);
     CHECK(rc == 1 && contains(e.reason, "empty file"), "an empty JSON file fails: %s", e.reason);
     rc = load(rs, "\xef\xbb\xbf", 0, &e);
