@@ -23,9 +23,10 @@
  * added). */
 int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char err[REPORT_ERR_MAX]);
 
-/* rs may be NULL here too: check only. Parses a file's bytes (JSON, or YAML with one or more documents; a UTF-8 BOM is skipped) and
- * calls report_load for each document. Returns the number of documents that failed (each one
- * is reported through on_error with its own origin and reason), 0 when all loaded. */
+/* rs may be NULL here too: check only. Parses a file's bytes (JSON, or YAML with one or more
+ * documents; a UTF-8 BOM is skipped) and calls report_load for each document. Returns the number of
+ * documents that failed (each one is reported through on_error with its own origin and reason), 0
+ * when all loaded. */
 typedef void (*report_error_fn)(void *ctx, const char *origin, const char *reason);
 int report_load_bytes(struct rowset *rs, const char *data, size_t len, const char *origin,
                       int is_yaml, report_error_fn on_error, void *ctx);
