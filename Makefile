@@ -21,7 +21,7 @@ SNAP   := $(call objs,$(filter-out snapshot/main.c,$(wildcard snapshot/*.c)))
 CGI    := $(call objs,$(filter-out cgi/main.c,$(wildcard cgi/*.c)))
 UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all help deps run serve test bench lint format clean
+.PHONY: all help deps run serve test bench fuzz lint format clean
 .SECONDARY:
 all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
 
@@ -32,6 +32,7 @@ help:
 	@echo "make serve      run lighttpd in the foreground (POLSNAP_DATA=DIR POLSNAP_PORT=PORT)"
 	@echo "make test       the whole suite (SAN=1: under ASan+UBSan); ends 'N passed, N failed'"
 	@echo "make bench      throughput and memory against reference servers (bench/)"
+	@echo "make fuzz       libFuzzer on the report, query and index parsers (FUZZ_SECONDS=60 each)"
 	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
 	@echo "make clean      remove build outputs"
 
@@ -72,6 +73,9 @@ test: all $(UNIT)
 
 bench: all
 	@bench/run
+
+fuzz: all
+	@tests/fuzz/run
 
 lint: compile_commands.json
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr \
