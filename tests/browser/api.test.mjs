@@ -105,7 +105,6 @@ test('api: sort headers reach the server (pagination.sortOption in the request)'
 
 test('api: a new snapshot is picked up by the poll and the numbers change', needs(async () => {
   const page = await newPage(browser);
-  if (process.env.DEBUG_POLL) page.on('response', (r) => { if (r.url().includes('/v1/')) console.log('# ', r.status(), r.url(), r.headers().etag); });
   await page.goto(api.url + '?poll=1#/');
   await settled(page);
   const before = await page.getAttribute('.cards [data-status="fail"] .n', 'data-count');
