@@ -186,7 +186,9 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
             } else {
                 /* one snapshot for the whole request, whether sent as a file or rendered */
                 const struct idx *ix = snap_current(snap);
-                if (!redirect && (r.head || !strcmp(method, "GET")) &&
+                /* not from the error handler (REDIRECT_STATUS 404: the file is missing) */
+                int handler = redirect && !strcmp(redirect, "404");
+                if (!handler && (r.head || !strcmp(method, "GET")) &&
                     send_static(&r, snap, ix, path, q ? q + 1 : NULL, v))
                     return;
                 r.content_type = api_content_type(path);
