@@ -13,7 +13,7 @@ set -eu
 LC_ALL=C
 export LC_ALL
 usage() { sed -n '5,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-[ $# -ge 2 ] && [ $# -le 4 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then usage; fi
 name=$1 role=$2 expires=${3:--} namespaces=${4:-}
 die() { echo "new-token.sh: $*" >&2; exit 2; }
 case $name in ''|*[!!-~]*) die "NAME must be printable ASCII without spaces: $name";; esac

@@ -287,11 +287,35 @@ static void checks(void)
     unlink(tokens_path);
 }
 
+/* The documented example file (tests/fixtures/tokens/example), read as the server reads it. */
+static void example_file(void)
+{
+    const char *root = getenv("POLSNAP_ROOT");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/tokens/example", root ? root : ".");
+    struct auth a;
+    auth_init(&a, path);
+    struct api_view v;
+    char msg[AUTH_ERR_MAX];
+    CHECK(check(&a, "/v1/namespaces", "Bearer example-admin", &v, msg) == 0 && a.tokens.n == 4,
+          "the example file: 4 tokens, example-admin passes");
+    CHECK(check(&a, "/v1/namespaces", "Bearer example-reader", &v, msg) == 0 &&
+              !strcmp(v.token_name, "ci@example.com"),
+          "the example file: example-reader is ci@example.com");
+    CHECK(check(&a, "/v1/namespaces", "Bearer example-metrics", &v, msg) == 403,
+          "the example file: example-metrics reads /metrics only");
+    CHECK(check(&a, "/v1/namespaces", "Bearer example-shop", &v, msg) == 0 && v.nnamespaces == 2 &&
+              !strcmp(v.namespaces[1], "payments"),
+          "the example file: example-shop is limited to two namespaces");
+    auth_release(&a);
+}
+
 int main(void)
 {
     good_files();
     bad_files();
     times();
     checks();
+    example_file();
     return TAP_DONE();
 }
