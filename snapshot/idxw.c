@@ -129,7 +129,7 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         o->status = (uint8_t)enum_index(rs->strs[in->s[R_STATUS]], idx_status_names, IDX_NSTATUS);
         o->severity = (uint8_t)enum_index(in->s[R_SEVERITY] ? rs->strs[in->s[R_SEVERITY]] : NULL,
                                           idx_severity_names, IDX_NSEVERITY);
-        o->scored = (uint8_t)(in->scored < 0 ? 0 : in->scored + 1);
+        o->scored = in->scored;
         o->cluster = (uint8_t)rs->reports[in->report].cluster_scoped;
         nrows_ns += !o->cluster;
     }

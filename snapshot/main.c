@@ -266,7 +266,7 @@ int main(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    char err[PUBLISH_ERR_MAX > SOURCE_ERR_MAX ? PUBLISH_ERR_MAX : SOURCE_ERR_MAX];
+    char err[PUBLISH_ERR_MAX + SOURCE_ERR_MAX]; /* big enough for either */
     int lock_fd = -1;
     struct rowset *rs = NULL;
     rc = 1;

@@ -244,6 +244,7 @@ static void prune(const char *snapdir, unsigned keep)
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
+    if (!names) return;
     qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         if (i + keep < n) {
