@@ -383,6 +383,16 @@ def malformed_or_missing_file_fails_closed():
 
 
 @test
+def relative_tokens_path_is_found():
+    other = Server(data, env={"POLSNAP_TOKENS": os.path.relpath(TOKFILE)})
+    try:
+        eq(get(other, "/v1/namespaces", headers=auth("tok-admin")).status, 200,
+           "POLSNAP_TOKENS relative to lighttpd's directory works")
+    finally:
+        other.stop()
+
+
+@test
 def new_token_script_makes_a_working_token():
     import subprocess
     p = subprocess.run([os.path.join(ROOT, "cgi", "new-token.sh"), "robot", "Reader",
