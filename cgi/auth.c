@@ -42,61 +42,6 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Reads n digits at s (already checked to be digits). */
-static int num(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-int auth_time_parse(const char *s, int64_t *out)
-{
-    /* the fixed part: 0 stands for a digit, T may be t (RFC 3339 section 5.6) */
-    static const char shape[] = "0000-00-00T00:00:00";
-    for (size_t i = 0; i < sizeof shape - 1; i++) {
-        char c = s[i];
-        if (shape[i] == '0' ? !is_digit(c) : !(c == shape[i] || (shape[i] == 'T' && c == 't')))
-            return -1;
-    }
-    struct tm tm = {.tm_year = num(s, 4) - 1900,
-                    .tm_mon = num(s + 5, 2) - 1,
-                    .tm_mday = num(s + 8, 2),
-                    .tm_hour = num(s + 11, 2),
-                    .tm_min = num(s + 14, 2),
-                    .tm_sec = num(s + 17, 2)};
-    const char *p = s + sizeof shape - 1;
-    if (*p == '.') {
-        const char *f = ++p;
-        while (is_digit(*p))
-            p++;
-        if (p == f) return -1;
-    }
-    long offset = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if ((*p == '+' || *p == '-') && is_digit(p[1]) && is_digit(p[2]) && p[3] == ':' &&
-               is_digit(p[4]) && is_digit(p[5])) {
-        int oh = num(p + 1, 2), om = num(p + 4, 2);
-        if (oh > 23 || om > 59) return -1;
-        offset = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p || tm.tm_mon > 11 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return -1;
-    if (tm.tm_sec == 60) tm.tm_sec = 59; /* a leap second: close enough for an expiry */
-    /* timegm normalises Feb 30 into March: a date that does not survive the round trip does
-     * not exist */
-    struct tm want = tm;
-    time_t t = timegm(&tm);
-    if (tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon || tm.tm_mday != want.tm_mday)
-        return -1;
-    *out = (int64_t)t - offset;
-    return 0;
-}
-
 static int parse_hex(const char *s, size_t n, unsigned char digest[32])
 {
     if (n != 64) return -1;
@@ -185,8 +130,8 @@ static int parse_line(const char *s, size_t n, struct auth_token *t, int line,
     char when[64];
     if (fn[3] == 1 && f[3][0] == '-') {
         t->expires = AUTH_NEVER;
-    } else if (fn[3] >= sizeof when || (memcpy(when, f[3], fn[3]), when[fn[3]] = '\0',
-                                        auth_time_parse(when, &t->expires))) {
+    } else if (fn[3] >= sizeof when ||
+               (memcpy(when, f[3], fn[3]), when[fn[3]] = '\0', rfc3339_parse(when, &t->expires))) {
         return fail(err,
                     "line %d: expiry \"%.*s\" is not an RFC 3339 time "
                     "(like 2027-01-31T00:00:00Z) or -",

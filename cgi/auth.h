@@ -48,10 +48,6 @@ int auth_tokens_parse(const char *text, size_t len, struct auth_tokens *out,
                       char err[AUTH_ERR_MAX]);
 void auth_tokens_release(struct auth_tokens *t);
 
-/* Parses an RFC 3339 time ("2027-01-31T00:00:00Z", "...T01:00:00.5+01:00") into Unix
- * seconds (fractions dropped). 0 and *out set, or -1 and *out untouched. */
-int auth_time_parse(const char *s, int64_t *out);
-
 /* The tokens file as last read, and what it was when read (to notice a change). */
 struct auth {
     char path[PATH_MAX];

@@ -2,6 +2,7 @@
  * the bearer check: roles, expiry, namespace limits, re-reading and failing closed. */
 #include "auth.h"
 #include "tap.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,23 +131,23 @@ static void bad_files(void)
 static void times(void)
 {
     int64_t v = 7;
-    CHECK(auth_time_parse("1970-01-01T00:00:00Z", &v) == 0 && v == 0, "the epoch");
-    CHECK(auth_time_parse("2024-02-29t12:00:00.999z", &v) == 0 && v == 1709208000,
+    CHECK(rfc3339_parse("1970-01-01T00:00:00Z", &v) == 0 && v == 0, "the epoch");
+    CHECK(rfc3339_parse("2024-02-29t12:00:00.999z", &v) == 0 && v == 1709208000,
           "leap day, fraction dropped, lower-case t and z");
-    CHECK(auth_time_parse("2024-01-01T00:30:00-00:30", &v) == 0 && v == 1704070800,
+    CHECK(rfc3339_parse("2024-01-01T00:30:00-00:30", &v) == 0 && v == 1704070800,
           "negative offset");
-    CHECK(auth_time_parse("2016-12-31T23:59:60Z", &v) == 0 && v == 1483228799, "leap second");
+    CHECK(rfc3339_parse("2016-12-31T23:59:60Z", &v) == 0 && v == 1483228799, "leap second");
     v = 7;
-    CHECK(auth_time_parse("2023-02-29T00:00:00Z", &v) == -1 && v == 7,
+    CHECK(rfc3339_parse("2023-02-29T00:00:00Z", &v) == -1 && v == 7,
           "no Feb 29 in 2023, output untouched");
-    CHECK(auth_time_parse("2024-13-01T00:00:00Z", &v) == -1, "month 13");
-    CHECK(auth_time_parse("2024-01-01T24:00:00Z", &v) == -1, "hour 24");
-    CHECK(auth_time_parse("2024-01-01T00:00:00.Z", &v) == -1, "an empty fraction");
-    CHECK(auth_time_parse("2024-01-01T00:00:00+0100", &v) == -1, "an offset without a colon");
-    CHECK(auth_time_parse("2024-01-01T00:00:00+24:00", &v) == -1, "offset hour 24");
-    CHECK(auth_time_parse("2024-01-01T00:00:00Zjunk", &v) == -1, "trailing bytes");
-    CHECK(auth_time_parse("2024-1-01T00:00:00Z", &v) == -1, "a one-digit month");
-    CHECK(auth_time_parse("", &v) == -1, "an empty string");
+    CHECK(rfc3339_parse("2024-13-01T00:00:00Z", &v) == -1, "month 13");
+    CHECK(rfc3339_parse("2024-01-01T24:00:00Z", &v) == -1, "hour 24");
+    CHECK(rfc3339_parse("2024-01-01T00:00:00.Z", &v) == -1, "an empty fraction");
+    CHECK(rfc3339_parse("2024-01-01T00:00:00+0100", &v) == -1, "an offset without a colon");
+    CHECK(rfc3339_parse("2024-01-01T00:00:00+24:00", &v) == -1, "offset hour 24");
+    CHECK(rfc3339_parse("2024-01-01T00:00:00Zjunk", &v) == -1, "trailing bytes");
+    CHECK(rfc3339_parse("2024-1-01T00:00:00Z", &v) == -1, "a one-digit month");
+    CHECK(rfc3339_parse("", &v) == -1, "an empty string");
 }
 
 static char tokens_path[64];
