@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "snap.h"
+#include "util.h"
 
 #include <fcgiapp.h>
 #include <signal.h>
@@ -24,30 +25,6 @@ static void on_term(int sig)
     FCGX_ShutdownPending();
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 414:
-        return "URI Too Long";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
-}
-
 /* Streams body bytes; the first flush sends the headers of a 200 answer (error answers are
  * small and never flush early, see api.h). */
 struct response {
@@ -59,7 +36,8 @@ struct response {
 /* extra: more header lines, each ending in CRLF, or NULL */
 static void start(struct response *r, int status, const char *type, long length, const char *extra)
 {
-    FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, reason(status), type);
+    FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
+                 type);
     if (extra) FCGX_PutS(extra, r->out);
     if (length >= 0) FCGX_FPrintF(r->out, "Content-Length: %ld\r\n", length);
     FCGX_PutS("\r\n", r->out);

@@ -37,6 +37,9 @@ void rfc3339_utc(int64_t seconds, char out[21]);
  * exist, like February 30). */
 int rfc3339_parse(const char *s, int64_t *out);
 
+/* The reason phrase of an HTTP status this project sends or meets ("" for others). */
+const char *http_reason(long status);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
