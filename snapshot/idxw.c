@@ -108,6 +108,11 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     uint64_t datalen = 1;
     for (uint32_t i = 1; i < nstr; i++)
         datalen += strlen(strs[i]) + 1;
+    if (nrows >= 0x80000000u) { /* the in-place permutation below marks entries with bit 31 */
+        snprintf(err, IDX_ERR_MAX, "%u rows: the index holds at most 2^31 - 1", nrows);
+        free(order), free(rank), free(strs);
+        return -1;
+    }
     if (datalen > UINT32_MAX) {
         snprintf(err, IDX_ERR_MAX, "strings take %llu bytes, past the index's 4 GiB limit",
                  (unsigned long long)datalen);
@@ -138,11 +143,25 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         perm[r] = r;
     sort_rows = rows;
     qsort(perm, nrows, sizeof *perm, cmp_rows);
-    struct idx_row *sorted = xmalloc(sizeof *sorted * (nrows ? nrows : 1));
-    for (uint32_t r = 0; r < nrows; r++)
-        sorted[r] = rows[perm[r]];
-    free(rows);
+    /* Apply the permutation in place, cycle by cycle (perm entries are marked done with the
+     * top bit): a second array of rows would double the writer's largest allocation. */
+    for (uint32_t start = 0; start < nrows; start++) {
+        if (perm[start] & 0x80000000u) continue;
+        struct idx_row first = rows[start];
+        uint32_t at = start;
+        for (;;) {
+            uint32_t from = perm[at];
+            perm[at] |= 0x80000000u;
+            if (from == start) {
+                rows[at] = first;
+                break;
+            }
+            rows[at] = rows[from];
+            at = from;
+        }
+    }
     free(perm);
+    struct idx_row *sorted = rows;
 
     /* 3. reports with recomputed counts */
     struct idx_report *reports = xcalloc(rs->nreports ? rs->nreports : 1, sizeof *reports);

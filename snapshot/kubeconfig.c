@@ -230,7 +230,7 @@ static int load_cluster(struct kc *kc, yaml_node_t *cluster, const char *name,
     snprintf(section, sizeof section, "cluster \"%s\"", name);
     if (refuse_unsupported(kc, cluster, section, unsupported, err)) return -1;
     const char *server = map_str(kc, cluster, "server");
-    if (!server || (strncmp(server, "https://", 8) && strncmp(server, "http://", 7)))
+    if (!server || (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0))
         return fail(err, "kubeconfig %s: cluster \"%s\" needs a server https://HOST[:PORT]",
                     kc->path, name);
     t->server = xstrdup(server);

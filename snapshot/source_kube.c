@@ -79,34 +79,6 @@ static void status_message(const struct http_response *r, char *out, size_t n)
     cJSON_Delete(doc);
 }
 
-static const char *reason_phrase(long status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 410:
-        return "Gone";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "";
-    }
-}
-
 /* An answer other than the one expected, explained for a cluster admin. doing says what we
  * were doing ("listing policyreports.wgpolicyk8s.io"); need is the permission that a 403
  * means is missing. */
@@ -115,7 +87,7 @@ static int kube_http_error(struct kube_run *k, const char *url, const struct htt
 {
     char msg[300];
     status_message(r, msg, sizeof msg);
-    const char *phrase = reason_phrase(r->status);
+    const char *phrase = http_reason(r->status);
     if (r->status == 401)
         return kube_fail(k,
                          "401 Unauthorized %s%s: the API server did not accept the credentials "
