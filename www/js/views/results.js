@@ -242,6 +242,7 @@ export function mount(main, ctx, params) {
       status.textContent = '';
       pager.replaceChildren();
       actions.replaceChildren();
+      renderTabs(undefined);
       return ctx.fail(e, tableBox);
     }
     if (me !== seq) return;
