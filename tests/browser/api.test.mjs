@@ -129,7 +129,9 @@ test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', need
   const metrics = 'metrics-token-' + crypto.randomBytes(8).toString('hex');
   const sha = (t) => crypto.createHash('sha256').update(t).digest('hex');
   const file = path.join(tempdir('polsnap-tokens-'), 'tokens');
-  fs.writeFileSync(file, `# test tokens\n${sha(token)} reader Reader -\n${sha(metrics)} scraper Metrics -\n`);
+  const limited = 'limited-token-' + crypto.randomBytes(8).toString('hex');
+  fs.writeFileSync(file, `# test tokens\n${sha(token)} reader Reader -\n${sha(metrics)} scraper Metrics -\n` +
+    `${sha(limited)} team Reader - ns-0001,ns-0002\n`);
   const secured = await apiServer(data, { POLSNAP_TOKENS: file });
   servers.push(secured);
   const page = await newPage(browser);
@@ -146,6 +148,16 @@ test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', need
   assert.equal(await page.evaluate(() => sessionStorage.getItem('polsnap.token')), token);
   await page.reload();
   await page.waitForSelector('.cards .n');
+  // a namespace-limited token simply shows its namespaces; cluster-scoped results are a message
+  await page.evaluate((t) => sessionStorage.setItem('polsnap.token', t), limited);
+  await page.goto(secured.url + '?poll=0#/?nsall=1');
+  await page.reload();
+  await settled(page);
+  assert.deepEqual(await page.$$eval('#ns-table tbody th', (c) => c.map((x) => x.textContent)).then((x) => x.sort()), ['ns-0001', 'ns-0002']);
+  await page.goto(secured.url + '?poll=0#/results?scope=cluster');
+  await page.waitForSelector('#results-table .notice.error');
+  assert.match(await page.textContent('#results-table'), /Not allowed/);
+  assert.ok(await page.isVisible('nav.tabs a[data-scope="namespaced"]'), 'the scope tabs stay');
   await page.evaluate((t) => sessionStorage.setItem('polsnap.token', t), metrics);
   await page.reload();
   await page.waitForSelector('.notice.error');
