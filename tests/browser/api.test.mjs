@@ -166,6 +166,29 @@ test('api: 401 asks for a token, kept in sessionStorage; 403 is a message', need
   await page.context().close();
 }));
 
+test('api: without a working query server the page filters the unfiltered files in the browser, and says so', needs(async () => {
+  const broken = path.join(tempdir('polsnap-fcgi-'), 'broken-fcgi');
+  fs.writeFileSync(broken, '#!/bin/sh\nsleep 0.2\nexit 1\n', { mode: 0o755 });
+  const srv = await apiServer(data, { POLSNAP_FCGI: broken });
+  servers.push(srv);
+  const s = await envApi.expect.summary();
+  const ns = s.namespaces[3].namespace;
+  const want = await envApi.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns], sort: 'Policy', desc: true });
+  const page = await newPage(browser);
+  await page.goto(`${srv.url}?poll=0#/results?status=fail&status=warn&namespace=${ns}&sort=Policy&desc=1&size=10`);
+  await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('#results-table tbody tr')].map((t) => t.dataset.id)) === w,
+    JSON.stringify(want.items.slice(0, 10).map((r) => r.id)), { timeout: 20000 }).catch(async (e) => {
+    throw new Error(e.message + '\n' + (await page.textContent('main')).slice(0, 400) + '\n' + page.errors.join('\n'));
+  });
+  assert.match(await page.textContent('#fresh'), /Query server unavailable/);
+  assert.equal(await page.getAttribute('#result-count', 'data-count'), String(want.count));
+  await page.click('#results-table tbody tr:first-child td.msg a');
+  await page.waitForSelector('dd[data-field="ID"]');
+  assert.equal(await page.textContent('dd[data-field="ID"]'), want.items[0].id, 'the detail view finds the row in the files');
+  assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
+  await page.context().close();
+}));
+
 test('api: before the first snapshot the page says so, and comes alive once one is published', async () => {
   const empty = tempdir('polsnap-empty-');
   const srv = await apiServer(empty);

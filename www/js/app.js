@@ -151,6 +151,7 @@ function showTokenButton() {
 }
 
 function setupChrome() {
+  data.mode.changed = showFreshness;
   const themeBtn = document.getElementById('theme');
   const names = ['auto', 'light', 'dark'];
   const paint = () => {

@@ -10,7 +10,9 @@ export class ApiError extends Error {
   }
 }
 
-export const mode = { name: null, engine: null, snapshot: null, etag: null };
+// engine: 'server', 'browser' (static copy) or 'browser-whole' (API without its query server); changed() is
+// called when the engine switches, so that the page can say so
+export const mode = { name: null, engine: null, snapshot: null, etag: null, changed: null };
 let worker = null;
 let engineArgs = null;
 let calls = 0;
@@ -146,7 +148,8 @@ export async function results(scope, qs, progress) {
       // Without the FastCGI query server lighttpd has no answer in our error format: filter in the browser.
       if (e.json || !(e.status === 404 || e.status >= 500)) throw e;
       mode.engine = 'browser-whole';
-      useLocalEngine('', 'whole');
+      useLocalEngine('./', 'whole');
+      if (mode.changed) mode.changed();
     }
   }
   return call('results', { scope, qs }, progress);
@@ -159,10 +162,10 @@ export async function detail(id, scope, namespace) {
       return { detailed: true, row: await getJSON('v1/results/' + encodeURIComponent(id)) };
     } catch (e) {
       if (e.status === 404 && e.json) return null; // the API says: no such result in this snapshot
-      if (e.status !== 404) throw e;
+      if (e.json || !(e.status === 404 || e.status >= 500)) throw e; // else: no detail endpoint here
     }
   }
-  if (!engineArgs) useLocalEngine('', 'whole');
+  if (!engineArgs) useLocalEngine('./', 'whole');
   const found = await call('find', { id, scope, namespace });
   return found ? { detailed: false, scope: found.scope, row: found.row } : null;
 }
