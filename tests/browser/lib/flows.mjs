@@ -103,6 +103,8 @@ export async function filterSortPage(browser, env) {
   want = await env.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns] });
   await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'namespace picked');
   await page.keyboard.press('Escape');
+  assert.equal(await page.$eval('details[data-key="namespace"]', (d) => d.open), false, 'Escape closes the dropdown');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'SUMMARY', 'and returns the focus to it');
   await page.click('th button[data-sort="Policy"]');
   want = await env.expect.results('namespaced', { status: ['fail', 'warn'], namespace: [ns], sort: 'Policy' });
   await waitIds(page, want.items.slice(0, 50).map((r) => r.id), 'sorted by policy');

@@ -106,6 +106,11 @@ export function mount(main, ctx, params) {
     const d = h('details.pick', { 'data-key': f.key },
       h('summary', { 'data-focus': `pick:${f.key}` }, negated ? `${f.label} is not` : f.label, chosen.length ? ` (${chosen.length})` : '', ' ▾'),
       h('div.menu', {}, narrow, exclude, box));
+    d.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || !d.open) return;
+      d.open = false;
+      d.querySelector('summary').focus();
+    });
     d.addEventListener('toggle', async () => {
       if (!d.open || all) return;
       box.replaceChildren(loading());
@@ -265,6 +270,10 @@ export function mount(main, ctx, params) {
     renderTabs(page.count);
   }
 
+  // a click elsewhere closes an open dropdown, as a menu would
+  main.addEventListener('click', (e) => {
+    for (const d of filterBar.querySelectorAll('details.pick[open]')) if (!d.contains(e.target)) d.open = false;
+  });
   load();
   return {
     update(p) {
