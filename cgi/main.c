@@ -126,6 +126,8 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
     /* lighttpd's error handler: a missing static file (404) is answered like any request,
      * other errors (431: headers past server.max-request-field-size) as what they mean. */
     const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
+    /* 403 from the static handler is a directory without index.html: as unknown as a 404 */
+    if (redirect && !strcmp(redirect, "403")) redirect = "404";
     if (redirect && strcmp(redirect, "404") != 0 && strcmp(redirect, "200") != 0) {
         if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
             res = api_error(out, 414, "request line or headers too long (at most 16 KiB)");

@@ -137,6 +137,7 @@ def methods_and_unknown_paths():
     for internal in ("/_snap/index.bin", "/_snap/v1/namespaces.json", "/_api/v1/namespaces"):
         eq(get(srv, internal).status, 404, internal + " is not reachable from outside")
     eq(get(srv, "/v1/namespaces/").status, 404, "a trailing slash is another (unknown) path")
+    eq(get(srv, "/no-such-dir/").status, 404, "a directory without index.html is 404, not 403")
 
 
 def samples_copy():
