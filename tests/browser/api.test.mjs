@@ -185,7 +185,8 @@ test('api: without a working query server the page filters the unfiltered files 
   await page.click('#results-table tbody tr:first-child td.msg a');
   await page.waitForSelector('dd[data-field="ID"]');
   assert.equal(await page.textContent('dd[data-field="ID"]'), want.items[0].id, 'the detail view finds the row in the files');
-  assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
+  // the broken backend answers 503, or 500 when it dies mid-request
+  assert.deepEqual(page.errors.filter((e) => !/status of 50[03]/.test(e)), []);
   await page.context().close();
 }));
 
