@@ -160,7 +160,7 @@ export function sortTable({ caption, columns, rows, sort, desc, onSort, limit, c
   })();
   return wrapTable(h('table.' + (className || 'grid'), {}, h('caption', {}, caption), h('thead', {}, head), tbody), caption);
 }
-const CHUNK = 100;
+const CHUNK = 50;
 
 export function sortArrow(dir) {
   return h('span.arrow', { 'aria-hidden': 'true' }, dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕');

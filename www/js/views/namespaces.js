@@ -64,7 +64,7 @@ export function mount(main, ctx, params) {
       h('div.row.no-print', {}, h('input', { type: 'search', value: p.get('find') || '', placeholder: 'Find a namespace…', 'aria-label': 'Find a namespace', 'data-focus': 'find',
         onchange: (e) => set({ find: e.target.value.trim() }) })),
       sortTable({
-        caption: `${num(rows.length)} namespaces`, sort: p.get('sort') || 'namespace', desc: p.get('desc') === '1',
+        caption: `${num(rows.length)} namespaces`, className: 'grid.fixed', sort: p.get('sort') || 'namespace', desc: p.get('desc') === '1',
         onSort: (key, d) => set({ sort: key, desc: d ? '1' : null }),
         columns: [
           { key: 'namespace', label: 'Namespace', value: (r) => r.namespace, cell: (r) => h('a', { href: href('namespaces', { ns: r.namespace }) }, r.namespace) },

@@ -73,7 +73,7 @@ export function mount(main, ctx, params) {
       location.hash = href('', q);
     };
     const table = sortTable({
-      caption: `Namespaces (${num(rows.length)} of ${num(all.length)})`,
+      caption: `Namespaces (${num(rows.length)} of ${num(all.length)})`, className: 'grid.fixed',
       sort, desc,
       onSort: (key, d) => set({ nsort: key, ndesc: d ? '1' : '0' }),
       limit: showAll ? 0 : NS_SHOWN,
