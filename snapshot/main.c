@@ -251,7 +251,7 @@ static void default_www(char out[PATH_MAX])
         return;
     }
     exe[n] = '\0';
-    snprintf(out, PATH_MAX, "%s/../www", dirname(dirname(exe)));
+    snprintf(out, PATH_MAX, "%s/www", dirname(dirname(exe)));
 }
 
 int main(int argc, char **argv)

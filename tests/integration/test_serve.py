@@ -192,6 +192,17 @@ def keep_bounds_the_snapshots_on_disk():
 
 
 @test
+def static_site():
+    site = os.path.join(tempdir(), "site")
+    p = snapshot("--source", "files:" + SAMPLES_REL, "--data", data, "--site", site)
+    eq(p.returncode, 0, "--site without --www finds the dashboard beside bin/")
+    check(os.path.isfile(os.path.join(site, "index.html")), "the site has the dashboard")
+    with open(os.path.join(site, "data", "v1", "namespaces.json"), "rb") as f:
+        eq(f.read(), model.render(oracle.answer("/v1/namespaces")[1]), "and the snapshot's files")
+    check(not os.path.exists(os.path.join(site, "data", "index.bin")), "but not the index")
+
+
+@test
 def usage_errors():
     p = snapshot("--data", data)
     eq(p.returncode, 2, "no --source is a usage error (exit 2)")
