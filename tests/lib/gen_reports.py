@@ -215,7 +215,11 @@ class Gen:
             rest -= k
             results = []
             for i in range(k):
-                rname = "%s-%06d" % ("ns" if kind == "Namespace" else "role", i)
+                # the first Namespace results are about the generated namespaces themselves
+                if kind == "Namespace" and i < len(self.namespaces):
+                    rname = self.namespaces[i]
+                else:
+                    rname = "%s-%06d" % ("ns" if kind == "Namespace" else "role", i)
                 st = self.status(0.3)
                 results.append({"category": cat,
                                 "message": "validation rule '%s' %s." % (rule, "passed" if st == "pass" else "failed"),
