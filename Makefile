@@ -86,7 +86,7 @@ compile_commands.json: $(wildcard common/*.c snapshot/*.c cgi/*.c) Makefile
 	bear --output $@ -- $(MAKE) --no-print-directory -B BUILD=build/compdb BIN=build/compdb/bin all
 
 format:
-	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] tests/unit/*.[ch])
+	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 
 clean:
 	rm -rf build build-san bin compile_commands.json

@@ -79,10 +79,17 @@ static void put(struct out *o, const void *p, size_t n)
     o->pos += n;
 }
 
-static void align8(struct out *o)
+/* A section starts 8-byte aligned; its span is what was put between begin and end. */
+static void begin_section(struct out *o, struct idx_header *h, int sec)
 {
     static const char zero[8];
     put(o, zero, (size_t)((8 - o->pos % 8) % 8));
+    h->sec[sec].off = o->pos;
+}
+
+static void end_section(const struct out *o, struct idx_header *h, int sec)
+{
+    h->sec[sec].count = o->pos - h->sec[sec].off;
 }
 
 int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta *meta,
@@ -242,37 +249,30 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     }
     setvbuf(o.f, NULL, _IOFBF, 1 << 20);
     put(&o, &h, sizeof h); /* rewritten below, once the offsets are known */
-    align8(&o);
-    h.sec[IDX_SEC_STROFF].off = o.pos;
+    begin_section(&o, &h, IDX_SEC_STROFF);
     uint32_t off = 0;
     for (uint32_t i = 0; i <= nstr; i++) {
         put(&o, &off, 4);
         if (i < nstr) off += (uint32_t)strlen(strs[i]) + 1;
     }
-    h.sec[IDX_SEC_STROFF].count = o.pos - h.sec[IDX_SEC_STROFF].off;
-    align8(&o);
-    h.sec[IDX_SEC_STRDATA].off = o.pos;
+    end_section(&o, &h, IDX_SEC_STROFF);
+    begin_section(&o, &h, IDX_SEC_STRDATA);
     for (uint32_t i = 0; i < nstr; i++)
         put(&o, strs[i], strlen(strs[i]) + 1);
-    h.sec[IDX_SEC_STRDATA].count = o.pos - h.sec[IDX_SEC_STRDATA].off;
-    align8(&o);
-    h.sec[IDX_SEC_ROWS].off = o.pos;
+    end_section(&o, &h, IDX_SEC_STRDATA);
+    begin_section(&o, &h, IDX_SEC_ROWS);
     put(&o, sorted, sizeof *sorted * nrows);
-    h.sec[IDX_SEC_ROWS].count = sizeof *sorted * nrows;
-    align8(&o);
-    h.sec[IDX_SEC_REPORTS].off = o.pos;
+    end_section(&o, &h, IDX_SEC_ROWS);
+    begin_section(&o, &h, IDX_SEC_REPORTS);
     put(&o, reports, sizeof *reports * rs->nreports);
-    h.sec[IDX_SEC_REPORTS].count = sizeof *reports * rs->nreports;
-    align8(&o);
-    h.sec[IDX_SEC_SOURCES].off = o.pos;
+    end_section(&o, &h, IDX_SEC_REPORTS);
+    begin_section(&o, &h, IDX_SEC_SOURCES);
     put(&o, sources, sizeof *sources * rs->nsources);
-    h.sec[IDX_SEC_SOURCES].count = sizeof *sources * rs->nsources;
-    align8(&o);
-    h.sec[IDX_SEC_DICT].off = o.pos;
+    end_section(&o, &h, IDX_SEC_SOURCES);
+    begin_section(&o, &h, IDX_SEC_DICT);
     put(&o, dict, sizeof *dict * ndict);
-    h.sec[IDX_SEC_DICT].count = sizeof *dict * ndict;
-    align8(&o);
-    h.sec[IDX_SEC_POSTINGS].off = o.pos;
+    end_section(&o, &h, IDX_SEC_DICT);
+    begin_section(&o, &h, IDX_SEC_POSTINGS);
     /* Each field's postings, in entry order: rows are visited in order, so every list comes
      * out ascending. One field's worth of memory at a time. */
     uint32_t *postings = xmalloc(sizeof *postings * (nrows ? nrows : 1));
@@ -294,7 +294,7 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     }
     free(cursor);
     free(postings);
-    h.sec[IDX_SEC_POSTINGS].count = sizeof(uint32_t) * npost;
+    end_section(&o, &h, IDX_SEC_POSTINGS);
     h.file_size = o.pos;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, o.f) != 1 || fflush(o.f) != 0 ||
         ferror(o.f) || fsync(fileno(o.f)) != 0) {

@@ -12,10 +12,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const paths[] = {
-        "/v1/namespaced-resources/results", "/v1/cluster-resources/results", "/v1/namespaces",
-        "/v1/namespaced-resources/status-counts", "/v1/summary", "/metrics", "/v1/snapshot",
-        "/v1/namespaced-resources/resources", "/healthz"};
+    static const char *const paths[] = {"/v1/namespaced-resources/results",
+                                        "/v1/cluster-resources/results",
+                                        "/v1/namespaces",
+                                        "/v1/namespaced-resources/status-counts",
+                                        "/v1/summary",
+                                        "/metrics",
+                                        "/v1/snapshot",
+                                        "/v1/namespaced-resources/resources",
+                                        "/healthz"};
     /* the reader maps files 8-byte aligned; give the checker the same */
     uint64_t *copy = malloc(size + 8);
     memcpy(copy, data, size);
@@ -25,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct buf out = BUF_INIT((size_t)1 << 24);
         for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
             buf_reset(&out);
-            api_handle(&ix, "GET", paths[i], "query=Namespace:a+Policy:r/p&pagination.sortOption.field=Severity", NULL, &out);
+            api_handle(&ix, "GET", paths[i],
+                       "query=Namespace:a+Policy:r/p&pagination.sortOption.field=Severity", NULL,
+                       &out);
             buf_reset(&out);
             api_handle(&ix, "GET", paths[i], NULL, NULL, &out);
         }

@@ -30,11 +30,18 @@ static void build_index(void)
         char name[16], pol[16];
         snprintf(name, sizeof name, "Pod-%d", i % 7);
         snprintf(pol, sizeof pol, "policy-%d", i % 5);
-        struct row_in in = {.res_kind = i % 3 ? "Pod" : NULL, .res_name = name, .policy = pol,
-                            .rule = i % 2 ? "r" : "R", .status = st[i % 5],
-                            .severity = sev[i % 5], .message = i % 4 ? "msg \xc3\xa9" : NULL,
-                            .source = i % 2 ? "Kyverno" : "kube-bench", .category = "cat",
-                            .timestamp = 1700000000 + i, .has_timestamp = i % 3, .scored = -1};
+        struct row_in in = {.res_kind = i % 3 ? "Pod" : NULL,
+                            .res_name = name,
+                            .policy = pol,
+                            .rule = i % 2 ? "r" : "R",
+                            .status = st[i % 5],
+                            .severity = sev[i % 5],
+                            .message = i % 4 ? "msg \xc3\xa9" : NULL,
+                            .source = i % 2 ? "Kyverno" : "kube-bench",
+                            .category = "cat",
+                            .timestamp = 1700000000 + i,
+                            .has_timestamp = i % 3,
+                            .scored = -1};
         rowset_add_row(rs, i % 4 ? ra : rc, &in);
     }
     char path[] = "/tmp/polsnap-fuzz-query-XXXXXX", err[IDX_ERR_MAX];
@@ -48,11 +55,15 @@ static void build_index(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const paths[] = {
-        "/v1/namespaced-resources/results", "/v1/cluster-resources/results", "/v1/namespaces",
-        "/v1/namespaced-resources/status-counts", "/v1/cluster-resources/status-counts",
-        "/v1/rule-status-count", "/v1/namespaced-resources/resources", "/v1/summary",
-        "/v1/categories"};
+    static const char *const paths[] = {"/v1/namespaced-resources/results",
+                                        "/v1/cluster-resources/results",
+                                        "/v1/namespaces",
+                                        "/v1/namespaced-resources/status-counts",
+                                        "/v1/cluster-resources/status-counts",
+                                        "/v1/rule-status-count",
+                                        "/v1/namespaced-resources/resources",
+                                        "/v1/summary",
+                                        "/v1/categories"};
     if (!ix.base) build_index();
     char *qs = malloc(size + 1);
     memcpy(qs, data, size);
