@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
 """sqlite_ref.py - the benchmark's SQLite reference (what a Policy Reporter-style server does
 per request): the snapshot's rows in one SQLite table with indexes on the filter columns, and
-the cases' SQL timed in a loop.
+one case's SQL timed in a loop.
 
     sqlite_ref.py load SNAPSHOT-DIR DB          rows from the snapshot's shards into DB
-    sqlite_ref.py time DB CASES BODIES SECONDS WORKERS ROUNDS
-        for every `query` line of CASES (bench/cases.tsv), in order: WORKERS processes, each
-        with its own read-only connection, run the case's statements (fetching every row) for
-        SECONDS, ROUNDS times (the best round counts: the machine is shared); prints "INDEX<TAB>QPS<TAB>SQL-CHECK<TAB>HTTP-CHECK" where the checks are the
-        match counts of both sides (HTTP-CHECK read from BODIES/qINDEX.json, polsnap's answer).
+    sqlite_ref.py time DB SQL BODY SECONDS WORKERS
+        WORKERS processes, each with its own read-only connection, run SQL (statements
+        separated by ";", every row fetched) for SECONDS; prints "QPS<TAB>SQL-CHECK<TAB>
+        HTTP-CHECK", the match counts of both sides (HTTP-CHECK from BODY, polsnap's answer).
 """
 import json
 import multiprocessing
@@ -112,28 +111,18 @@ def timed_round(db, statements, seconds, workers):
     return qps
 
 
-def time_cases(db, cases, bodies, seconds, workers, rounds):
-    index = 0
-    with open(cases) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            kind, _label, _path, spec = line.rstrip("\n").split("\t")
-            if kind != "query":
-                continue
-            statements = [s.strip() for s in spec.split(";") if s.strip()]
-            check = run_once(connect(db), statements)
-            qps = max(timed_round(db, statements, seconds, workers) for _ in range(rounds))
-            body = os.path.join(bodies, "q%d.json" % index)
-            print("%d\t%.1f\t%s\t%s" % (index, qps, check, http_check(body)), flush=True)
-            index += 1
+def time_case(db, spec, body, seconds, workers):
+    statements = [s.strip() for s in spec.split(";") if s.strip()]
+    check = run_once(connect(db), statements)
+    qps = timed_round(db, statements, seconds, workers)
+    print("%.1f\t%s\t%s" % (qps, check, http_check(body)))
 
 
 def main(argv):
     if len(argv) == 4 and argv[1] == "load":
         load(argv[2], argv[3])
-    elif len(argv) == 8 and argv[1] == "time":
-        time_cases(argv[2], argv[3], argv[4], float(argv[5]), int(argv[6]), int(argv[7]))
+    elif len(argv) == 7 and argv[1] == "time":
+        time_case(argv[2], argv[3], argv[4], float(argv[5]), int(argv[6]))
     else:
         sys.exit(__doc__)
 
