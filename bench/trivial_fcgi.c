@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BODY ((long)256 << 20) /* larger files are refused: this is a reference, not a server  \
-                                    */
+#define MAX_BODY                                                                                   \
+    ((long)256 << 20) /* larger files are refused: this is a reference, not a server               \
+                       */
 
 struct body {
     char *data;
@@ -64,6 +65,13 @@ static int body_index(const char *uri, int count)
     return i;
 }
 
+static void free_bodies(struct body *bodies, int count)
+{
+    for (int i = 0; i < count; i++)
+        free(bodies[i].data);
+    free(bodies);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -73,8 +81,12 @@ int main(int argc, char **argv)
     }
     int count = argc - 1;
     struct body *bodies = xcalloc((size_t)count, sizeof(*bodies));
-    for (int i = 0; i < count; i++)
-        if (load(argv[i + 1], &bodies[i]) != 0) return 1;
+    for (int i = 0; i < count; i++) {
+        if (load(argv[i + 1], &bodies[i]) != 0) {
+            free_bodies(bodies, count); /* xcalloc left the unloaded ones NULL */
+            return 1;
+        }
+    }
 
     struct sigaction sa = {.sa_handler = on_term};
     sigaction(SIGTERM, &sa, NULL);
@@ -92,8 +104,6 @@ int main(int argc, char **argv)
         }
         FCGX_Finish_r(&req);
     }
-    for (int i = 0; i < count; i++)
-        free(bodies[i].data);
-    free(bodies);
+    free_bodies(bodies, count);
     return 0;
 }
