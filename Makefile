@@ -21,7 +21,8 @@ SNAP   := $(call objs,$(filter-out snapshot/main.c,$(wildcard snapshot/*.c)))
 CGI    := $(call objs,$(filter-out cgi/main.c,$(wildcard cgi/*.c)))
 UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all help deps run serve test bench lint format clean
+.PHONY: all help deps run serve test bench fuzz lint format clean
+.SECONDARY:
 all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
 
 help:
@@ -31,6 +32,7 @@ help:
 	@echo "make serve      run lighttpd in the foreground (POLSNAP_DATA=DIR POLSNAP_PORT=PORT)"
 	@echo "make test       the whole suite (SAN=1: under ASan+UBSan); ends 'N passed, N failed'"
 	@echo "make bench      throughput and memory against reference servers (bench/)"
+	@echo "make fuzz       libFuzzer on the report, query and index parsers (FUZZ_SECONDS=60 each)"
 	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
 	@echo "make clean      remove build outputs"
 
@@ -72,15 +74,21 @@ test: all $(UNIT)
 bench: all
 	@bench/run
 
-lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	  --suppress=missingIncludeSystem -Icommon -Isnapshot -Icgi common snapshot cgi tests/unit
-	clang-tidy --quiet $(wildcard common/*.c snapshot/*.c cgi/*.c) -- $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi
+fuzz: all
+	@tests/fuzz/run
+
+lint: compile_commands.json
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr \
+	  --suppress=missingIncludeSystem --include=tests/cppcheck.h -Icommon -Isnapshot -Icgi common snapshot cgi tests/unit
+	clang-tidy --quiet -p . --extra-arg=-Wno-unknown-warning-option $(wildcard common/*.c snapshot/*.c cgi/*.c)
+
+compile_commands.json: $(wildcard common/*.c snapshot/*.c cgi/*.c) Makefile
+	bear --output $@ -- $(MAKE) --no-print-directory -B BUILD=build/compdb BIN=build/compdb/bin all
 
 format:
 	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] tests/unit/*.[ch])
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san bin compile_commands.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -9,6 +9,9 @@ bind=${POLSNAP_BIND:-127.0.0.1}
 fcgi=${POLSNAP_FCGI:-$root/bin/polsnap-fcgi}
 procs=${POLSNAP_FCGI_PROCS:-2}
 tokens=${POLSNAP_TOKENS:-}
+# lighttpd starts the FastCGI binary in another directory: a relative tokens path is made
+# absolute here, against the directory lighttpd was started in.
+case $tokens in ''|/*) ;; *) tokens=$(pwd)/$tokens ;; esac
 case $port in ''|*[!0-9]*) echo "POLSNAP_PORT=$port is not a port number" >&2; exit 1;; esac
 case $procs in ''|*[!0-9]*) echo "POLSNAP_FCGI_PROCS=$procs is not a number" >&2; exit 1;; esac
 mkdir -p "$data"

@@ -1,15 +1,21 @@
 /* main.c - polsnap-fcgi: the FastCGI query server lighttpd spawns. Reads each request's
- * method and original URI, answers it from the newest snapshot through api_handle, and
- * streams the answer back. Memory per request is bounded: answers stream through one buffer. */
+ * method and original URI, checks its token when tokens are on (POLSNAP_TOKENS), answers it
+ * from the newest snapshot through api_handle, and streams the answer back; an unfiltered
+ * request is handed back to lighttpd as its precomputed file (X-Sendfile). Memory per request
+ * is bounded: answers stream through one buffer. */
 #include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "snap.h"
+#include "util.h"
 
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define PATH_MAX_BYTES 2048 /* longer request paths: 414 */
 
@@ -17,30 +23,6 @@ static void on_term(int sig)
 {
     (void)sig;
     FCGX_ShutdownPending();
-}
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 414:
-        return "URI Too Long";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
 }
 
 /* Streams body bytes; the first flush sends the headers of a 200 answer (error answers are
@@ -51,9 +33,12 @@ struct response {
     int head, started;
 };
 
-static void start(struct response *r, int status, const char *type, long length)
+/* extra: more header lines, each ending in CRLF, or NULL */
+static void start(struct response *r, int status, const char *type, long length, const char *extra)
 {
-    FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, reason(status), type);
+    FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
+                 type);
+    if (extra) FCGX_PutS(extra, r->out);
     if (length >= 0) FCGX_FPrintF(r->out, "Content-Length: %ld\r\n", length);
     FCGX_PutS("\r\n", r->out);
     r->started = 1;
@@ -62,7 +47,7 @@ static void start(struct response *r, int status, const char *type, long length)
 static void stream_body(void *ctx, const char *data, size_t n)
 {
     struct response *r = ctx;
-    if (!r->started) start(r, 200, r->content_type, -1);
+    if (!r->started) start(r, 200, r->content_type, -1, NULL);
     if (!r->head) FCGX_PutStr(data, (int)n, r->out);
 }
 
@@ -93,7 +78,40 @@ static int decode_path(char *p)
     return 0;
 }
 
-static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
+/* Answers an unfiltered GET or HEAD with its precomputed file, handed to lighttpd by
+ * X-Sendfile (x-sendfile-docroot is the data directory): 1 when it did. Only for a view that
+ * sees everything, and only when the file of the snapshot ix belongs to is there (a pruned
+ * snapshot still mapped, or current pointing outside the data directory, is rendered). */
+static int send_static(struct response *r, const struct snap *snap, const struct idx *ix,
+                       const char *path, const char *qs, const struct api_view *view)
+{
+    if (!ix || (qs && *qs) || (view && view->namespaces) || !snap->target[0] ||
+        snap->target[0] == '/' || strstr(snap->target, ".."))
+        return 0;
+    const struct api_static_file *f = api_static_files;
+    while (f->path && strcmp(f->path, path) != 0)
+        f++;
+    if (!f->path) return 0;
+    char file[PATH_MAX * 3];
+    struct stat st;
+    snprintf(file, sizeof file, "%s/%s/%s", snap->data_dir, snap->target, f->file);
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    FCGX_FPrintF(r->out,
+                 "Status: 200 OK\r\nContent-Type: %s\r\nX-Sendfile: ", api_content_type(path));
+    /* lighttpd percent-decodes the header's path: escape all but the plainest bytes */
+    for (const unsigned char *p = (const unsigned char *)file; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/._-~", *p))
+            FCGX_PutChar(*p, r->out);
+        else
+            FCGX_FPrintF(r->out, "%%%02X", *p);
+    }
+    FCGX_PutS("\r\n\r\n", r->out);
+    r->started = 1;
+    return 1;
+}
+
+static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, struct buf *out)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
     const char *uri = FCGX_GetParam("REQUEST_URI", req->envp);
@@ -108,6 +126,8 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
     /* lighttpd's error handler: a missing static file (404) is answered like any request,
      * other errors (431: headers past server.max-request-field-size) as what they mean. */
     const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
+    /* 403 from the static handler is a directory without index.html: as unknown as a 404 */
+    if (redirect && !strcmp(redirect, "403")) redirect = "404";
     if (redirect && strcmp(redirect, "404") != 0 && strcmp(redirect, "200") != 0) {
         if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
             res = api_error(out, 414, "request line or headers too long (at most 16 KiB)");
@@ -116,10 +136,11 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
                             "malformed request: the URL holds a control character or a "
                             "byte lighttpd refuses (%s)",
                             redirect);
-        start(&r, res.status, res.content_type, (long)out->len);
+        start(&r, res.status, res.content_type, (long)out->len, NULL);
         if (!r.head) FCGX_PutStr(out->ptr, (int)out->len, req->out);
         return;
     }
+    const char *extra = NULL;
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
     if (plen > PATH_MAX_BYTES) {
@@ -130,9 +151,30 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
         if (decode_path(path) != 0) {
             res = api_error(out, 400, "invalid percent-encoding in the request path");
         } else {
-            r.content_type = api_content_type(path);
-            buf_set_sink(out, stream_body, &r);
-            res = api_handle(snap_current(snap), method, path, q ? q + 1 : NULL, NULL, out);
+            struct api_view view, *v = NULL;
+            char msg[AUTH_ERR_MAX];
+            int denied = 0;
+            if (auth) {
+                auth_refresh(auth);
+                denied = auth_check(auth, path, FCGX_GetParam("HTTP_AUTHORIZATION", req->envp),
+                                    (int64_t)time(NULL), &view, msg);
+                v = &view;
+            }
+            if (denied) {
+                res = api_error(out, denied, "%s", msg);
+                if (denied == 401) extra = "WWW-Authenticate: Bearer realm=\"polsnap\"\r\n";
+            } else {
+                /* one snapshot for the whole request, whether sent as a file or rendered */
+                const struct idx *ix = snap_current(snap);
+                /* not from the error handler (REDIRECT_STATUS 404: the file is missing) */
+                int handler = redirect && !strcmp(redirect, "404");
+                if (!handler && (r.head || !strcmp(method, "GET")) &&
+                    send_static(&r, snap, ix, path, q ? q + 1 : NULL, v))
+                    return;
+                r.content_type = api_content_type(path);
+                buf_set_sink(out, stream_body, &r);
+                res = api_handle(ix, method, path, q ? q + 1 : NULL, v, out);
+            }
         }
     }
     if (r.started) {
@@ -142,7 +184,7 @@ static void handle(FCGX_Request *req, struct snap *snap, struct buf *out)
                     res.status);
         return;
     }
-    start(&r, res.status, res.content_type, (long)out->len);
+    start(&r, res.status, res.content_type, (long)out->len, extra);
     if (!r.head) FCGX_PutStr(out->ptr ? out->ptr : "", (int)out->len, req->out);
 }
 
@@ -163,14 +205,19 @@ int main(void)
     if (FCGX_Init() != 0) return 1;
     FCGX_Request req;
     FCGX_InitRequest(&req, 0, 0);
+    /* tokens off unless a tokens file is configured (lighttpd passes "" when it is not) */
+    const char *tokens = getenv("POLSNAP_TOKENS");
+    struct auth auth;
+    if (tokens && *tokens) auth_init(&auth, tokens);
     struct snap snap;
     snap_init(&snap, data);
     struct buf out = BUF_INIT((size_t)16 << 20); /* the unflushed part: error bodies are tiny */
     while (FCGX_Accept_r(&req) >= 0) {
-        handle(&req, &snap, &out);
+        handle(&req, &snap, tokens && *tokens ? &auth : NULL, &out);
         FCGX_Finish_r(&req);
     }
     buf_release(&out);
     snap_release(&snap);
+    if (tokens && *tokens) auth_release(&auth);
     return 0;
 }

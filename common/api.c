@@ -160,7 +160,8 @@ static int my_permissions(struct api_ctx *c)
     const char *role = (v && v->auth) ? v->role : "Admin";
     int reports = role && (strcmp(role, "Admin") == 0 || strcmp(role, "Reader") == 0);
     int cluster = reports && !(v && v->namespaces);
-    int metrics = role != NULL;
+    /* /metrics is the whole cluster's: a namespace-limited token may not read it */
+    int metrics = role && !(v && v->namespaces);
 #define ACCESS(x) ((x) ? "\"READ_ACCESS\"" : "\"NO_ACCESS\"")
     buf_puts(c->out, "{\"name\":");
     buf_json_str_or_null(c->out, role);
@@ -320,6 +321,10 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
         return api_error(out, 403,
                          "this token is limited to namespaces: cluster-scoped "
                          "results are not visible to it");
+    if (view && view->namespaces && metrics)
+        return api_error(out, 403,
+                         "this token is limited to namespaces: /metrics covers every "
+                         "namespace and the cluster, so it is not visible to it");
 
     struct query q;
     char err[QUERY_ERR_MAX];

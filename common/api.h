@@ -15,7 +15,8 @@
 
 /* Who asks and what they may see. With auth off (auth == 0) everything is visible and
  * /v1/auth/status answers anonymously. A namespace-limited token sees only namespaced rows of
- * its namespaces; cluster-scoped endpoints then answer 403. Checking the token is the
+ * its namespaces; cluster-scoped endpoints and /metrics (it covers every namespace) then
+ * answer 403. Checking the token is the
  * caller's job (cgi/auth); this only shapes the answers. */
 struct api_view {
     int auth;                      /* 1 when tokens are on */

@@ -178,6 +178,20 @@ static size_t tally(struct pair *pairs, size_t n, struct tally *out)
     return m;
 }
 
+/* Appends {"<key>":name,"pass":n,...} for tallies [0, n) (comma-separated); the name is the
+ * string whose id is the tally key's low 32 bits. */
+static void put_tallies(struct buf *b, const struct idx *ix, const char *key, const struct tally *t,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(b, "%s{\"%s\":", i ? "," : "", key);
+        buf_json_str_or_null(b, idx_str(ix, (uint32_t)t[i].key));
+        for (int s = 0; s < IDX_NSTATUS; s++)
+            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
+        buf_putc(b, '}');
+    }
+}
+
 /* The dashboard's overview in one answer: status x severity, per namespace, cluster, per
  * policy with its rules, per result source. */
 int api_summary(struct api_ctx *c)
@@ -216,14 +230,7 @@ int api_summary(struct api_ctx *c)
         buf_putc(b, '}');
     }
     buf_puts(b, "},\"namespaces\":[");
-    size_t k = tally(ns, nns, t);
-    for (size_t i = 0; i < k; i++) {
-        buf_puts(b, i ? ",{\"namespace\":" : "{\"namespace\":");
-        buf_json_str(b, idx_str(ix, (uint32_t)t[i].key));
-        for (int s = 0; s < IDX_NSTATUS; s++)
-            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
-        buf_putc(b, '}');
-    }
+    put_tallies(b, ix, "namespace", t, tally(ns, nns, t));
     buf_puts(b, "],\"cluster\":");
     api_put_counts(b, cluster);
 
@@ -249,24 +256,14 @@ int api_summary(struct api_ctx *c)
         for (int s = 0; s < IDX_NSTATUS; s++)
             buf_printf(b, ",\"%s\":%u", idx_status_names[s], total[s]);
         buf_puts(b, ",\"rules\":[");
-        for (int firstrule = 1; ri < kr && (uint32_t)(tr[ri].key >> 32) == p; ri++, firstrule = 0) {
-            buf_puts(b, firstrule ? "{\"rule\":" : ",{\"rule\":");
-            buf_json_str_or_null(b, idx_str(ix, (uint32_t)tr[ri].key));
-            for (int s = 0; s < IDX_NSTATUS; s++)
-                buf_printf(b, ",\"%s\":%u", idx_status_names[s], tr[ri].count[s]);
-            buf_putc(b, '}');
-        }
+        size_t first_rule = ri;
+        while (ri < kr && (uint32_t)(tr[ri].key >> 32) == p)
+            ri++;
+        put_tallies(b, ix, "rule", tr + first_rule, ri - first_rule);
         buf_puts(b, "]}");
     }
     buf_puts(b, "],\"sources\":[");
-    k = tally(src, nsrc, t);
-    for (size_t i = 0; i < k; i++) {
-        buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
-        buf_json_str(b, idx_str(ix, (uint32_t)t[i].key));
-        for (int s = 0; s < IDX_NSTATUS; s++)
-            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
-        buf_putc(b, '}');
-    }
+    put_tallies(b, ix, "source", t, tally(src, nsrc, t));
     buf_puts(b, "]}");
     free(ns), free(pol), free(rule), free(src), free(t), free(tr);
     bitmap_release(&sel);

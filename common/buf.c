@@ -168,7 +168,8 @@ void buf_json_strn(struct buf *b, const char *s, size_t n)
             esc[1] = 'f';
             break;
         default:
-            memcpy(esc + 1, "u00", 3);
+            esc[1] = 'u';
+            esc[2] = esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             len = 6;

@@ -31,6 +31,15 @@ int ascii_has_prefix_nc(const char *s, const char *prefix, size_t n);
 /* Formats Unix seconds as RFC 3339 UTC ("2024-05-01T10:00:00Z") into out[21]. */
 void rfc3339_utc(int64_t seconds, char out[21]);
 
+/* Parses an RFC 3339 date-time ("2024-05-01T10:00:00Z", "...T10:00:00.5+02:00"; T and Z in
+ * either case, at most 9 fraction digits, dropped; a leap second counts as :59) into Unix
+ * seconds. Returns 0 with *out set, or -1 with *out untouched (also for dates that do not
+ * exist, like February 30). */
+int rfc3339_parse(const char *s, int64_t *out);
+
+/* The reason phrase of an HTTP status this project sends or meets ("" for others). */
+const char *http_reason(long status);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

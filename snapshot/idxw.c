@@ -108,6 +108,13 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     uint64_t datalen = 1;
     for (uint32_t i = 1; i < nstr; i++)
         datalen += strlen(strs[i]) + 1;
+    /* the in-place permutation marks entries with bit 31; postings offsets are 32-bit */
+    if ((uint64_t)nrows * IDX_NDICT >= UINT32_MAX) {
+        snprintf(err, IDX_ERR_MAX, "%u rows: the index holds at most %u", nrows,
+                 UINT32_MAX / IDX_NDICT - 1);
+        free(order), free(rank), free(strs);
+        return -1;
+    }
     if (datalen > UINT32_MAX) {
         snprintf(err, IDX_ERR_MAX, "strings take %llu bytes, past the index's 4 GiB limit",
                  (unsigned long long)datalen);
@@ -129,7 +136,7 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         o->status = (uint8_t)enum_index(rs->strs[in->s[R_STATUS]], idx_status_names, IDX_NSTATUS);
         o->severity = (uint8_t)enum_index(in->s[R_SEVERITY] ? rs->strs[in->s[R_SEVERITY]] : NULL,
                                           idx_severity_names, IDX_NSEVERITY);
-        o->scored = (uint8_t)(in->scored < 0 ? 0 : in->scored + 1);
+        o->scored = in->scored;
         o->cluster = (uint8_t)rs->reports[in->report].cluster_scoped;
         nrows_ns += !o->cluster;
     }
@@ -138,11 +145,25 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         perm[r] = r;
     sort_rows = rows;
     qsort(perm, nrows, sizeof *perm, cmp_rows);
-    struct idx_row *sorted = xmalloc(sizeof *sorted * (nrows ? nrows : 1));
-    for (uint32_t r = 0; r < nrows; r++)
-        sorted[r] = rows[perm[r]];
-    free(rows);
+    /* Apply the permutation in place, cycle by cycle (perm entries are marked done with the
+     * top bit): a second array of rows would double the writer's largest allocation. */
+    for (uint32_t start = 0; start < nrows; start++) {
+        if (perm[start] & 0x80000000u) continue;
+        struct idx_row first = rows[start];
+        uint32_t at = start;
+        for (;;) {
+            uint32_t from = perm[at];
+            perm[at] |= 0x80000000u;
+            if (from == start) {
+                rows[at] = first;
+                break;
+            }
+            rows[at] = rows[from];
+            at = from;
+        }
+    }
     free(perm);
+    struct idx_row *sorted = rows;
 
     /* 3. reports with recomputed counts */
     struct idx_report *reports = xcalloc(rs->nreports ? rs->nreports : 1, sizeof *reports);
@@ -160,12 +181,12 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         sources[i].up = (uint32_t)rs->sources[i].up;
     }
 
-    /* 4. dictionaries: per field, count rows per string, order the distinct strings folded,
-     *    then place row indexes (ascending, since rows are visited in order). */
+    /* 4. dictionaries: per field, count rows per string and order the distinct strings folded.
+     *    The postings themselves are placed field by field while the file is written (5), so
+     *    only one field's worth is ever in memory. */
     uint32_t *count = xmalloc(sizeof *count * nstr), *entry_of = xmalloc(sizeof *entry_of * nstr);
     struct idx_dict_entry *dict = NULL;
     size_t ndict = 0, capdict = 0;
-    uint32_t *postings = xmalloc(sizeof *postings * ((size_t)nrows * IDX_NDICT + 1));
     uint64_t npost = 0;
     struct idx_span dictspan[IDX_NDICT];
     uint32_t *distinct = xmalloc(sizeof *distinct * nstr);
@@ -187,21 +208,13 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
             struct idx_dict_entry *e = &dict[ndict + i];
             e->str = distinct[i];
             e->post_off = (uint32_t)npost;
-            e->post_n = 0;
+            e->post_n = count[distinct[i]];
             npost += count[distinct[i]];
-            entry_of[distinct[i]] = (uint32_t)(ndict + i);
-        }
-        for (uint32_t r = 0; r < nrows; r++) {
-            uint32_t s = sorted[r].str[f];
-            if (!s) continue;
-            struct idx_dict_entry *e = &dict[entry_of[s]];
-            postings[e->post_off + e->post_n++] = r;
         }
         ndict += nd;
     }
     free(distinct);
     free(count);
-    free(entry_of);
 
     /* 5. the file */
     struct idx_header h;
@@ -260,8 +273,28 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     h.sec[IDX_SEC_DICT].count = sizeof *dict * ndict;
     align8(&o);
     h.sec[IDX_SEC_POSTINGS].off = o.pos;
-    put(&o, postings, sizeof *postings * npost);
-    h.sec[IDX_SEC_POSTINGS].count = sizeof *postings * npost;
+    /* Each field's postings, in entry order: rows are visited in order, so every list comes
+     * out ascending. One field's worth of memory at a time. */
+    uint32_t *postings = xmalloc(sizeof *postings * (nrows ? nrows : 1));
+    uint32_t *cursor = xmalloc(sizeof *cursor * (ndict ? ndict : 1));
+    for (int f = 0; f < IDX_NDICT; f++) {
+        const struct idx_dict_entry *first = dict + dictspan[f].off;
+        if (!dictspan[f].count) continue;
+        uint32_t base = first->post_off, filled = 0;
+        for (uint64_t i = 0; i < dictspan[f].count; i++) {
+            entry_of[first[i].str] = (uint32_t)i;
+            cursor[i] = first[i].post_off - base;
+            filled += first[i].post_n;
+        }
+        for (uint32_t r = 0; r < nrows; r++) {
+            uint32_t s = sorted[r].str[f];
+            if (s) postings[cursor[entry_of[s]]++] = r;
+        }
+        put(&o, postings, sizeof *postings * filled);
+    }
+    free(cursor);
+    free(postings);
+    h.sec[IDX_SEC_POSTINGS].count = sizeof(uint32_t) * npost;
     h.file_size = o.pos;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, o.f) != 1 || fflush(o.f) != 0 ||
         ferror(o.f) || fsync(fileno(o.f)) != 0) {
@@ -275,6 +308,6 @@ out:
         rc = -1;
     }
     free(order), free(rank), free(strs), free(sorted), free(reports), free(sources);
-    free(dict), free(postings);
+    free(dict), free(entry_of);
     return rc;
 }

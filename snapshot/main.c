@@ -266,7 +266,7 @@ int main(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    char err[PUBLISH_ERR_MAX > SOURCE_ERR_MAX ? PUBLISH_ERR_MAX : SOURCE_ERR_MAX];
+    char err[PUBLISH_ERR_MAX + SOURCE_ERR_MAX]; /* big enough for either */
     int lock_fd = -1;
     struct rowset *rs = NULL;
     rc = 1;
@@ -301,7 +301,8 @@ int main(int argc, char **argv)
     }
     struct publish_opts po = {a.data, a.keep, (uint32_t)a.cron_period};
     char snapdir[PATH_MAX];
-    if (publish_snapshot(rs, &po, snapdir, err) != 0) {
+    uint32_t rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
+    if (publish_snapshot(&rs, &po, snapdir, err) != 0) {
         fprintf(stderr,
                 "polsnap-snapshot: %s\npolsnap-snapshot: no snapshot published; the "
                 "last good one stays served\n",
@@ -327,8 +328,8 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
            "peak RSS %.1f MB\n",
-           strrchr(snapdir, '/') + 1, rowset_rows(rs), rowset_reports(rs), rowset_warnings(rs),
-           seconds_since(&t0), (double)ru.ru_maxrss / 1024.0);
+           strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
+           (double)ru.ru_maxrss / 1024.0);
     rc = 0;
 out:
     rowset_free(rs);

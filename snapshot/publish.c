@@ -244,6 +244,7 @@ static void prune(const char *snapdir, unsigned keep)
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
+    if (!names) return;
     qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         if (i + keep < n) {
@@ -256,7 +257,7 @@ static void prune(const char *snapdir, unsigned keep)
     free(names);
 }
 
-int publish_snapshot(const struct rowset *rs, const struct publish_opts *o, char *path_out,
+int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
                      char err[PUBLISH_ERR_MAX])
 {
     char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
@@ -281,9 +282,12 @@ int publish_snapshot(const struct rowset *rs, const struct publish_opts *o, char
 
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
-    fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(rs));
+    fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(*rs));
     struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period};
-    if (idxw_write(rs, idxpath, &meta, ierr) != 0) FAIL("writing the index: %s", ierr);
+    int written = idxw_write(*rs, idxpath, &meta, ierr);
+    rowset_free(*rs);
+    *rs = NULL;
+    if (written != 0) FAIL("writing the index: %s", ierr);
     /* Render from the index just written, through the reader the query server uses: the
      * static files and the dynamic answers come from the same bytes by construction. */
     if (idx_open(&ix, idxpath, ierr) != 0) FAIL("reading back the index: %s", ierr);

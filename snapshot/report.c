@@ -14,48 +14,24 @@
 /* A result's properties as JSON text: far above anything a scanner writes, low enough that a
  * hostile file cannot make every row carry megabytes. */
 #define PROPS_MAX ((size_t)1 << 20)
-/* timestamp.seconds outside 0001-01-01..9999-12-31 has no RFC 3339 form: treated as absent. */
-#define SECONDS_MIN (-62135596800LL)
-#define SECONDS_MAX 253402300799LL
 
-/* The API group of a report kind, the versions we read, and the result fields whose names
- * differ between the two groups (each group's spelling first, the other's as a fallback). */
-struct family {
-    const char *group;
-    const char *const *versions;
-    const char *versions_text;
-    const char *resources[2], *message[2];
-};
-static const char *const wg_versions[] = {"v1alpha1", "v1alpha2", "v1beta1", NULL};
-static const char *const or_versions[] = {"v1alpha1", NULL};
-static const struct family wgpolicy = {"wgpolicyk8s.io",
-                                       wg_versions,
-                                       "v1alpha1, v1alpha2 or v1beta1",
-                                       {"resources", "subjects"},
-                                       {"message", "description"}};
-static const struct family openreports = {"openreports.io",
-                                          or_versions,
-                                          "v1alpha1",
-                                          {"subjects", "resources"},
-                                          {"description", "message"}};
-
-/* Every kind a document may have. A list's items without kind/apiVersion take item_kind and
- * the list's apiVersion; `kind: List` (item_kind NULL) needs both on every item. */
+/* Every kind a document may have: a report kind with its API group (any version of it), or a
+ * list kind. A list's items without kind/apiVersion take item_kind and the list's apiVersion;
+ * `kind: List` (item_kind NULL) needs both on every item. */
 struct kind_info {
-    const char *kind;
-    const struct family *family;
+    const char *kind, *group;
     int cluster, list;
     const char *item_kind;
 };
 static const struct kind_info kinds[] = {
-    {"PolicyReport", &wgpolicy, 0, 0, NULL},
-    {"ClusterPolicyReport", &wgpolicy, 1, 0, NULL},
-    {"Report", &openreports, 0, 0, NULL},
-    {"ClusterReport", &openreports, 1, 0, NULL},
-    {"PolicyReportList", &wgpolicy, 0, 1, "PolicyReport"},
-    {"ClusterPolicyReportList", &wgpolicy, 0, 1, "ClusterPolicyReport"},
-    {"ReportList", &openreports, 0, 1, "Report"},
-    {"ClusterReportList", &openreports, 0, 1, "ClusterReport"},
+    {"PolicyReport", "wgpolicyk8s.io", 0, 0, NULL},
+    {"ClusterPolicyReport", "wgpolicyk8s.io", 1, 0, NULL},
+    {"Report", "openreports.io", 0, 0, NULL},
+    {"ClusterReport", "openreports.io", 1, 0, NULL},
+    {"PolicyReportList", NULL, 0, 1, "PolicyReport"},
+    {"ClusterPolicyReportList", NULL, 0, 1, "ClusterPolicyReport"},
+    {"ReportList", NULL, 0, 1, "Report"},
+    {"ClusterReportList", NULL, 0, 1, "ClusterReport"},
     {"List", NULL, 0, 1, NULL},
 };
 
@@ -81,33 +57,43 @@ static int fail(struct walk *w, const char *fmt, ...)
     return -1;
 }
 
-static int utf8_valid(const char *s)
+/* The length of the longest valid UTF-8 prefix of s[0..n): n when all of it is valid. */
+static size_t utf8_prefix(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p, n, cp;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i], more, cp;
         if (c < 0x80) {
-            p++;
+            i++;
             continue;
         } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1, cp = c & 0x1f;
+            more = 1, cp = c & 0x1f;
         } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2, cp = c & 0x0f;
+            more = 2, cp = c & 0x0f;
         } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3, cp = c & 0x07;
+            more = 3, cp = c & 0x07;
         } else {
-            return 0;
+            return i;
         }
-        for (unsigned i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i] & 0x3f);
+        if (n - i <= more) return i;
+        for (unsigned k = 1; k <= more; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
         }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
             (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        p += n + 1;
+            return i;
+        i += more + 1;
     }
-    return 1;
+    return n;
+}
+
+/* Strings handed over by other sources (report_load) get the same check as a JSON file. */
+static int utf8_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return utf8_prefix(s, n) == n;
 }
 
 /* Where in the document a value sits ("items[2].results[0].resources"), for messages only,
@@ -155,12 +141,10 @@ static void check_keys(struct walk *w, const cJSON *obj, const char *path)
     if (keys != small) free(keys);
 }
 
-/* obj's value at a, else at b, skipping absent and null values. */
-static const cJSON *first_of(const cJSON *obj, const char *a, const char *b)
+/* Absent: missing, null, or an empty string (how a YAML `key:` with no value reads). */
+static int absent(const cJSON *v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
-    if ((!v || cJSON_IsNull(v)) && b) v = cJSON_GetObjectItemCaseSensitive(obj, b);
-    return cJSON_IsNull(v) ? NULL : v;
+    return !v || cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0]);
 }
 
 /* A string field's text, NULL when absent or blank; a non-string value is blank (spec 7). */
@@ -181,56 +165,74 @@ static const char *str_at(struct walk *w, const cJSON *obj, const char *path, co
     return text(w, cJSON_GetObjectItemCaseSensitive(obj, key), path, key);
 }
 
-/* v as an object (NULL when absent or null); any other type makes the document malformed. */
-static const cJSON *object(struct walk *w, const cJSON *v, const char *where)
+/* The first of two string fields that is not blank ("result", else the older "status"). */
+static const char *str_either(struct walk *w, const cJSON *obj, const char *path, const char *a,
+                              const char *b)
 {
-    if (!v || cJSON_IsNull(v)) return NULL;
-    if (!cJSON_IsObject(v)) {
-        fail(w, "%s is not an object", where);
-        return NULL;
-    }
+    const char *s = str_at(w, obj, path, a);
+    return s ? s : str_at(w, obj, path, b);
+}
+
+/* A field the document's structure hangs on: NULL when absent, else it must be an object
+ * (want_list 0) or a list (want_list 1) or the document is malformed. */
+static const cJSON *structural(struct walk *w, const cJSON *obj, const char *path, const char *key,
+                               int want_list)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char where[WHERE_MAX];
+    join(where, path, key);
+    if (absent(v)) return NULL;
+    if (want_list ? !cJSON_IsArray(v) : !cJSON_IsObject(v))
+        fail(w, "%s is not %s", where, want_list ? "a list" : "an object");
+    else if (!want_list)
+        check_keys(w, v, where);
+    return w->failed ? NULL : v;
+}
+
+/* An object we read but do not depend on (scope, properties): another type is taken as
+ * absent. */
+static const cJSON *optional_object(struct walk *w, const cJSON *v, const char *where)
+{
+    if (!cJSON_IsObject(v)) return NULL;
     check_keys(w, v, where);
     return v;
 }
 
-static const cJSON *object_at(struct walk *w, const cJSON *obj, const char *path, const char *key)
+/* An element of results or resources: an object, or the document is malformed. */
+static int element(struct walk *w, const cJSON *v, const char *where)
 {
-    char where[WHERE_MAX];
-    join(where, path, key);
-    return object(w, cJSON_GetObjectItemCaseSensitive(obj, key), where);
+    if (!cJSON_IsObject(v)) return fail(w, "%s is not an object", where);
+    check_keys(w, v, where);
+    return w->failed ? -1 : 0;
 }
 
-static const cJSON *array(struct walk *w, const cJSON *v, const char *where)
+/* timestamp.seconds: an integer, a float (truncated toward zero) or a numeric string (sign,
+ * digits, fraction, exponent, as yq writes "1.666094801e+09"); 0 for anything else or a value
+ * outside int64. */
+static int seconds(const cJSON *ts, int64_t *out)
 {
-    if (!v || cJSON_IsNull(v)) return NULL;
-    if (!cJSON_IsArray(v)) {
-        fail(w, "%s is not a list", where);
-        return NULL;
-    }
-    return v;
-}
-
-/* Unix seconds from a number (a float is truncated) or a numeric string; 0 when neither. */
-static int seconds(const cJSON *v, int64_t *out)
-{
+    const cJSON *v = cJSON_IsObject(ts) ? cJSON_GetObjectItemCaseSensitive(ts, "seconds") : NULL;
     double d;
+    if (!v) return 0;
     if (cJSON_IsNumber(v)) {
         d = v->valuedouble;
     } else if (cJSON_IsString(v)) {
-        const char *s = v->valuestring, *p = s + (*s == '-' || *s == '+');
-        char *end;
         /* strtod alone would also take "0x1f", "inf" and " 12": only plain decimals pass. */
-        size_t digits = strspn(p, "0123456789");
-        if (!digits) return 0;
-        if (!p[digits]) {
+        const char *s = v->valuestring, *q = s + (*s == '-' || *s == '+');
+        size_t whole = strspn(q, "0123456789"), frac = 0;
+        q += whole;
+        if (whole && !*q) {
             errno = 0;
-            long long ll = strtoll(s, &end, 10);
-            if (errno || ll < SECONDS_MIN || ll > SECONDS_MAX) return 0;
+            long long ll = strtoll(s, NULL, 10);
+            if (errno) return 0;
             *out = ll;
             return 1;
         }
-        const char *q = p + digits;
-        if (*q == '.') q += 1 + strspn(q + 1, "0123456789");
+        if (*q == '.') {
+            frac = strspn(q + 1, "0123456789");
+            q += 1 + frac;
+        }
+        if (!whole && !frac) return 0;
         if (*q == 'e' || *q == 'E') {
             q += 1 + (q[1] == '-' || q[1] == '+');
             size_t exp = strspn(q, "0123456789");
@@ -238,11 +240,11 @@ static int seconds(const cJSON *v, int64_t *out)
             q += exp;
         }
         if (*q) return 0;
-        d = strtod(s, &end);
+        d = strtod(s, NULL);
     } else {
         return 0;
     }
-    if (!(d > (double)SECONDS_MIN - 1 && d < (double)SECONDS_MAX + 1)) return 0;
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return 0;
     *out = (int64_t)d;
     return 1;
 }
@@ -284,7 +286,6 @@ static char *properties(struct walk *w, const cJSON *props, const char *where)
 
 /* What the rows of one report share. */
 struct report_ctx {
-    const struct family *family;
     const cJSON *scope;
     const char *scope_path, *source;
     uint32_t handle;
@@ -304,47 +305,46 @@ static void add_row(struct walk *w, const struct report_ctx *rc, const struct ro
     if (w->rs && !w->failed) rowset_add_row(w->rs, rc->handle, r);
 }
 
+/* One result: a row per resource (resources, else subjects), else one for the report's scope,
+ * else one without a resource. */
 static int walk_result(struct walk *w, const struct report_ctx *rc, const cJSON *res,
                        const char *path)
 {
     char where[WHERE_MAX];
-    if (!cJSON_IsObject(res)) return fail(w, "%s is not an object", path);
-    check_keys(w, res, path);
-    const struct family *f = rc->family;
+    if (element(w, res, path)) return -1;
     struct row_in r = {0};
     r.policy = str_at(w, res, path, "policy");
     r.rule = str_at(w, res, path, "rule");
     r.category = str_at(w, res, path, "category");
     r.severity = str_at(w, res, path, "severity");
-    r.status = text(w, first_of(res, "result", "status"), path, "result");
-    r.message = text(w, first_of(res, f->message[0], f->message[1]), path, f->message[0]);
+    r.status = str_either(w, res, path, "result", "status");
+    r.message = str_either(w, res, path, "message", "description");
     r.source = str_at(w, res, path, "source");
     if (!r.source) r.source = rc->source;
+    r.has_timestamp = seconds(cJSON_GetObjectItemCaseSensitive(res, "timestamp"), &r.timestamp);
+    r.scored = scored(cJSON_GetObjectItemCaseSensitive(res, "scored"));
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(res, "properties");
+    if (!props || cJSON_IsNull(props)) props = cJSON_GetObjectItemCaseSensitive(res, "data");
     join(where, path, "properties");
-    const cJSON *props = object(w, first_of(res, "properties", "data"), where);
-    r.result_id = props ? str_at(w, props, where, "resultID") : NULL;
+    props = optional_object(w, props, where);
     char *props_text = properties(w, props, where);
     r.properties = props_text;
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(res, "timestamp");
-    if (cJSON_IsObject(ts))
-        r.has_timestamp = seconds(cJSON_GetObjectItemCaseSensitive(ts, "seconds"), &r.timestamp);
-    r.scored = scored(cJSON_GetObjectItemCaseSensitive(res, "scored"));
-    join(where, path, f->resources[0]);
-    const cJSON *resources = array(w, first_of(res, f->resources[0], f->resources[1]), where);
+    if (props_text) r.result_id = str_at(w, props, where, "resultID");
+
+    const char *key = "resources";
+    const cJSON *resources = structural(w, res, path, key, 1);
+    if (!resources && !w->failed) resources = structural(w, res, path, key = "subjects", 1);
     r.resource_count = cJSON_GetArraySize(resources);
     if (!r.resource_count) {
         if (rc->scope) resource_fields(w, rc->scope, rc->scope_path, &r);
         add_row(w, rc, &r);
     }
+    join(where, path, key);
     int i = 0;
     for (const cJSON *c = resources ? resources->child : NULL; c && !w->failed; c = c->next) {
         char rpath[WHERE_MAX];
         where_printf(rpath, "%s[%d]", where, i++);
-        if (!cJSON_IsObject(c)) {
-            fail(w, "%s is not an object", rpath);
-            break;
-        }
-        check_keys(w, c, rpath);
+        if (element(w, c, rpath)) break;
         resource_fields(w, c, rpath, &r);
         add_row(w, rc, &r);
     }
@@ -359,48 +359,53 @@ static const struct kind_info *find_kind(const char *kind)
     return NULL;
 }
 
-/* "group/version" must name one of the family's versions. */
-static int api_ok(const struct family *f, const char *api)
+/* The group part of "group/version" (or of a bare "group") must be the kind's. */
+static int group_ok(const char *group, const char *api)
 {
-    size_t g = strlen(f->group);
-    if (!api || strncmp(api, f->group, g) || api[g] != '/') return 0;
-    for (const char *const *v = f->versions; *v; v++)
-        if (!strcmp(api + g + 1, *v)) return 1;
-    return 0;
+    size_t g = strlen(group);
+    return api && !strncmp(api, group, g) && (api[g] == '/' || !api[g]);
 }
 
-/* One report: the document itself (path "") or a list's item (path "items[N]", with the
- * list's defaults for kind and apiVersion). */
+/* A report, or a list of them (lists may nest). path names it in messages: "" for the
+ * document, "items[3]" for an item; def_kind and def_api are what a list passes down. */
 static int walk_report(struct walk *w, const cJSON *doc, const char *path, const char *def_kind,
                        const char *def_api)
 {
-    const char *what = *path ? path : "the document";
-    if (!cJSON_IsObject(doc)) return fail(w, "%s is not an object", what);
-    check_keys(w, doc, path);
+    const char *what = *path ? path : "the document", *sep = *path ? ": " : "";
+    if (element(w, doc, what)) return -1;
     const char *kind = str_at(w, doc, path, "kind"), *api = str_at(w, doc, path, "apiVersion");
     if (!kind) kind = def_kind;
     if (!api) api = def_api;
     const struct kind_info *k = find_kind(kind);
     if (w->failed) return -1;
     if (!kind) return fail(w, "%s has no kind: not a policy report", what);
-    if (!k || k->list)
-        return fail(w, "%s%skind %.64s is not a policy report", path, *path ? ": " : "", kind);
-    if (!api_ok(k->family, api))
-        return fail(w, "%s%s%s has apiVersion %.64s, expected %s/%s", path, *path ? ": " : "", kind,
-                    api ? api : "(none)", k->family->group, k->family->versions_text);
-    const cJSON *meta = object_at(w, doc, path, "metadata");
+    if (!k) return fail(w, "%s%skind %.64s is not a policy report", path, sep, kind);
     char where[WHERE_MAX];
+    if (k->list) {
+        const cJSON *items = structural(w, doc, path, "items", 1);
+        join(where, path, "items");
+        int i = 0;
+        for (const cJSON *c = items ? items->child : NULL; c && !w->failed; c = c->next) {
+            char ipath[WHERE_MAX];
+            where_printf(ipath, "%s[%d]", where, i++);
+            walk_report(w, c, ipath, k->item_kind, k->item_kind ? api : NULL);
+        }
+        return w->failed ? -1 : 0;
+    }
+    if (!group_ok(k->group, api))
+        return fail(w, "%s%s%s has apiVersion %.64s, expected %s/...", path, sep, kind,
+                    api ? api : "(none)", k->group);
+    const cJSON *meta = structural(w, doc, path, "metadata", 0);
     join(where, path, "metadata");
-    struct row_report rep = {kind, meta ? str_at(w, meta, where, "name") : NULL,
-                             meta ? str_at(w, meta, where, "namespace") : NULL, k->cluster,
-                             w->origin};
+    struct row_report rep = {kind, str_at(w, meta, where, "name"),
+                             str_at(w, meta, where, "namespace"), k->cluster, w->origin};
     char scope_path[WHERE_MAX];
     join(scope_path, path, "scope");
-    struct report_ctx rc = {k->family,
-                            object(w, cJSON_GetObjectItemCaseSensitive(doc, "scope"), scope_path),
-                            scope_path, str_at(w, doc, path, "source"), 0};
+    struct report_ctx rc = {
+        optional_object(w, cJSON_GetObjectItemCaseSensitive(doc, "scope"), scope_path), scope_path,
+        str_at(w, doc, path, "source"), 0};
+    const cJSON *results = structural(w, doc, path, "results", 1);
     join(where, path, "results");
-    const cJSON *results = array(w, cJSON_GetObjectItemCaseSensitive(doc, "results"), where);
     if (w->failed) return -1;
     struct buf origin = BUF_INIT((size_t)-1);
     if (w->rs) {
@@ -420,33 +425,17 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
     return w->failed ? -1 : 0;
 }
 
-static int walk_doc(struct walk *w, const cJSON *doc)
-{
-    if (!cJSON_IsObject(doc)) return fail(w, "the document is not an object");
-    const struct kind_info *k = find_kind(str_at(w, doc, "", "kind"));
-    if (!k || !k->list) return walk_report(w, doc, "", NULL, NULL);
-    check_keys(w, doc, "");
-    const cJSON *items = array(w, cJSON_GetObjectItemCaseSensitive(doc, "items"), "items");
-    const char *api = str_at(w, doc, "", "apiVersion");
-    int i = 0;
-    for (const cJSON *c = items ? items->child : NULL; c && !w->failed; c = c->next) {
-        char path[WHERE_MAX];
-        where_printf(path, "items[%d]", i++);
-        walk_report(w, c, path, k->item_kind, k->item_kind ? api : NULL);
-    }
-    return w->failed ? -1 : 0;
-}
-
-/* The checking pass, then (rs not NULL) the adding pass; reason gets no origin prefix. */
+/* The checking pass, then (rs not NULL) the adding pass; reason gets no origin prefix. An
+ * absent document (an empty YAML document, a JSON null) holds no report and is passed over. */
 static int load(struct rowset *rs, const cJSON *doc, const char *origin,
                 char reason[REPORT_ERR_MAX])
 {
     struct walk w = {NULL, origin, reason, 0};
-    walk_doc(&w, doc);
-    if (w.failed) return -1;
+    if (absent(doc)) return 0;
+    if (walk_report(&w, doc, "", NULL, NULL)) return -1;
     if (rs) {
         w.rs = rs;
-        walk_doc(&w, doc); /* the same walk over the same tree: it cannot fail now */
+        walk_report(&w, doc, "", NULL, NULL); /* the same walk over the same tree: cannot fail */
     }
     return 0;
 }
@@ -455,10 +444,11 @@ int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char er
 {
     char reason[REPORT_ERR_MAX];
     if (!load(rs, doc, origin, reason)) return 0;
-    snprintf(err, REPORT_ERR_MAX, "%s: %.*s", origin, REPORT_ERR_MAX / 2, reason);
+    snprintf(err, REPORT_ERR_MAX, "%s: %s", origin, reason);
     return -1;
 }
 
+/* "line L, column C" of byte off; columns count bytes. */
 static void position(const char *data, size_t off, char *out, size_t size)
 {
     unsigned long line = 1, col = 1;
@@ -481,11 +471,17 @@ static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MA
 {
     const char *end = NULL;
     char where[64];
-    size_t i = 0;
+    size_t i = 0, valid = utf8_prefix(data, len);
     while (i < len && json_space(data[i]))
         i++;
     if (i == len) {
         snprintf(reason, REPORT_ERR_MAX, "empty file: no JSON document");
+        return NULL;
+    }
+    if (valid < len) {
+        position(data, valid, where, sizeof where);
+        snprintf(reason, REPORT_ERR_MAX, "invalid UTF-8 at %s (byte %lu)", where,
+                 (unsigned long)valid);
         return NULL;
     }
     cJSON *doc = cJSON_ParseWithLengthOpts(data, len, &end, 0);
@@ -523,8 +519,7 @@ static int load_json(struct rowset *rs, const char *data, size_t len, const char
     return rc ? 1 : 0;
 }
 
-/* Documents one at a time: a cJSON tree costs several times its text. An empty document
- * (a stray or trailing ---) holds no report and is passed over. */
+/* Documents one at a time: a cJSON tree costs several times its text. */
 static int load_yaml(struct rowset *rs, const char *data, size_t len, const char *origin,
                      report_error_fn on_error, void *ctx)
 {
@@ -542,7 +537,7 @@ static int load_yaml(struct rowset *rs, const char *data, size_t len, const char
             failed++;
             break;
         }
-        if (!cJSON_IsNull(doc) && load(rs, doc, doc_origin.ptr, reason)) {
+        if (load(rs, doc, doc_origin.ptr, reason)) {
             report_error(on_error, ctx, doc_origin.ptr, reason);
             failed++;
         }

@@ -18,12 +18,15 @@
 
 /* Adds the rows of doc (not consumed; the caller frees it). origin names the document in
  * warnings and errors ("samples/kyverno.yaml#2"). Returns 0, or -1 with err filled when doc is
- * not a report or is malformed; on -1 no row of doc has been added. */
+ * not a report or is malformed; on -1 no row of doc has been added. err always begins with
+ * "ORIGIN: ". rs may be NULL: the document is only checked (same return and errors, nothing
+ * added). */
 int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char err[REPORT_ERR_MAX]);
 
-/* Parses a file's bytes (JSON, or YAML with one or more documents; a UTF-8 BOM is skipped) and
- * calls report_load for each document. Returns the number of documents that failed (each one
- * is reported through on_error with its own origin and reason), 0 when all loaded. */
+/* rs may be NULL here too: check only. Parses a file's bytes (JSON, or YAML with one or more
+ * documents; a UTF-8 BOM is skipped) and calls report_load for each document. Returns the number of
+ * documents that failed (each one is reported through on_error with its own origin and reason), 0
+ * when all loaded. */
 typedef void (*report_error_fn)(void *ctx, const char *origin, const char *reason);
 int report_load_bytes(struct rowset *rs, const char *data, size_t len, const char *origin,
                       int is_yaml, report_error_fn on_error, void *ctx);

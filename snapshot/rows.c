@@ -265,7 +265,7 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->report = report;
     r->timestamp = c.has_timestamp ? c.timestamp : 0;
     r->has_timestamp = c.has_timestamp ? 1 : 0;
-    r->scored = (int8_t)(c.scored < 0 ? -1 : c.scored ? 1 : 0);
+    r->scored = (uint8_t)(c.scored < 0 ? 0 : c.scored ? 2 : 1);
     return ROWSET_ADDED;
 }
 
@@ -305,7 +305,7 @@ void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out)
     out->res_uid = s[r->s[R_RES_UID]];
     out->timestamp = r->timestamp;
     out->has_timestamp = r->has_timestamp;
-    out->scored = r->scored;
+    out->scored = r->scored == 0 ? -1 : r->scored - 1;
     out->report = r->report;
 }
 

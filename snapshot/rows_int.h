@@ -32,7 +32,8 @@ struct row {
     int64_t timestamp;
     uint32_t s[R_NSLOTS]; /* interned string ids, 0 = blank */
     uint32_t report;
-    int8_t has_timestamp, scored;
+    uint8_t has_timestamp;
+    uint8_t scored; /* 0 absent, 1 false, 2 true (the index's encoding) */
 };
 
 struct report {

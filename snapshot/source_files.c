@@ -43,7 +43,7 @@ static enum format format_of(const char *path)
     } exts[] = {{".json", JSON}, {".yaml", YAML}, {".yml", YAML}};
     for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
         size_t e = strlen(exts[i].ext);
-        if (n > e && !ascii_casecmp(path + n - e, exts[i].ext)) return exts[i].format;
+        if (n > e && !strcmp(path + n - e, exts[i].ext)) return exts[i].format;
     }
     return NOT_REPORT;
 }
@@ -248,7 +248,7 @@ static int collect(const char *arg, const struct source_opts *opts, struct rowse
     if (S_ISDIR(st.st_mode)) {
         struct ancestors up = {.dev = {st.st_dev}, .ino = {st.st_ino}, .n = 1};
         rc = walk(arg, &up, &files, err);
-        qsort(files.v, files.n, sizeof *files.v, cmp_path);
+        if (files.n) qsort(files.v, files.n, sizeof *files.v, cmp_path);
         if (!rc && !files.n) rowset_warn(rs, arg, "no .json, .yaml or .yml file found");
     } else if (format_of(arg) == NOT_REPORT) {
         errf(err, "%s: not a .json, .yaml or .yml file", arg);

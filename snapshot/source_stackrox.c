@@ -312,7 +312,7 @@ static int sr_open(struct sr_run *r, const char *arg, char origin[SR_URL_MAX])
     char herr[HTTP_ERR_MAX];
     r->http = http_client_new(&conf, herr);
     /* The client keeps its own copy; ours is wiped so it does not linger on the heap. */
-    memset(token, 0, strlen(token));
+    if (token) memset(token, 0, strlen(token));
     free(token);
     return r->http ? 0 : fail(r, "%s", herr);
 }
@@ -330,9 +330,7 @@ static void add_row(struct sr_run *r, struct stackrox_row *row, int detailed)
     const char *cluster = row->cluster ? row->cluster : "";
     size_t cn = strlen(cluster), nn = row->namespace ? strlen(row->namespace) : 0;
     char *key = xmalloc(cn + nn + 2);
-    memcpy(key, cluster, cn);
-    key[cn] = '\x1f';
-    memcpy(key + cn + 1, row->namespace ? row->namespace : "", nn + 1);
+    snprintf(key, cn + nn + 2, "%s\x1f%s", cluster, row->namespace ? row->namespace : "");
     int created;
     struct sr_entry *g = map_get(&r->groups, key, &created);
     free(key);
@@ -409,7 +407,7 @@ static int list_alerts(struct sr_run *r)
         int rc = buf_failed(&path) ? fail(r, "--stackrox-query is too long")
                                    : get_json(r, path.ptr, 0, &doc);
         buf_release(&path);
-        if (rc) return -1;
+        if (rc || !doc) return -1;
         const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(doc, "alerts");
         /* Without "alerts" only an empty object is an (empty) ListAlertsResponse. */
         if (!cJSON_IsArray(alerts) && (alerts || doc->child)) {

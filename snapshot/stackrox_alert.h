@@ -58,9 +58,4 @@ int stackrox_alert_map(const cJSON *list, const cJSON *detail, struct stackrox_r
                        char err[STACKROX_ERR_MAX]);
 void stackrox_row_release(struct stackrox_row *out);
 
-/* Parses protojson's Timestamp text ("2024-05-01T10:00:00Z", optional fraction, "Z" or an
- * offset like "+02:00") into Unix seconds (the fraction is dropped). Returns 0, or -1 with
- * *out untouched when s is not such a time. */
-int stackrox_time_parse(const char *s, int64_t *out);
-
 #endif

@@ -60,7 +60,7 @@ static void syntax_error(const yaml_parser_t *p, char err[YAMLDOC_ERR_MAX])
     if (p->error == YAML_READER_ERROR)
         snprintf(err, YAMLDOC_ERR_MAX, "byte %lu: %s", (unsigned long)p->problem_offset, problem);
     else if (p->context)
-        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s %s",
+        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s (%s)",
                  (unsigned long)p->problem_mark.line + 1, (unsigned long)p->problem_mark.column + 1,
                  problem, p->context);
     else
@@ -74,15 +74,6 @@ static void event_error(const yaml_event_t *ev, const char *what, char err[YAMLD
     snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s",
              (unsigned long)ev->start_mark.line + 1, (unsigned long)ev->start_mark.column + 1,
              what);
-}
-
-/* How kubectl writes a JSON null; quoted or tagged scalars are always text. */
-static int is_null(const yaml_event_t *ev)
-{
-    const char *v = (const char *)ev->data.scalar.value;
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !ev->data.scalar.plain_implicit)
-        return 0;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 /* Puts node under the innermost open collection (or makes it the document's root). Returns -1
@@ -140,7 +131,7 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
             top->key = xstrndup(v, n);
             return 0;
         }
-        node = must(is_null(ev) ? cJSON_CreateNull() : cJSON_CreateString(v));
+        node = must(cJSON_CreateString(v));
         attach(stack, *depth, root, node); /* a scalar always fits where it stands */
         return 0;
     }
@@ -162,7 +153,7 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
         return 0;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        (*depth)--;
+        if (*depth) (*depth)--; /* libyaml pairs them; a wrong count must not underflow */
         return 0;
     default:
         return 0;

@@ -1,10 +1,10 @@
 /* yamldoc.h - YAML text to cJSON trees, one document at a time (libyaml's event parser).
  *
- * The tree is what the same object would be in JSON, minus YAML's typing: every scalar is a
- * cJSON string holding its text as written (`yes`, `0123`, `1.10`, `true` stay text), except
- * that an untagged plain scalar that is empty, `~`, `null`, `Null` or `NULL` is cJSON null, as
- * `kubectl -o yaml` writes a JSON null. Mappings become objects (keys must be scalars, kept in
- * input order, duplicates kept: the reader decides), sequences become arrays.
+ * The tree is what the same object would be in JSON, minus YAML's typing (spec 7: YAML scalars
+ * are text): every scalar is a cJSON string holding its text as written, so `yes`, `0123`,
+ * `1.10`, `true`, `null` and `~` stay text and an empty value is "". Mappings become objects
+ * (keys must be scalars, kept in input order, duplicates kept: the reader decides), sequences
+ * become arrays.
  * Anchors are accepted and ignored; aliases are rejected: they are how a small file expands
  * without bound, and Kubernetes never writes them. Without aliases a tree has at most one
  * node per event, so its size is bounded by the input's; nesting is bounded by
@@ -24,7 +24,7 @@ struct yamldoc;
 struct yamldoc *yamldoc_open(const char *data, size_t len);
 
 /* Reads the next document. Returns 1 with *doc set (the caller frees it with cJSON_Delete; an
- * empty document is cJSON null), 0 at the end of the stream, or -1 with err filled ("line 3,
+ * empty document is the string ""), 0 at the end of the stream, or -1 with err filled ("line 3,
  * column 7: ...") on a syntax error or a limit. After -1 or 0, later calls return 0 and leave
  * *doc alone. */
 int yamldoc_next(struct yamldoc *y, cJSON **doc, char err[YAMLDOC_ERR_MAX]);

@@ -68,6 +68,51 @@ def metrics_equal_the_oracle():
     eq(r.text(), oracle.metrics(created=created), "/metrics text equals the oracle's")
 
 
+def summary_of(rows):
+    """/v1/summary computed from the oracle's rows (ours: the dashboard's overview)."""
+    sts = ["pass", "fail", "warn", "error", "skip"]
+    sevs = ["critical", "high", "medium", "low", "info", "none"]
+    counts = lambda: {s: 0 for s in sts}  # noqa: E731
+    ss = {s: {v: 0 for v in sevs} for s in sts}
+    ns, cluster, pol, src = {}, counts(), {}, {}
+    for r in rows:
+        ss[r["status"]][r["severity"] or "none"] += 1
+        if r["namespace"] is None and r["_cluster"]:
+            cluster[r["status"]] += 1
+        elif r["namespace"] is not None:
+            ns.setdefault(r["namespace"], counts())[r["status"]] += 1
+        if r["source"] is not None:
+            src.setdefault(r["source"], counts())[r["status"]] += 1
+        p = pol.setdefault(r["policy"], {"scopes": set(), "c": counts(), "rules": {}})
+        p["scopes"].add("cluster" if r["_cluster"] else "namespaced")
+        p["c"][r["status"]] += 1
+        p["rules"].setdefault(r["rule"], counts())[r["status"]] += 1
+    key = lambda v: (v is not None, (v or "").encode())  # noqa: E731
+    return {
+        "statusSeverity": ss,
+        "namespaces": [dict(namespace=n, **ns[n]) for n in sorted(ns, key=key)],
+        "cluster": cluster,
+        "policies": [dict(policy=p, scope="both" if len(pol[p]["scopes"]) == 2 else min(pol[p]["scopes"]),
+                          **pol[p]["c"], rules=[dict(rule=r, **c) for r, c in
+                                                sorted(pol[p]["rules"].items(), key=lambda x: key(x[0]))])
+                     for p in sorted(pol, key=key)],
+        "sources": [dict(source=s, **src[s]) for s in sorted(src, key=key)],
+    }
+
+
+@test
+def snapshot_and_summary():
+    meta = get(srv, "/v1/snapshot").json()
+    eq(sorted(meta), ["created", "createdUnix", "cronPeriodSeconds", "id", "noCrds", "rows",
+                      "sources", "warnings"], "/v1/snapshot keys")
+    eq((meta["rows"], meta["warnings"], meta["noCrds"], meta["sources"]),
+       (194, 0, False, [{"name": "files:" + SAMPLES_REL, "up": True}]), "/v1/snapshot values")
+    eq(get(srv, "/v1/summary").json(), summary_of(oracle.rows), "/v1/summary equals the rows' tallies")
+    fails = [r for r in oracle.rows if r["status"] == "fail" and (r["source"] or "").lower() == "kyverno"]
+    eq(get(srv, "/v1/summary?status=fail&sources=kyverno").json(), summary_of(fails),
+       "/v1/summary takes the filters")
+
+
 @test
 def pretty_and_head():
     for path in ("/v1/namespaces", "/v1/cluster-resources/status-counts", "/v1/namespaced-resources/results"):
@@ -92,6 +137,7 @@ def methods_and_unknown_paths():
     for internal in ("/_snap/index.bin", "/_snap/v1/namespaces.json", "/_api/v1/namespaces"):
         eq(get(srv, internal).status, 404, internal + " is not reachable from outside")
     eq(get(srv, "/v1/namespaces/").status, 404, "a trailing slash is another (unknown) path")
+    eq(get(srv, "/no-such-dir/").status, 404, "a directory without index.html is 404, not 403")
 
 
 def samples_copy():

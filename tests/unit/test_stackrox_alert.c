@@ -341,7 +341,7 @@ static void test_time(void)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         int64_t t = 42;
-        int rc = stackrox_time_parse(cases[i].s, &t);
+        int rc = rfc3339_parse(cases[i].s, &t);
         if (cases[i].ok)
             CHECK(rc == 0 && t == cases[i].want, "time '%s' -> %lld (got %lld)", cases[i].s,
                   (long long)cases[i].want, (long long)t);
