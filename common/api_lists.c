@@ -88,44 +88,47 @@ int api_status_counts(struct api_ctx *c)
     api_select(c, &sel);
     int want[IDX_NSTATUS];
     wanted_statuses(c->q, want);
+    /* One pass over the selection. Namespace is the first key of the row order, so each
+     * namespace's rows are one run and runs come in namespace order: every status's items
+     * come out sorted. Null-namespace rows come first and are left out. */
+    uint32_t total[IDX_NSTATUS] = {0}, run[IDX_NSTATUS] = {0}, cur = 0;
+    struct buf items[IDX_NSTATUS];
+    for (int s = 0; s < IDX_NSTATUS; s++)
+        buf_init(&items[s], c->out->max);
+    for (size_t r = bitmap_next(&sel, 0);; r = bitmap_next(&sel, r + 1)) {
+        uint32_t ns = r < sel.nbits ? c->ix->rows[r].str[IDX_F_NAMESPACE] : UINT32_MAX;
+        if (ns != cur) {
+            for (int s = 0; s < IDX_NSTATUS; s++) {
+                if (cur && run[s]) {
+                    buf_puts(&items[s], items[s].len ? ",{\"namespace\":" : "{\"namespace\":");
+                    buf_json_str(&items[s], idx_str(c->ix, cur));
+                    buf_printf(&items[s], ",\"count\":%u}", run[s]);
+                }
+                run[s] = 0;
+            }
+            cur = ns;
+        }
+        if (r >= sel.nbits) break;
+        run[c->ix->rows[r].status]++;
+        total[c->ix->rows[r].status]++;
+    }
     struct buf *b = c->out;
-    int first = 1;
     buf_putc(b, '[');
-    for (int s = 0; s < IDX_NSTATUS; s++) {
+    for (int s = 0, first = 1; s < IDX_NSTATUS; s++) {
         if (!want[s]) continue;
         buf_printf(b, "%s{\"status\":\"%s\",", first ? "" : ",", idx_status_names[s]);
         first = 0;
         if (c->scope == SCOPE_CLUSTER) {
-            uint32_t n = 0;
-            for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
-                n += c->ix->rows[r].status == s;
-            buf_printf(b, "\"count\":%u}", n);
-            continue;
+            buf_printf(b, "\"count\":%u}", total[s]);
+        } else {
+            buf_puts(b, "\"items\":[");
+            buf_add(b, items[s].ptr, items[s].len);
+            buf_puts(b, "]}");
         }
-        /* Namespace is the first key of the row order: each namespace's rows are one run,
-         * and runs come in namespace order, so one pass gives sorted items. Null-namespace
-         * rows come first and are left out. */
-        buf_puts(b, "\"items\":[");
-        int firstitem = 1;
-        uint32_t cur = 0, n = 0;
-        for (size_t r = bitmap_next(&sel, 0);; r = bitmap_next(&sel, r + 1)) {
-            uint32_t ns = r < sel.nbits ? c->ix->rows[r].str[IDX_F_NAMESPACE] : UINT32_MAX;
-            if (ns != cur) {
-                if (cur && n) {
-                    buf_puts(b, firstitem ? "{\"namespace\":" : ",{\"namespace\":");
-                    buf_json_str(b, idx_str(c->ix, cur));
-                    buf_printf(b, ",\"count\":%u}", n);
-                    firstitem = 0;
-                }
-                cur = ns;
-                n = 0;
-            }
-            if (r >= sel.nbits) break;
-            n += c->ix->rows[r].status == s;
-        }
-        buf_puts(b, "]}");
     }
     buf_putc(b, ']');
+    for (int s = 0; s < IDX_NSTATUS; s++)
+        buf_release(&items[s]);
     bitmap_release(&sel);
     return 200;
 }
