@@ -50,27 +50,6 @@ static void put_row(struct buf *b, const struct idx *ix, const struct idx_row *r
     buf_putc(b, '}');
 }
 
-/* Index of the k-th (0-based) set bit counting from the low end (or from the high end when
- * from_top); nbits when there is none. Skips whole words by their popcount. */
-static size_t nth_set(const struct bitmap *sel, size_t k, int from_top)
-{
-    for (size_t i = 0; i < sel->nwords; i++) {
-        size_t w = from_top ? sel->nwords - 1 - i : i;
-        size_t c = (size_t)__builtin_popcountll(sel->w[w]);
-        if (k >= c) {
-            k -= c;
-            continue;
-        }
-        uint64_t word = sel->w[w];
-        for (;;) {
-            int bit = from_top ? 63 - __builtin_clzll(word) : __builtin_ctzll(word);
-            if (k-- == 0) return w * 64 + (size_t)bit;
-            word &= ~((uint64_t)1 << bit);
-        }
-    }
-    return sel->nbits;
-}
-
 int api_results(struct api_ctx *c)
 {
     const struct idx *ix = c->ix;
@@ -80,26 +59,13 @@ int api_results(struct api_ctx *c)
     query_window(c->q, total, &first, &count);
     struct buf *b = c->out;
     buf_puts(b, "{\"items\":[");
-    if (c->q->sort_field == QUERY_SORT_DEFAULT) {
-        /* Row order is the default order: walk the bitmap, no sort, no id array. Either
-         * style may reverse it (mixing the styles is refused by the parser). */
-        int desc = c->q->desc || c->q->reversed;
-        size_t r = count ? nth_set(&sel, first, desc) : sel.nbits;
-        for (size_t i = 0; i < count && r < sel.nbits; i++) {
-            if (i) buf_putc(b, ',');
-            put_row(b, ix, &ix->rows[r]);
-            r = desc ? bitmap_prev(&sel, r) : bitmap_next(&sel, r + 1);
-            if (r == SIZE_MAX) break;
-        }
-    } else {
-        size_t n;
-        uint32_t *order = query_order(ix, c->q, &sel, &n);
-        for (size_t i = 0; i < count && first + i < n; i++) {
-            if (i) buf_putc(b, ',');
-            put_row(b, ix, &ix->rows[order[first + i]]);
-        }
-        free(order);
+    uint32_t *page = xmalloc(sizeof *page * (count ? count : 1));
+    size_t n = query_page(ix, c->q, &sel, first, count, page);
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_putc(b, ',');
+        put_row(b, ix, &ix->rows[page[i]]);
     }
+    free(page);
     buf_printf(b, "],\"count\":%lu}", (unsigned long)total);
     bitmap_release(&sel);
     return 200;

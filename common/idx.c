@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -60,10 +61,15 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
              "has %lu)",
              (unsigned long long)h->file_size, (unsigned long)size);
     static const size_t elsize[IDX_NSEC] = {
-        sizeof(uint32_t),          1,
-        sizeof(struct idx_row),    sizeof(struct idx_report),
-        sizeof(struct idx_source), sizeof(struct idx_dict_entry),
-        sizeof(uint32_t)};
+        [IDX_SEC_STROFF] = sizeof(uint32_t),
+        [IDX_SEC_STRDATA] = 1,
+        [IDX_SEC_ROWS] = sizeof(struct idx_row),
+        [IDX_SEC_REPORTS] = sizeof(struct idx_report),
+        [IDX_SEC_SOURCES] = sizeof(struct idx_source),
+        [IDX_SEC_DICT] = sizeof(struct idx_dict_entry),
+        [IDX_SEC_POSTINGS] = sizeof(uint32_t),
+        [IDX_SEC_SORT] = sizeof(uint32_t),
+    };
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
     if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0') FAIL("snapshot id not terminated");
@@ -80,6 +86,7 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
         .sources = (const struct idx_source *)(b + h->sec[IDX_SEC_SOURCES].off),
         .dict = (const struct idx_dict_entry *)(b + h->sec[IDX_SEC_DICT].off),
         .postings = (const uint32_t *)(b + h->sec[IDX_SEC_POSTINGS].off),
+        .sort = (const uint32_t *)(b + h->sec[IDX_SEC_SORT].off),
     };
 
     /* 3: strings */
@@ -132,6 +139,23 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
     }
     for (uint64_t p = 0; p < npost; p++)
         if (ix.postings[p] >= h->nrows) FAIL("posting %llu names no row", (unsigned long long)p);
+
+    /* 6: sort orders */
+    if (h->sec[IDX_SEC_SORT].count != (uint64_t)IDX_NSORT * h->nrows * sizeof(uint32_t))
+        FAIL("sort section has the wrong length");
+    unsigned char *seen = calloc(h->nrows ? h->nrows : 1, 1);
+    if (!seen) FAIL("out of memory checking the sort orders");
+    for (int k = 0; k < IDX_NSORT; k++) {
+        const uint32_t *perm = ix.sort + (size_t)k * h->nrows;
+        for (uint32_t i = 0; i < h->nrows; i++) {
+            if (perm[i] >= h->nrows || seen[perm[i]] == k + 1) {
+                free(seen);
+                FAIL("sort order %d is not a permutation of the rows", k);
+            }
+            seen[perm[i]] = (unsigned char)(k + 1);
+        }
+    }
+    free(seen);
 
     *out = ix;
     return 0;
@@ -204,4 +228,59 @@ size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry
 {
     *first = ix->dict + ix->h->dict[field].off;
     return (size_t)ix->h->dict[field].count;
+}
+
+/* Stable LSD radix sort of rows[0..n) by key[0..n), both permuted together. A byte that is the
+ * same in every key costs no pass, so string ids (< 2^24 in practice) take three passes and
+ * timestamps of one year three or four. */
+static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
+{
+    size_t count[8][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned b = 0; b < 8; b++)
+            count[b][(key[i] >> (8 * b)) & 0xff]++;
+    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
+    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
+    for (unsigned b = 0; b < 8; b++) {
+        size_t *c = count[b], sum = 0;
+        if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
+        for (int d = 0; d < 256; d++) {
+            size_t cd = c[d];
+            c[d] = sum;
+            sum += cd;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
+            kdst[at] = ksrc[i];
+            rdst[at] = rsrc[i];
+        }
+        uint64_t *kt = ksrc;
+        ksrc = kdst;
+        kdst = kt;
+        uint32_t *rt = rsrc;
+        rsrc = rdst;
+        rdst = rt;
+    }
+    if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
+    free(k2);
+    free(r2);
+}
+
+/* Keys: a string id (ids order as their strings, and null is 0, first), a severity rank
+ * (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
+ * INT64_MIN, becomes 0). The sort is stable, so ties keep the default order. */
+void idx_sort_by(const struct idx_row *all, int field, uint32_t *rows, size_t n)
+{
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
+    for (size_t i = 0; i < n; i++) {
+        const struct idx_row *r = &all[rows[i]];
+        if (field == IDX_SORT_TIMESTAMP)
+            key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
+        else if (field == IDX_F_SEVERITY)
+            key[i] = r->severity;
+        else
+            key[i] = r->str[field];
+    }
+    radix_sort(key, rows, n);
+    free(key);
 }

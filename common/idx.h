@@ -24,6 +24,11 @@
  *   sec[IDX_SEC_POSTINGS]  uint32_t row ids; entry e owns postings[e.post_off, +e.post_n),
  *                          ascending. Every row appears exactly once per field whose value is
  *                          not null.
+ *   sec[IDX_SEC_SORT]      uint32_t sort[IDX_NSORT][nrows]: for each sort key k (a field
+ *                          < IDX_F_ID, or IDX_SORT_TIMESTAMP) a permutation of all row ids in
+ *                          that key's order, ties in row order, nulls first: strings by id
+ *                          (byte order), severity by rank, timestamps numerically. A sorted
+ *                          page walks it and costs what the page costs, not a sort.
  *
  * Invariants (idx_check() verifies all of them before a mapping is trusted):
  *   1. magic, version and header_size match; file_size equals the real size;
@@ -32,7 +37,8 @@
  *      exactly at its end;
  *   4. every string id < nstrings, every report index < nreports, enums in range;
  *   5. nrows_ns <= nrows; dict spans inside the DICT section; postings spans inside POSTINGS;
- *      every posting < nrows.
+ *      every posting < nrows;
+ *   6. each of the IDX_NSORT sort orders is a permutation of [0, nrows).
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
@@ -45,7 +51,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 1u
+#define IDX_VERSION 2u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 #define IDX_ERR_MAX 256
@@ -73,6 +79,10 @@ enum idx_field {
     IDX_NFIELDS = 16,
 };
 
+/* Sort keys: every dictionary field but the id, and the timestamp. */
+#define IDX_SORT_TIMESTAMP IDX_F_ID
+#define IDX_NSORT (IDX_F_ID + 1)
+
 /* Status order is the spec's output order: pass fail warn error skip. */
 enum idx_status { IDX_PASS = 0, IDX_FAIL = 1, IDX_WARN = 2, IDX_ERROR = 3, IDX_SKIP = 4 };
 #define IDX_NSTATUS 5
@@ -92,6 +102,7 @@ enum idx_section {
     IDX_SEC_SOURCES,
     IDX_SEC_DICT,
     IDX_SEC_POSTINGS,
+    IDX_SEC_SORT,
     IDX_NSEC
 };
 
@@ -155,6 +166,7 @@ struct idx {
     const struct idx_source *sources;
     const struct idx_dict_entry *dict; /* the whole DICT section */
     const uint32_t *postings;
+    const uint32_t *sort; /* sort[k * nrows + i]: the i-th row in sort key k's order */
 };
 
 /* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with err filled and *ix
@@ -182,6 +194,10 @@ size_t idx_dict_range(const struct idx *ix, int field, const char *value, size_t
                       const struct idx_dict_entry **first);
 /* All entries of a field's dictionary (every distinct non-null value). */
 size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry **first);
+/* Sorts ids[0..n) (row ids, ascending) of rows[] stably by sort key k (see IDX_SEC_SORT):
+ * the writer builds the permutations with it. */
+void idx_sort_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n);
+
 static inline const uint32_t *idx_postings(const struct idx *ix, const struct idx_dict_entry *e)
 {
     return ix->postings + e->post_off;

@@ -626,81 +626,60 @@ void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint
     bitmap_release(&neg);
 }
 
-/* ---- query_order ---------------------------------------------------------------------- */
+/* ---- query_page ----------------------------------------------------------------------- */
 
-/* Stable LSD radix sort of rows[0..n) by key[0..n), both permuted together. A byte that is the
- * same in every key costs no pass, so string ids (< 2^24 in practice) take three passes and
- * timestamps of one year three or four. */
-static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
+/* Index of the k-th (0-based) set bit counting from the low end (or from the high end when
+ * from_top); nbits when there is none. Skips whole words by their popcount. */
+static size_t nth_set(const struct bitmap *sel, size_t k, int from_top)
 {
-    size_t count[8][256] = {{0}};
-    for (size_t i = 0; i < n; i++)
-        for (unsigned b = 0; b < 8; b++)
-            count[b][(key[i] >> (8 * b)) & 0xff]++;
-    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
-    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
-    for (unsigned b = 0; b < 8; b++) {
-        size_t *c = count[b], sum = 0;
-        if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
-        for (int d = 0; d < 256; d++) {
-            size_t cd = c[d];
-            c[d] = sum;
-            sum += cd;
+    for (size_t i = 0; i < sel->nwords; i++) {
+        size_t w = from_top ? sel->nwords - 1 - i : i;
+        size_t c = (size_t)__builtin_popcountll(sel->w[w]);
+        if (k >= c) {
+            k -= c;
+            continue;
         }
-        for (size_t i = 0; i < n; i++) {
-            size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
-            kdst[at] = ksrc[i];
-            rdst[at] = rsrc[i];
+        uint64_t word = sel->w[w];
+        for (;;) {
+            int bit = from_top ? 63 - __builtin_clzll(word) : __builtin_ctzll(word);
+            if (k-- == 0) return w * 64 + (size_t)bit;
+            word &= ~((uint64_t)1 << bit);
         }
-        uint64_t *kt = ksrc;
-        ksrc = kdst;
-        kdst = kt;
-        uint32_t *rt = rsrc;
-        rsrc = rdst;
-        rdst = rt;
     }
-    if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
-    free(k2);
-    free(r2);
+    return sel->nbits;
 }
 
-/* Sorts rows[0..n) (ascending row ids) by field; the sort is stable, so ties keep the default
- * order. Keys: a string id (ids order as their strings, and null is 0, first), a severity
- * rank (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
- * INT64_MIN, becomes 0). */
-static void sort_rows(const struct idx *ix, int field, uint32_t *rows, size_t n)
+size_t query_page(const struct idx *ix, const struct query *q, const struct bitmap *sel,
+                  size_t first, size_t count, uint32_t *out)
 {
-    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
-    for (size_t i = 0; i < n; i++) {
-        const struct idx_row *r = &ix->rows[rows[i]];
-        if (field == QUERY_SORT_TIMESTAMP)
-            key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
-        else if (field == IDX_F_SEVERITY)
-            key[i] = r->severity;
+    int desc = q->desc || q->reversed; /* the parser refuses both styles at once */
+    size_t n = 0;
+    if (!count) return 0;
+    if (q->sort_field == QUERY_SORT_DEFAULT) {
+        /* Row order is the default order: skip whole words to the first row, then walk. */
+        for (size_t r = nth_set(sel, first, desc); n < count && r < sel->nbits;) {
+            out[n++] = (uint32_t)r;
+            if (desc) {
+                r = bitmap_prev(sel, r);
+                if (r == SIZE_MAX) break;
+            } else {
+                r = bitmap_next(sel, r + 1);
+            }
+        }
+        return n;
+    }
+    uint32_t nrows = ix->h->nrows;
+    const uint32_t *perm = ix->sort + (size_t)q->sort_field * nrows;
+    size_t skipped = 0;
+    for (uint32_t i = 0; i < nrows && n < count; i++) {
+        uint32_t r = perm[desc ? nrows - 1 - i : i];
+        if (!bitmap_get(sel, r)) continue;
+        if (skipped < first)
+            skipped++;
         else
-            key[i] = r->str[field];
+            out[n++] = r;
     }
-    radix_sort(key, rows, n);
-    free(key);
-}
-
-uint32_t *query_order(const struct idx *ix, const struct query *q, const struct bitmap *sel,
-                      size_t *n)
-{
-    size_t m = bitmap_count(sel), i = 0;
-    uint32_t *rows = xmalloc((m ? m : 1) * sizeof *rows);
-    for (size_t r = bitmap_next(sel, 0); r < sel->nbits; r = bitmap_next(sel, r + 1))
-        rows[i++] = (uint32_t)r;
-    if (q->sort_field != QUERY_SORT_DEFAULT) sort_rows(ix, q->sort_field, rows, m);
-    if (q->desc || q->reversed) {
-        for (size_t a = 0, z = m; a + 1 < z; a++, z--) {
-            uint32_t t = rows[a];
-            rows[a] = rows[z - 1];
-            rows[z - 1] = t;
-        }
-    }
-    *n = m;
-    return rows;
+    return n;
 }
 
 /* ---- query_window --------------------------------------------------------------------- */

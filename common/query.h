@@ -51,7 +51,7 @@ struct query_term {
 
 /* Sort fields beyond enum idx_field: */
 #define QUERY_SORT_DEFAULT (-1)
-#define QUERY_SORT_TIMESTAMP 100
+#define QUERY_SORT_TIMESTAMP IDX_SORT_TIMESTAMP
 
 struct query {
     struct query_values filter[IDX_F_ID]; /* per field; n == 0: parameter absent */
@@ -84,10 +84,13 @@ void query_release(struct query *q);
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out);
 
-/* The selected rows in the requested order (sort_field/reversed, else direction), before
- * pagination: a new array of *n row ids, freed by the caller. Default order costs no sort. */
-uint32_t *query_order(const struct idx *ix, const struct query *q, const struct bitmap *sel,
-                      size_t *n);
+/* The rows [first, first+count) of the selection sel in the requested order (sortOption
+ * field and reversed, else direction; the default order is row order), written to out (room
+ * for count ids); returns how many were written. It walks the bitmap or the index's
+ * precomputed order for the field: the cost is the position of the last row returned, never
+ * a sort. */
+size_t query_page(const struct idx *ix, const struct query *q, const struct bitmap *sel,
+                  size_t first, size_t count, uint32_t *out);
 
 /* The [first, first+count) window of n ordered items that pagination selects. */
 void query_window(const struct query *q, size_t n, size_t *first, size_t *count);

@@ -6,7 +6,8 @@
  *   2. rows are namespaced first, then cluster, each in the default order of spec section 3;
  *   3. each dictionary lists every distinct non-null value once, in folded order, and its
  *      postings are ascending row indexes; every row is in exactly one posting list per field
- *      whose value is not null. */
+ *      whose value is not null;
+ *   4. each sort key's permutation lists every row once, stably sorted by that key. */
 #include "idxw.h"
 
 #include "rows_int.h"
@@ -295,6 +296,16 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
     free(cursor);
     free(postings);
     end_section(&o, &h, IDX_SEC_POSTINGS);
+    begin_section(&o, &h, IDX_SEC_SORT);
+    uint32_t *ids = xmalloc(sizeof *ids * (nrows ? nrows : 1));
+    for (int k = 0; k < IDX_NSORT; k++) {
+        for (uint32_t r = 0; r < nrows; r++)
+            ids[r] = r;
+        idx_sort_by(sorted, k, ids, nrows);
+        put(&o, ids, sizeof *ids * nrows);
+    }
+    free(ids);
+    end_section(&o, &h, IDX_SEC_SORT);
     h.file_size = o.pos;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, o.f) != 1 || fflush(o.f) != 0 ||
         ferror(o.f) || fsync(fileno(o.f)) != 0) {

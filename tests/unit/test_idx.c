@@ -76,6 +76,12 @@ int main(void)
     CHECK(n == 1 && idx_postings(&ix, e)[0] == 2, "cluster row found by name");
     CHECK(ix.reports[0].count[IDX_FAIL] == 1 && ix.reports[0].count[IDX_PASS] == 1,
           "report counts recomputed");
+    const uint32_t *by_sev = ix.sort + (size_t)IDX_F_SEVERITY * ix.h->nrows;
+    CHECK(by_sev[0] == 0 && by_sev[1] == 2 && by_sev[2] == 1,
+          "sorted by severity: null (api, then the cluster row), then high (web)");
+    const uint32_t *by_time = ix.sort + (size_t)IDX_SORT_TIMESTAMP * ix.h->nrows;
+    CHECK(by_time[0] == 0 && by_time[1] == 1 && by_time[2] == 2,
+          "no timestamps: the sort keeps row order");
     idx_close(&ix);
 
     size_t size;
@@ -96,6 +102,12 @@ int main(void)
     post[0] = 12345;
     CHECK(idx_check(&bad, copy, size, err) != 0 && strstr(err, "posting"),
           "a posting naming no row is refused");
+    memcpy(copy, bytes, size);
+    h = (struct idx_header *)copy;
+    uint32_t *sort = (uint32_t *)(copy + h->sec[IDX_SEC_SORT].off);
+    sort[1] = sort[0];
+    CHECK(idx_check(&bad, copy, size, err) != 0 && strstr(err, "permutation"),
+          "a sort order that repeats a row is refused");
     free(copy);
     free(bytes);
     rowset_free(rs);
