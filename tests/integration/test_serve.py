@@ -166,6 +166,26 @@ def a_failed_snapshot_leaves_the_previous_one_served():
 
 
 @test
+def skip_invalid_skips_whole_files_and_dot_files_are_ignored():
+    d = tempdir()
+    with open(os.path.join(SAMPLES, "kyverno-per-resource.yaml")) as f:
+        good_then_bad = f.read() + "\n---\napiVersion: v1\nkind: ConfigMap\n"
+    with open(os.path.join(d, "a.yaml"), "w") as f:
+        f.write(good_then_bad)
+    shutil.copy(os.path.join(SAMPLES, "kube-bench-cis.yaml"), os.path.join(d, ".hidden.yaml"))
+    shutil.copy(os.path.join(SAMPLES, "kyverno-cluster.json"), os.path.join(d, "b.json"))
+    own = tempdir()
+    p = snapshot("--source", "files:" + d, "--data", own, "--skip-invalid")
+    eq(p.returncode, 0, "--skip-invalid publishes")
+    want = model.load([d], skip_invalid=True, default=False)
+    eq(want.warnings, 1, "the oracle skips one file")
+    for path in ("/v1/namespaced-resources/results", "/v1/cluster-resources/results"):
+        with open(os.path.join(own, "current", path.lstrip("/") + ".json"), "rb") as f:
+            eq(f.read(), model.render(want.answer(path)[1]),
+               path + ": a file with one bad document is skipped whole; dot files are not read")
+
+
+@test
 def a_new_snapshot_is_served_within_seconds():
     smaller = tempdir()
     shutil.copy(os.path.join(SAMPLES, "kyverno-cluster.json"), smaller)

@@ -255,35 +255,36 @@ class Snapshot:
                 return self._fail(origin, "not UTF-8: %s" % e, skip_invalid)
         if data.startswith("\ufeff"):
             data = data[1:]
-        if origin.endswith(".json"):
-            try:
-                docs = [json.loads(data)]
-            except ValueError as e:
-                return self._fail(origin, "bad JSON: %s" % e, skip_invalid)
-            for d in docs:
-                self._doc(d, origin, skip_invalid)
-            return
+        # A file is all in or all out (as the C loader does): every document is staged
+        # first, and only a file whose documents all load adds its rows.
         try:
-            for i, d in enumerate(yaml.load_all(data, Loader=_YAML_LOADER)):
-                self._doc(d, "%s#%d" % (origin, i + 1), skip_invalid)
-        except yaml.YAMLError as e:
-            self._fail(origin, "bad YAML: %s" % e, skip_invalid)
+            if origin.endswith(".json"):
+                try:
+                    docs = [(origin, json.loads(data))]
+                except ValueError as e:
+                    raise _Invalid("bad JSON: %s" % e)
+            else:
+                try:
+                    docs = [("%s#%d" % (origin, i + 1), d)
+                            for i, d in enumerate(yaml.load_all(data, Loader=_YAML_LOADER))]
+                except yaml.YAMLError as e:
+                    raise _Invalid("bad YAML: %s" % e)
+            staged = []
+            for where, d in docs:
+                if not _absent(d):
+                    try:
+                        self._stage(d, where, staged)
+                    except _Invalid as e:
+                        raise _Invalid("%s: %s" % (where, e))
+        except _Invalid as e:
+            return self._fail(origin, str(e), skip_invalid)
+        for report, rows in staged:
+            self._commit(report, rows)
 
     def _fail(self, origin, why, skip_invalid):
         if not skip_invalid:
             raise LoadError("%s: %s" % (origin, why))
         self.warn("%s: %s" % (origin, why))
-
-    def _doc(self, doc, origin, skip_invalid):
-        if _absent(doc):
-            return
-        try:
-            staged = []
-            self._stage(doc, origin, staged)
-        except _Invalid as e:
-            return self._fail(origin, str(e), skip_invalid)
-        for report, rows in staged:
-            self._commit(report, rows)
 
     def _stage(self, doc, origin, staged, inherit=None):
         if not isinstance(doc, dict):
@@ -858,9 +859,10 @@ def _files_under(path):
     if os.path.isfile(path):
         return [path]
     out = []
-    for d, _dirs, files in os.walk(path):
+    for d, dirs, files in os.walk(path, followlinks=True):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]  # dot entries are skipped
         for f in files:
-            if f.endswith((".json", ".yaml", ".yml")):
+            if f.endswith((".json", ".yaml", ".yml")) and not f.startswith("."):
                 out.append(os.path.join(d, f))
     return sorted(out, key=lambda p: os.fsencode(p))
 
