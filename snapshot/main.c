@@ -49,7 +49,8 @@ static const char usage[] =
     "                           snapshot is older than twice that [POLSNAP_CRON_PERIOD]\n"
     "  --site DIR               also write DIR: dashboard + snapshot files for a plain static\n"
     "                           host [POLSNAP_SITE]\n"
-    "  --www DIR                the dashboard to copy with --site (default: www/ beside bin/)\n"
+    "  --www DIR                the dashboard to copy with --site (default: the nearest www/\n"
+    "                           above the binary, e.g. www/ beside bin/)\n"
     "                           [POLSNAP_WWW]\n"
     "  --help                   this text\n";
 
@@ -241,17 +242,26 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* www/ beside the bin/ directory this binary is in. */
+/* The dashboard: the nearest www/index.html above this binary's directory (bin/ of an
+ * install or a checkout, build-san/bin/ of a sanitizer build); "www" when there is none. */
 static void default_www(char out[PATH_MAX])
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        snprintf(out, PATH_MAX, "www");
-        return;
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    snprintf(out, PATH_MAX, "www");
+    if (n <= 0) return;
+    dir[n] = '\0';
+    for (int up = 0; up < 4 && strcmp(dir, "/") != 0; up++) {
+        char parent[PATH_MAX]; /* dirname writes into dir and may return static storage */
+        snprintf(parent, sizeof parent, "%s", dirname(dir));
+        memcpy(dir, parent, sizeof dir);
+        char probe[PATH_MAX + 32];
+        snprintf(probe, sizeof probe, "%s/www/index.html", dir);
+        if (access(probe, R_OK) == 0) {
+            snprintf(out, PATH_MAX, "%s/www", dir);
+            return;
+        }
     }
-    exe[n] = '\0';
-    snprintf(out, PATH_MAX, "%s/www", dirname(dirname(exe)));
 }
 
 int main(int argc, char **argv)
