@@ -577,6 +577,78 @@ static void set_value(struct bitmap *b, const struct idx *ix, int field,
     }
 }
 
+/* A plain filter parameter resolved against the dictionary: the string ids it accepts and
+ * how many postings they have in all (what OR-ing them into a bitmap would cost). */
+#define FILTER_IDS_MAX 64
+struct filter_plan {
+    int field;
+    uint64_t postings;
+    size_t nids; /* > FILTER_IDS_MAX: too many to test row by row */
+    uint32_t ids[FILTER_IDS_MAX];
+};
+
+static void plan_filter(const struct idx *ix, const struct query_values *v, int field,
+                        struct filter_plan *p)
+{
+    p->field = field;
+    p->postings = 0;
+    p->nids = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct idx_dict_entry *e;
+        size_t n = idx_dict_range(ix, field, v->v[i], strlen(v->v[i]), 0, &e);
+        for (size_t k = 0; k < n; k++, p->nids++) {
+            p->postings += e[k].post_n;
+            if (p->nids < FILTER_IDS_MAX) p->ids[p->nids] = e[k].str;
+        }
+    }
+}
+
+static int cmp_plans(const void *a, const void *b)
+{
+    uint64_t x = ((const struct filter_plan *)a)->postings;
+    uint64_t y = ((const struct filter_plan *)b)->postings;
+    return x < y ? -1 : x > y;
+}
+
+/* Keeps only the rows of sel whose field holds one of the plan's ids. */
+static void keep_matching(const struct idx *ix, const struct filter_plan *p, struct bitmap *sel)
+{
+    for (size_t r = bitmap_next(sel, 0); r < sel->nbits; r = bitmap_next(sel, r + 1)) {
+        uint32_t s = ix->rows[r].str[p->field];
+        size_t k = 0;
+        while (k < p->nids && p->ids[k] != s)
+            k++;
+        if (k == p->nids) sel->w[r >> 6] &= ~((uint64_t)1 << (r & 63));
+    }
+}
+
+/* The plain filters, AND-ed: the one with the fewest postings is OR-ed into a bitmap first;
+ * a later one whose postings far outnumber the rows still selected tests those rows instead
+ * of setting all its postings, so a narrow filter beside a broad one (a namespace and
+ * status=fail) costs about what the narrow one costs. */
+static void select_filters(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
+                           struct bitmap *out, struct bitmap *acc)
+{
+    struct filter_plan plans[IDX_F_ID];
+    size_t nplans = 0;
+    for (int f = 0; f < IDX_F_ID; f++)
+        if (q->filter[f].n) plan_filter(ix, &q->filter[f], f, &plans[nplans++]);
+    qsort(plans, nplans, sizeof *plans, cmp_plans);
+    size_t selected = hi - lo;
+    for (size_t i = 0; i < nplans; i++) {
+        const struct filter_plan *p = &plans[i];
+        if (i > 0 && p->nids <= FILTER_IDS_MAX && p->postings > 4 * (uint64_t)selected) {
+            keep_matching(ix, p, out);
+        } else {
+            bitmap_clear_all(acc);
+            for (size_t k = 0; k < q->filter[p->field].n; k++)
+                set_range(acc, ix, p->field, q->filter[p->field].v[k], 0, lo, hi);
+            bitmap_and(out, acc);
+        }
+        selected = bitmap_count(out);
+    }
+}
+
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out)
 {
@@ -589,13 +661,7 @@ void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint
     bitmap_init(&acc, nrows);
     bitmap_init(&neg, nrows);
 
-    for (int f = 0; f < IDX_F_ID; f++) {
-        if (!q->filter[f].n) continue;
-        bitmap_clear_all(&acc);
-        for (size_t i = 0; i < q->filter[f].n; i++)
-            set_range(&acc, ix, f, q->filter[f].v[i], 0, lo, hi);
-        bitmap_and(out, &acc);
-    }
+    select_filters(ix, q, lo, hi, out, &acc);
     if (q->search) {
         static const int prefix_fields[] = {IDX_F_NAMESPACE, IDX_F_NAME, IDX_F_POLICY, IDX_F_RULE};
         bitmap_clear_all(&acc);
