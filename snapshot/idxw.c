@@ -93,7 +93,7 @@ static void end_section(const struct out *o, struct idx_header *h, int sec)
     h->sec[sec].count = o->pos - h->sec[sec].off;
 }
 
-int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta *meta,
+int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta,
                char err[IDX_ERR_MAX])
 {
     uint32_t nstr = rs->nstrs, nrows = rs->nrows;
@@ -148,6 +148,7 @@ int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta
         o->cluster = (uint8_t)rs->reports[in->report].cluster_scoped;
         nrows_ns += !o->cluster;
     }
+    if (meta->free_rows) rowset_free_rows(rs);
     uint32_t *perm = xmalloc(sizeof *perm * (nrows ? nrows : 1));
     for (uint32_t r = 0; r < nrows; r++)
         perm[r] = r;

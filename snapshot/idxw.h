@@ -10,13 +10,14 @@
 /* Writes the index of rs to path (created or truncated; fsync'ed before returning 0).
  * meta goes into the header. Returns 0, or -1 with err filled;
  * on -1 path may hold a partial file, which the caller deletes with the rest of its unpublished
- * snapshot directory. rs is not changed. */
+ * snapshot directory. rs is not changed, but for its rows when meta->free_rows is set. */
 struct idxw_meta {
     const char *snapshot_id; /* < 32 bytes */
     int64_t created;         /* Unix seconds */
     uint32_t cron_period;    /* seconds, 0 when unknown */
+    int free_rows;           /* free rs's rows once copied (rowset_free_rows): less memory */
 };
-int idxw_write(const struct rowset *rs, const char *path, const struct idxw_meta *meta,
+int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta,
                char err[IDX_ERR_MAX]);
 
 #endif

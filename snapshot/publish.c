@@ -283,7 +283,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
     fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(*rs));
-    struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period};
+    struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period, 1};
     int written = idxw_write(*rs, idxpath, &meta, ierr);
     rowset_free(*rs);
     *rs = NULL;

@@ -334,6 +334,13 @@ int rowset_no_crds(const struct rowset *rs)
     return rs->no_crds;
 }
 
+void rowset_free_rows(struct rowset *rs)
+{
+    free(rs->rows);
+    rs->rows = NULL;
+    rs->nrows = rs->caprows = 0;
+}
+
 uint32_t rowset_rows(const struct rowset *rs)
 {
     return rs->nrows;

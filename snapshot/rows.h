@@ -93,6 +93,10 @@ uint32_t rowset_sources(const struct rowset *rs);
 const char *rowset_source(const struct rowset *rs, uint32_t i, int *up);
 int rowset_no_crds(const struct rowset *rs);
 
+/* Frees the row array once it has been copied (the index writer does, when asked): the
+ * rowset then keeps its strings, reports and sources, and has no rows. */
+void rowset_free_rows(struct rowset *rs);
+
 uint32_t rowset_rows(const struct rowset *rs);
 uint32_t rowset_reports(const struct rowset *rs);
 uint32_t rowset_warnings(const struct rowset *rs);

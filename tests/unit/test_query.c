@@ -417,7 +417,7 @@ static int fixture_open(struct fixture *f)
     strcpy(f->dir, "/tmp/polsnap-test-query-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->path, sizeof f->path, "%s/index.bin", f->dir);
-    struct idxw_meta meta = {"test", 1700000000, 0};
+    struct idxw_meta meta = {"test", 1700000000, 0, 0};
     if (idxw_write(f->rs, f->path, &meta, err) != 0 || idx_open(&f->ix, f->path, err) != 0) {
         printf("# index: %s\n", err);
         return -1;
