@@ -62,11 +62,7 @@ static int decode_path(char *p)
         }
         int v = 0;
         for (int i = 1; i <= 2; i++) {
-            char c = s[i];
-            int d = (c >= '0' && c <= '9')   ? c - '0'
-                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                             : -1;
+            int d = hex_value(s[i]);
             if (d < 0) return -1;
             v = v * 16 + d;
         }

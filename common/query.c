@@ -169,14 +169,6 @@ static char *arena_take(struct parser *p, size_t n)
     return s;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..n) ('+' is a space, %XX a byte) into a NUL-terminated arena string *out; the
  * result is valid UTF-8 without NUL bytes. piece/piecelen is the whole raw parameter, quoted
  * in errors. Returns 0, or 400 (*out then holds garbage). */
@@ -189,10 +181,10 @@ static int decode(struct parser *p, const char *s, size_t n, const char *piece, 
         if (s[i] == '+') {
             d[o++] = ' ';
         } else if (s[i] == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if (i + 2 >= n || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
                 return fail(p->err, 400, "invalid percent-encoding in %s",
                             quote_n(piece, piecelen).s);
-            d[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            d[o++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
             d[o++] = s[i];

@@ -23,6 +23,15 @@ static inline unsigned char ascii_fold(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
+/* The value of a hex digit (either case), or -1. */
+static inline int hex_value(char c)
+{
+    return (c >= '0' && c <= '9')   ? c - '0'
+           : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+           : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                    : -1;
+}
+
 /* <0, 0, >0 like strcmp, comparing folded bytes. */
 int ascii_casecmp(const char *a, const char *b);
 /* 1 when prefix (length n) is a folded prefix of s. */
