@@ -3,6 +3,10 @@
 
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +78,23 @@ void buf_add(struct buf *b, const void *data, size_t n)
     b->len += n;
     b->ptr[b->len] = '\0';
     if (b->sink && b->len >= BUF_FLUSH_AT) buf_flush(b);
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char chunk[8192];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || (buf_add(b, chunk, (size_t)n), buf_failed(b))) {
+            int e = n < 0 ? errno : n > 0 ? EFBIG : 0;
+            close(fd);
+            errno = e;
+            return e ? -1 : 0;
+        }
+    }
 }
 
 void buf_puts(struct buf *b, const char *s)
@@ -201,8 +222,9 @@ static void indent(struct buf *b, int depth)
         buf_add(b, spaces, left < 32 ? (size_t)left : 32);
 }
 
-void json_pretty_feed(struct json_pretty *p, const char *s, size_t n)
+void json_pretty_sink(void *ctx, const char *s, size_t n)
 {
+    struct json_pretty *p = ctx;
     struct buf *b = p->out;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -251,9 +273,4 @@ void json_pretty_feed(struct json_pretty *p, const char *s, size_t n)
             buf_putc(b, c);
         }
     }
-}
-
-void json_pretty_sink(void *ctx, const char *s, size_t n)
-{
-    json_pretty_feed(ctx, s, n);
 }

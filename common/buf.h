@@ -49,6 +49,10 @@ void buf_set_sink(struct buf *b, buf_sink_fn sink, void *ctx);
 /* Hands what has gathered to the sink (no-op without one). */
 void buf_flush(struct buf *b);
 
+/* Appends the whole content of the file at path. Returns 0, or -1 with errno set: from open
+ * or read, or EFBIG when the file does not fit under max (b then holds a part of it). */
+int buf_read_file(struct buf *b, const char *path);
+
 void buf_add(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
@@ -67,12 +71,11 @@ void buf_json_str_or_null(struct buf *b, const char *s);
 /* ?pretty: a streaming re-indenter. Fed compact JSON (our own output) in pieces of any size,
  * it appends to out the same JSON indented by two spaces per level, one member or element per
  * line, "key": value; empty objects and arrays stay {} and []. Use json_pretty_sink as a
- * buf sink with a struct json_pretty as its context. */
+ * buf sink with a struct json_pretty (out set, the rest zero) as its context. */
 struct json_pretty {
     struct buf *out;
     int depth, in_str, esc, open_pending;
 };
-void json_pretty_feed(struct json_pretty *p, const char *s, size_t n);
 void json_pretty_sink(void *ctx, const char *s, size_t n);
 
 #endif

@@ -30,19 +30,12 @@ static int fail(char err[KUBECONFIG_ERR_MAX], const char *fmt, ...)
 static int read_capped(const char *path, size_t max, char **out, size_t *len,
                        char err[KUBECONFIG_ERR_MAX])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, "cannot read %s: %s", path, strerror(errno));
     struct buf b = BUF_INIT(max);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && !buf_failed(&b))
-        buf_add(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || buf_failed(&b)) {
+    if (buf_read_file(&b, path) != 0) {
+        int e = errno;
         buf_release(&b);
-        if (bad) return fail(err, "cannot read %s", path);
-        return fail(err, "%s is larger than %zu bytes", path, max);
+        if (e == EFBIG) return fail(err, "%s is larger than %zu bytes", path, max);
+        return fail(err, "cannot read %s: %s", path, strerror(e));
     }
     *out = buf_detach(&b, len);
     return 0;

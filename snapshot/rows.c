@@ -329,11 +329,6 @@ const char *rowset_source(const struct rowset *rs, uint32_t i, int *up)
     return rs->strs[rs->sources[i].name];
 }
 
-int rowset_no_crds(const struct rowset *rs)
-{
-    return rs->no_crds;
-}
-
 void rowset_free_rows(struct rowset *rs)
 {
     free(rs->rows);

@@ -91,7 +91,6 @@ void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *
 /* Sources in the order recorded; *up is 1 or 0. */
 uint32_t rowset_sources(const struct rowset *rs);
 const char *rowset_source(const struct rowset *rs, uint32_t i, int *up);
-int rowset_no_crds(const struct rowset *rs);
 
 /* Frees the row array once it has been copied (the index writer does, when asked): the
  * rowset then keeps its strings, reports and sources, and has no rows. */

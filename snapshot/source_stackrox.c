@@ -211,17 +211,10 @@ static int read_token(struct sr_run *r, char **token, char origin[SR_URL_MAX])
     struct buf b = BUF_INIT(SR_TOKEN_MAX);
     if (file && *file) {
         snprintf(origin, SR_URL_MAX, "the token in %s", file);
-        FILE *f = fopen(file, "rb");
-        if (!f) return fail(r, "cannot read the token file %s: %s", file, strerror(errno));
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && !buf_failed(&b))
-            buf_add(&b, chunk, n);
-        int rerr = ferror(f) ? errno : 0;
-        fclose(f);
-        if (rerr || buf_failed(&b)) {
+        if (buf_read_file(&b, file) != 0) {
+            int e = errno;
             buf_release(&b);
-            if (rerr) return fail(r, "cannot read the token file %s: %s", file, strerror(rerr));
+            if (e != EFBIG) return fail(r, "cannot read the token file %s: %s", file, strerror(e));
             return fail(r, "the token file %s is larger than %d bytes: not an API token", file,
                         SR_TOKEN_MAX);
         }
