@@ -269,18 +269,18 @@ static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
 /* Keys: a string id (ids order as their strings, and null is 0, first), a severity rank
  * (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
  * INT64_MIN, becomes 0). The sort is stable, so ties keep the default order. */
-void idx_sort_by(const struct idx_row *all, int field, uint32_t *rows, size_t n)
+void idx_sort_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n)
 {
     uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
     for (size_t i = 0; i < n; i++) {
-        const struct idx_row *r = &all[rows[i]];
-        if (field == IDX_SORT_TIMESTAMP)
+        const struct idx_row *r = &rows[ids[i]];
+        if (k == IDX_SORT_TIMESTAMP)
             key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
-        else if (field == IDX_F_SEVERITY)
+        else if (k == IDX_F_SEVERITY)
             key[i] = r->severity;
         else
-            key[i] = r->str[field];
+            key[i] = r->str[k];
     }
-    radix_sort(key, rows, n);
+    radix_sort(key, ids, n);
     free(key);
 }

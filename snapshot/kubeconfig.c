@@ -322,7 +322,7 @@ int kubeconfig_load(const char *path, const char *context, struct kube_target *o
 out_parser:
     yaml_parser_delete(&parser);
 out_text:
-    explicit_bzero(text, len); /* it may hold a token or a private key */
+    if (text) explicit_bzero(text, len); /* it may hold a token or a private key */
     free(text);
     free(kc.dir);
     if (rc) kube_target_release(out);
