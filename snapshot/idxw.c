@@ -11,6 +11,7 @@
 #include "idxw.h"
 
 #include "rows_int.h"
+#include "sort_orders.h"
 #include "util.h"
 
 #include <errno.h>
@@ -302,7 +303,7 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
     for (int k = 0; k < IDX_NSORT; k++) {
         for (uint32_t r = 0; r < nrows; r++)
             ids[r] = r;
-        idx_sort_by(sorted, k, ids, nrows);
+        sort_orders_by(sorted, k, ids, nrows);
         put(&o, ids, sizeof *ids * nrows);
     }
     free(ids);
