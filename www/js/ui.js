@@ -1,8 +1,7 @@
 // ui.js - DOM building, icons, formatting and the small widgets every view shares.
 
-// Tables and bars show the worst first; the API's own order is pass, fail, warn, error, skip.
-export const STATUSES = ['fail', 'error', 'warn', 'pass', 'skip'];
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
+// Tables and bars show the worst first (rows.js holds the one list of statuses and severities).
+export { STATUSES_WORST_FIRST as STATUSES, SEVERITIES } from './rows.js';
 const SVG = 'http://www.w3.org/2000/svg';
 
 // h('a.link#id', {href, onclick}, children...): class and id shorthand, on* listeners, else attributes.
