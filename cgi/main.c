@@ -199,8 +199,31 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
     if (!r.head) FCGX_PutStr(out->ptr ? out->ptr : "", (int)out->len, req->out);
 }
 
-int main(void)
+/* --endpoints: the endpoint table, one tab-separated line per row (path, methods, content
+ * type, precomputed file or "-", roles, "limited" when namespace-limited tokens are refused,
+ * "public" or "token"), so that tests and operators see what is served without reading C. */
+static void list_endpoints(void)
 {
+    for (size_t i = 0; i < api_nendpoints; i++) {
+        const struct api_endpoint *ep = &api_endpoints[i];
+        printf("%s\t%s\t%s\t%s\t", ep->path, ep->methods, ep->content_type,
+               ep->file ? ep->file : "-");
+        const char *sep = "";
+        for (int r = API_ADMIN; r < API_NROLES; r++) {
+            if (!(ep->roles & API_ROLE(r))) continue;
+            printf("%s%s", sep, api_role_names[r]);
+            sep = ",";
+        }
+        printf("\t%s\t%s\n", ep->limited ? "limited" : "-", ep->public ? "public" : "token");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--endpoints") == 0) {
+        list_endpoints();
+        return 0;
+    }
     const char *data = getenv("POLSNAP_DATA");
     if (!data || !*data) {
         fprintf(stderr, "polsnap-fcgi: POLSNAP_DATA is not set (lighttpd.conf passes it)\n");
