@@ -105,7 +105,7 @@ static void bad_files(void)
             "line 3: the same token hash as token \"a\"", "the same hash twice");
     char nul[] = H_ADMIN " ops Admin -\n# x\0y\n";
     struct auth_tokens t;
-    struct err e;
+    struct err e = {ERR_NONE, ""};
     CHECK(auth_tokens_parse(nul, sizeof nul - 1, &t, &e) == -1 &&
               strstr(e.msg, "line 2 holds a NUL byte"),
           "rejects a NUL byte");
