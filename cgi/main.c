@@ -25,10 +25,8 @@ static void on_term(int sig)
     FCGX_ShutdownPending();
 }
 
-/* Streams body bytes; the first flush sends the headers of a 200 answer. Error answers never
- * flush early: api_handle refuses a request before rendering anything, and the renderers
- * that can fail (api_common.h) do so before appending a byte, so an error body is one small
- * error object that fits the unflushed buffer. */
+/* Streams body bytes; the first flush sends the headers of a 200 answer (error answers are
+ * small and never flush early: api_handle's contract in api.h). */
 struct response {
     FCGX_Stream *out;
     const char *content_type;

@@ -90,7 +90,10 @@ const struct api_endpoint *api_endpoint_find(const char *path, const char **arg)
 /* Renders the answer to method/path?qs into out (appending; out may have a sink that
  * streams). ix is NULL when no snapshot has been published yet. path is the URL path without
  * the query string (percent-decoded by the caller). Errors are rendered as the spec's JSON
- * error object. Returns the status and content type; never fails otherwise. */
+ * error object. Returns the status and content type; never fails otherwise.
+ * Early flush: an error is decided before any byte of a successful answer is appended (the
+ * refusals come first, and a renderer fails before it writes), and an error object is small;
+ * so a caller may send a 200's headers at out's first flush. */
 struct api_result api_handle(const struct idx *ix, const char *method, const char *path,
                              const char *qs, const struct api_view *view, struct buf *out);
 
