@@ -1,12 +1,11 @@
 // rows.js - the API's result-list semantics (spec sections 3 and 7) for answering queries in the browser, plus CSV.
 // Static hosting mode has no query server, so the worker applies exactly what the FastCGI server would.
 
-// The statuses in the API's order (pass, fail, warn, error, skip), each with its place when shown
-// worst first (tables, bars, cards): the dashboard's one list of statuses.
-const STATUS_RANK = { pass: 3, fail: 0, warn: 2, error: 1, skip: 4 };
-export const STATUSES = Object.keys(STATUS_RANK);
-export const STATUSES_WORST_FIRST = [...STATUSES].sort((a, b) => STATUS_RANK[a] - STATUS_RANK[b]);
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
+// The dashboard's one list of statuses and severities lives in ui.js: the page loads ui.js before
+// its first data request and only the worker loads rows.js, so this way round costs the first view
+// no extra request.
+import { API_STATUSES as STATUSES, SEVERITIES } from './ui.js';
+
 export const ROW_KEYS = ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule',
   'status', 'severity', 'source', 'timestamp', 'properties'];
 const SEV_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };

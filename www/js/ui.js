@@ -1,7 +1,12 @@
 // ui.js - DOM building, icons, formatting and the small widgets every view shares.
 
-// Tables and bars show the worst first (rows.js holds the one list of statuses and severities).
-export { STATUSES_WORST_FIRST as STATUSES, SEVERITIES } from './rows.js';
+// The dashboard's one list of statuses: in the API's order (pass, fail, warn, error, skip; the
+// worker's rows.js checks filters against it), each with its place when tables, bars and cards
+// show the worst first (STATUSES).
+const STATUS_RANK = { pass: 3, fail: 0, warn: 2, error: 1, skip: 4 };
+export const API_STATUSES = Object.keys(STATUS_RANK);
+export const STATUSES = [...API_STATUSES].sort((a, b) => STATUS_RANK[a] - STATUS_RANK[b]);
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 const SVG = 'http://www.w3.org/2000/svg';
 
 // h('a.link#id', {href, onclick}, children...): class and id shorthand, on* listeners, else attributes.
