@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,18 +138,6 @@ static void render_rows(const struct idx *ix, const void *arg, struct buf *out)
     api_write_rows(ix, r->lo, r->hi, out);
 }
 
-/* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard file;
- * anything else (hostile input, "..") gets a numbered name. index.json maps both. */
-static int dns_label(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 struct shard_index {
     const char **files;
     uint32_t *lo, *hi;
@@ -184,9 +171,11 @@ static int write_shards(const char *dir, const struct idx *ix, char err[PUBLISH_
         }
         char rel[128];
         const char *name = idx_str(ix, ns);
+        /* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard
+         * file; anything else (hostile input, "..") gets a numbered name. index.json maps both. */
         if (!name)
             snprintf(rel, sizeof rel, "namespaced/_none.json");
-        else if (dns_label(name))
+        else if (dns_label(name, strlen(name)))
             snprintf(rel, sizeof rel, "namespaced/%s.json", name);
         else
             snprintf(rel, sizeof rel, "namespaced/_ns%lu.json", (unsigned long)si.n);
@@ -205,17 +194,6 @@ static int write_shards(const char *dir, const struct idx *ix, char err[PUBLISH_
         free((char *)si.files[i]);
     free(si.files), free(si.lo), free(si.hi);
     return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int cmp_names(const void *a, const void *b)

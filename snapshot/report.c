@@ -57,38 +57,6 @@ static int fail(struct walk *w, const char *fmt, ...)
     return -1;
 }
 
-/* The length of the longest valid UTF-8 prefix of s[0..n): n when all of it is valid. */
-static size_t utf8_prefix(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i], more, cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (n - i <= more) return i;
-        for (unsigned k = 1; k <= more; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += more + 1;
-    }
-    return n;
-}
-
 /* Strings handed over by other sources (report_load) get the same check as a JSON file. */
 static int utf8_valid(const char *s)
 {

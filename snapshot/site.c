@@ -2,11 +2,11 @@
 #include "site.h"
 
 #include "idx.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,12 +75,6 @@ static int copy_tree(const char *from, const char *to, int depth, char err[SITE_
     return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir,
                char err[SITE_ERR_MAX])
 {
@@ -88,18 +82,18 @@ int site_write(const char *snapshot_dir, const char *www_dir, const char *site_d
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", site_dir, (long)getpid());
     snprintf(old, sizeof old, "%s.old-%ld", site_dir, (long)getpid());
     snprintf(data, sizeof data, "%s/data", tmp);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rm_rf(tmp);
     if (copy_tree(www_dir, tmp, 1, err) != 0 || copy_tree(snapshot_dir, data, 0, err) != 0) {
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rm_rf(tmp);
         return -1;
     }
     int had_old = rename(site_dir, old) == 0;
     if (rename(tmp, site_dir) != 0) {
         snprintf(err, SITE_ERR_MAX, "rename %s to %s: %s", tmp, site_dir, strerror(errno));
         if (had_old) rename(old, site_dir);
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rm_rf(tmp);
         return -1;
     }
-    if (had_old) nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (had_old) rm_rf(old);
     return 0;
 }

@@ -151,36 +151,18 @@ static char *read_file(const char *path, size_t *len, char reason[REPORT_ERR_MAX
         if (fd >= 0) close(fd);
         return NULL;
     }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILE_MAX) {
-        snprintf(reason, REPORT_ERR_MAX,
-                 S_ISREG(st.st_mode) ? "larger than " FILE_MAX_TEXT : "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    /* One byte more than the size: a file that grows while read is noticed, not cut. */
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *data = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap = cap > FILE_MAX / 2 ? FILE_MAX + 1 : cap * 2;
-            data = xrealloc(data, cap);
-        }
-        ssize_t r = read(fd, data + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) snprintf(reason, REPORT_ERR_MAX, "cannot read: %s", strerror(errno));
-        if (r >= 0 && n + (size_t)r > FILE_MAX)
-            snprintf(reason, REPORT_ERR_MAX, "larger than " FILE_MAX_TEXT);
-        if (r < 0 || n + (size_t)r > FILE_MAX) {
-            free(data);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
+    struct buf b = BUF_INIT(FILE_MAX);
+    int rc = S_ISREG(st.st_mode) ? buf_read_fd(&b, fd) : -1, e = errno;
     close(fd);
-    *len = n;
-    return data;
+    if (rc == 0) return buf_detach(&b, len);
+    buf_release(&b);
+    if (!S_ISREG(st.st_mode))
+        snprintf(reason, REPORT_ERR_MAX, "not a regular file");
+    else if (e == EFBIG)
+        snprintf(reason, REPORT_ERR_MAX, "larger than " FILE_MAX_TEXT);
+    else
+        snprintf(reason, REPORT_ERR_MAX, "cannot read: %s", strerror(e));
+    return NULL;
 }
 
 /* The first failing document of a file (and how many failed), from report_load_bytes. */

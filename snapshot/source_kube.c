@@ -163,19 +163,6 @@ out:
     return rc;
 }
 
-/* Percent-encodes everything but RFC 3986's unreserved characters. */
-static void put_query_value(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c))
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
-}
-
 /* The raw pages of one list, kept until the list is complete. */
 struct pages {
     char **text;
@@ -245,7 +232,7 @@ static int kube_fetch_list(struct kube_run *k, const struct kube_group *g, const
                    res->plural, KUBE_PAGE_LIMIT);
         if (token) {
             buf_puts(&url, "&continue=");
-            put_query_value(&url, token);
+            buf_put_urlencoded(&url, token);
         }
         struct http_response r;
         if (kube_get(k, url.ptr, &r)) {

@@ -58,10 +58,7 @@ struct sr_run {
 
 static size_t map_hash(const char *s)
 {
-    size_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)fnv1a(s, strlen(s));
 }
 
 /* The entry for key, created (text NULL, num 0) when absent; *created says which. */
@@ -115,19 +112,6 @@ static int fail(struct sr_run *r, const char *fmt, ...)
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Percent-encodes everything but RFC 3986's unreserved characters. */
-static void put_urlencoded(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~')
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
 }
 
 /* Central's own explanation from an error body ({"code":16,"message":"...","error":"..."}),
@@ -350,7 +334,7 @@ static int add_alert(struct sr_run *r, const cJSON *alert)
     } else if (id) {
         struct buf path = BUF_INIT(SR_URL_MAX);
         buf_puts(&path, "/v1/alerts/");
-        put_urlencoded(&path, id);
+        buf_put_urlencoded(&path, id);
         int rc = buf_failed(&path) ? fail(r, "an alert id longer than %d bytes", SR_URL_MAX / 4)
                                    : get_json(r, path.ptr, 1, &detail);
         buf_release(&path);
@@ -392,7 +376,7 @@ static int list_alerts(struct sr_run *r)
         buf_puts(&path, "/v1/alerts?");
         if (q && *q) {
             buf_puts(&path, "query=");
-            put_urlencoded(&path, q);
+            buf_put_urlencoded(&path, q);
             buf_putc(&path, '&');
         }
         buf_printf(&path, "pagination.limit=%d&pagination.offset=%ld", SR_PAGE, offset);
