@@ -10,6 +10,8 @@
  *   4. each sort key's permutation lists every row once, stably sorted by that key. */
 #include "idxw.h"
 
+#include "err.h"
+
 #include "rows_int.h"
 #include "util.h"
 
@@ -133,20 +135,19 @@ static void sort_strings(const struct rowset *rs, const char ***strs_out, uint32
 
 /* The format's bounds: 32-bit postings offsets (and the permutation's mark bit), 32-bit
  * string offsets. */
-static int check_limits(uint32_t nrows, const char *const *strs, uint32_t nstr,
-                        char err[IDX_ERR_MAX])
+static int check_limits(uint32_t nrows, const char *const *strs, uint32_t nstr, struct err *e)
 {
     uint64_t datalen = 1;
     for (uint32_t i = 1; i < nstr; i++)
         datalen += strlen(strs[i]) + 1;
     if ((uint64_t)nrows * IDX_NDICT >= UINT32_MAX) {
-        snprintf(err, IDX_ERR_MAX, "%u rows: the index holds at most %u", nrows,
-                 UINT32_MAX / IDX_NDICT - 1);
+        err_set(e, ERR_INVALID, "%u rows: the index holds at most %u", nrows,
+                UINT32_MAX / IDX_NDICT - 1);
         return -1;
     }
     if (datalen > UINT32_MAX) {
-        snprintf(err, IDX_ERR_MAX, "strings take %llu bytes, past the index's 4 GiB limit",
-                 (unsigned long long)datalen);
+        err_set(e, ERR_INVALID, "strings take %llu bytes, past the index's 4 GiB limit",
+                (unsigned long long)datalen);
         return -1;
     }
     return 0;
@@ -355,11 +356,11 @@ static void fill_header(struct idx_header *h, const struct rowset *rs, const str
 /* 5. The file: the header (rewritten last, once the sections' offsets are known), then the
  * sections in the order of idx.h. */
 static int write_file(const char *path, struct idx_header *h, const struct tables *t,
-                      uint32_t nreports, uint32_t nsources, char err[IDX_ERR_MAX])
+                      uint32_t nreports, uint32_t nsources, struct err *e)
 {
     struct out o = {fopen(path, "wb"), 0};
     if (!o.f) {
-        snprintf(err, IDX_ERR_MAX, "%s: %s", path, strerror(errno));
+        err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
         return -1;
     }
     setvbuf(o.f, NULL, _IOFBF, 1 << 20);
@@ -375,22 +376,21 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     int rc = 0;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
         ferror(o.f) || fsync(fileno(o.f)) != 0) {
-        snprintf(err, IDX_ERR_MAX, "%s: write failed: %s", path, strerror(errno));
+        err_set(e, ERR_IO, "%s: write failed: %s", path, strerror(errno));
         rc = -1;
     }
     if (fclose(o.f) != 0 && rc == 0) {
-        snprintf(err, IDX_ERR_MAX, "%s: close failed: %s", path, strerror(errno));
+        err_set(e, ERR_IO, "%s: close failed: %s", path, strerror(errno));
         rc = -1;
     }
     return rc;
 }
 
-int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta,
-               char err[IDX_ERR_MAX])
+int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta, struct err *e)
 {
     struct tables t = {.nstr = rs->nstrs, .nrows = rs->nrows};
     sort_strings(rs, &t.strs, &t.rank);
-    int rc = check_limits(t.nrows, t.strs, t.nstr, err);
+    int rc = check_limits(t.nrows, t.strs, t.nstr, e);
     if (rc == 0) {
         t.rows = index_rows(rs, t.rank, &t.nrows_ns);
         if (meta->free_rows) rowset_free_rows(rs);
@@ -400,7 +400,7 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
         struct idx_header h;
         fill_header(&h, rs, meta, &t);
-        rc = write_file(path, &h, &t, rs->nreports, rs->nsources, err);
+        rc = write_file(path, &h, &t, rs->nreports, rs->nsources, e);
     }
     tables_release(&t);
     return rc;

@@ -6,6 +6,7 @@
 #include "rows.h"
 #include "site.h"
 #include "source.h"
+#include "util.h"
 
 #include <stddef.h>
 #include <libgen.h>
@@ -188,90 +189,97 @@ static void default_www(char out[PATH_MAX])
     }
 }
 
+/* Every --source names a known kind: checked before anything is locked or read. */
+static int check_sources(const struct args *a, struct err *e)
+{
+    for (int i = 0; i < a->sources.n; i++) {
+        const char *arg;
+        if (!find_kind(a->sources.v[i], &arg))
+            return err_set(e, ERR_INVALID,
+                           "unknown source %s: use files:PATH, kubernetes[:KUBECONFIG] or "
+                           "stackrox:URL",
+                           a->sources.v[i]);
+    }
+    return 0;
+}
+
+/* Reads every source into rs, in order; the first failure ends it ("SRC: message"). */
+static int collect_sources(const struct args *a, struct rowset *rs, struct err *e)
+{
+    for (int i = 0; i < a->sources.n; i++) {
+        const char *arg;
+        const struct source_kind *k = find_kind(a->sources.v[i], &arg);
+        fprintf(stderr, "polsnap-snapshot: reading %s\n", a->sources.v[i]);
+        uint32_t before = rowset_rows(rs);
+        if (k->collect(arg, &a->opts, rs, e) != 0) return err_prefix(e, "%s: ", a->sources.v[i]);
+        fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a->sources.v[i],
+                rowset_rows(rs) - before);
+    }
+    return 0;
+}
+
+static int write_site(const struct args *a, const char *snapdir, struct err *e)
+{
+    char www[PATH_MAX];
+    if (a->www)
+        snprintf(www, sizeof www, "%s", a->www);
+    else
+        default_www(www);
+    if (site_write(snapdir, www, a->site, e) != 0)
+        return err_prefix(e, "the snapshot was published, but the static site was not written: ");
+    fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a->site);
+    return 0;
+}
+
+/* Sources, snapshot, site: 0, or -1 with *e set and the message printed. */
+static int run(const struct args *a, struct err *e)
+{
+    static const char not_published[] =
+        "polsnap-snapshot: no snapshot published; the last good one stays served\n";
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int lock_fd = -1;
+    if (publish_lock(a->data, &lock_fd, e) != 0) {
+        fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
+        return -1;
+    }
+    struct rowset *rs = rowset_new();
+    struct publish_opts po = {a->data, (unsigned)a->keep, (uint32_t)a->cron_period};
+    char snapdir[PATH_MAX];
+    uint32_t rows = 0, reports = 0, warnings = 0;
+    int rc = collect_sources(a, rs, e);
+    if (rc == 0) {
+        rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
+        rc = publish_snapshot(&rs, &po, snapdir, e);
+    }
+    if (rc != 0) fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
+    if (rc == 0 && a->site && (rc = write_site(a, snapdir, e)) != 0)
+        fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
+    if (rc == 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
+               "peak RSS %.1f MB\n",
+               strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
+               (double)ru.ru_maxrss / 1024.0);
+    }
+    rowset_free(rs);
+    close(lock_fd);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct args a = {0};
     char *env_sources = NULL;
     struct err e;
-    int rc = options_parse(options, (int)(sizeof options / sizeof options[0]), usage, argc, argv,
-                           &a, &env_sources, &e);
-    if (rc) {
-        free(env_sources);
-        return rc > 0 ? 0 : die_usage(e.msg);
-    }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-
-    char err[PUBLISH_ERR_MAX + SOURCE_ERR_MAX]; /* big enough for either */
-    int lock_fd = -1;
-    struct rowset *rs = NULL;
-    rc = 1;
-    for (int i = 0; i < a.sources.n; i++) {
-        const char *arg;
-        if (!find_kind(a.sources.v[i], &arg)) {
-            err_set(&e, ERR_INVALID,
-                    "unknown source %s: use files:PATH, kubernetes[:KUBECONFIG] or stackrox:URL",
-                    a.sources.v[i]);
-            rc = die_usage(e.msg);
-            goto out;
-        }
-    }
-    if (publish_lock(a.data, &lock_fd, err) != 0) {
-        fprintf(stderr, "polsnap-snapshot: %s\n", err);
-        goto out;
-    }
-    rs = rowset_new();
-    for (int i = 0; i < a.sources.n; i++) {
-        const char *arg;
-        const struct source_kind *k = find_kind(a.sources.v[i], &arg);
-        fprintf(stderr, "polsnap-snapshot: reading %s\n", a.sources.v[i]);
-        uint32_t before = rowset_rows(rs);
-        err[0] = '\0';
-        if (k->collect(arg, &a.opts, rs, err) != 0) {
-            fprintf(stderr,
-                    "polsnap-snapshot: %s: %s\npolsnap-snapshot: no snapshot published; "
-                    "the last good one stays served\n",
-                    a.sources.v[i], err);
-            goto out;
-        }
-        fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a.sources.v[i],
-                rowset_rows(rs) - before);
-    }
-    struct publish_opts po = {a.data, (unsigned)a.keep, (uint32_t)a.cron_period};
-    char snapdir[PATH_MAX];
-    uint32_t rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
-    if (publish_snapshot(&rs, &po, snapdir, err) != 0) {
-        fprintf(stderr,
-                "polsnap-snapshot: %s\npolsnap-snapshot: no snapshot published; the "
-                "last good one stays served\n",
-                err);
-        goto out;
-    }
-    if (a.site) {
-        char www[PATH_MAX], serr[SITE_ERR_MAX];
-        if (a.www)
-            snprintf(www, sizeof www, "%s", a.www);
-        else
-            default_www(www);
-        if (site_write(snapdir, www, a.site, serr) != 0) {
-            fprintf(stderr,
-                    "polsnap-snapshot: the snapshot was published, but the static site "
-                    "was not written: %s\n",
-                    serr);
-            goto out;
-        }
-        fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a.site);
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
-           "peak RSS %.1f MB\n",
-           strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
-           (double)ru.ru_maxrss / 1024.0);
-    rc = 0;
-out:
-    rowset_free(rs);
+    int rc =
+        options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
+    if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
+    if (rc == 0)
+        rc = run(&a, &e) == 0 ? 0 : 1;
+    else
+        rc = rc > 0 ? 0 : die_usage(e.msg);
     free(env_sources);
-    if (lock_fd >= 0) close(lock_fd);
     return rc;
 }
