@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 {
     struct args a = {0};
     char *env_sources = NULL;
-    struct err e;
+    struct err e = {0};
     int rc =
         options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
     if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;

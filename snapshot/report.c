@@ -467,7 +467,7 @@ static void report_error(report_error_fn on_error, void *ctx, const char *origin
 static int load_json(struct rowset *rs, const char *data, size_t len, const char *origin,
                      report_error_fn on_error, void *ctx)
 {
-    struct err e;
+    struct err e = {0};
     cJSON *doc = parse_json(data, len, &e);
     int rc = doc ? load(rs, doc, origin, &e) : -1;
     cJSON_Delete(doc);
@@ -481,7 +481,7 @@ static int load_yaml(struct rowset *rs, const char *data, size_t len, const char
 {
     struct yamldoc *y = yamldoc_open(data, len);
     struct buf doc_origin = BUF_INIT((size_t)-1);
-    struct err e;
+    struct err e = {0};
     int failed = 0, r;
     cJSON *doc = NULL;
     while ((r = yamldoc_next(y, &doc, &e)) != 0) {

@@ -281,7 +281,7 @@ static int kube_load_pages(struct kube_run *k, const struct kube_group *g, const
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"));
             const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name"));
             char origin[300];
-            struct err re;
+            struct err re = {0};
             snprintf(origin, sizeof origin, "kubernetes %s %s%s%s", res->kind, ns ? ns : "",
                      ns ? "/" : "", name ? name : "(unnamed)");
             if (report_load(k->rs, item, origin, &re) == 0) continue;

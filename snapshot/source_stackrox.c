@@ -350,7 +350,7 @@ static int add_alert(struct sr_run *r, const cJSON *alert)
         r->detailed++;
     }
     struct stackrox_row row;
-    struct err me;
+    struct err me = {0};
     int rc = stackrox_alert_map(alert, detail, &row, &me);
     if (rc == 0) {
         add_row(r, &row, detail != NULL);
