@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "err.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -86,8 +87,7 @@ static int read_list_env(const struct option_row *rows, int nrows, void *out, ch
         if (rows[i].type == OPTION_LIST && v) total += strlen(v) + 1;
     }
     if (total == 0) return 0;
-    char *p = *copy = malloc(total);
-    if (!p) return err_set(e, ERR_IO, "out of memory");
+    char *p = *copy = xmalloc(total);
     for (int i = 0; i < nrows; i++) {
         const struct option_row *r = &rows[i];
         const char *v = r->env ? getenv(r->env) : NULL;
@@ -123,10 +123,11 @@ static int check_required(const struct option_row *rows, int nrows, void *out, s
 int options_parse(const struct option_row *rows, int nrows, const char *usage, int argc,
                   char **argv, void *out, char **list_env, struct err *e)
 {
-    struct option longopts[64 + 2];
-    char shorts[2 * 64 + 2], *s = shorts;
-    int rc, c, n = nrows < 64 ? nrows : 64;
+    struct option longopts[OPTIONS_MAX + 2];
+    char shorts[2 * OPTIONS_MAX + 2], *s = shorts;
+    int rc, c, n = nrows;
     *list_env = NULL;
+    if (n > OPTIONS_MAX) return err_set(e, ERR_INTERNAL, "more than %d options", OPTIONS_MAX);
     if ((rc = read_defaults_and_env(rows, n, out, e)) != 0) return rc;
     for (int i = 0; i < n; i++) {
         longopts[i] =

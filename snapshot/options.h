@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define OPTIONS_LIST_MAX 32
+#define OPTIONS_LIST_MAX 32 /* values of one repeatable option */
+#define OPTIONS_MAX 64      /* rows of one table */
 
 enum option_type {
     OPTION_STRING, /* const char *: the argument (or the variable's value) as given */
