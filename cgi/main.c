@@ -132,7 +132,7 @@ static struct api_result answer(FCGX_Request *req, struct response *r, struct sn
     const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
     if (!method) method = "GET";
     struct api_view view, *v = NULL;
-    struct err e;
+    struct err e = {0};
     if (auth) {
         auth_refresh(auth);
         v = &view;
@@ -166,7 +166,7 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
     buf_set_sink(out, NULL, NULL);
 
     struct api_result res;
-    struct err e;
+    struct err e = {0};
     char path[PATH_MAX_BYTES + 1] = "";
     const char *extra = NULL;
     const char *q = strchr(uri, '?');

@@ -26,7 +26,7 @@ const struct idx *snap_current(struct snap *s)
     /* Open through the resolved target, not through current, so that a swap between the
      * readlink and the open cannot pair one snapshot's name with another's index. */
     char path[PATH_MAX * 2 + 32];
-    struct err err;
+    struct err err = {0};
     if (target[0] == '/')
         snprintf(path, sizeof path, "%s/%s", target, IDX_FILE);
     else

@@ -144,7 +144,7 @@ static int render(struct api_ctx *c, int pretty, struct err *e)
 struct api_result api_handle(const struct idx *ix, const char *method, const char *path,
                              const char *qs, const struct api_view *view, struct buf *out)
 {
-    struct err e;
+    struct err e = {0};
     struct api_ctx c = {ix, NULL, view, out, NULL, NULL};
     c.ep = api_endpoint_find(path, &c.arg);
     if (refuse(c.ep, ix, method, path, view, &e)) return api_error(out, &e);

@@ -18,8 +18,6 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    /* *e is written, never read: callers pass an uninitialised struct on purpose */
-    // cppcheck-suppress ctuuninitvar
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     e->code = code;

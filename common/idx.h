@@ -59,7 +59,6 @@
 #define IDX_VERSION 2u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
-#define IDX_ERR_MAX 256 /* the index writer's messages (snapshot/idxw.h) */
 
 /* Row string fields. The first IDX_NDICT have dictionaries (filterable, searchable).
  * Keep in sync with idx_field_names in idx.c. */

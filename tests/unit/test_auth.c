@@ -16,7 +16,7 @@
 
 static int parse(const char *text, struct auth_tokens *t, char err[ERR_MSG_MAX])
 {
-    struct err e = {ERR_NONE, ""};
+    struct err e = {0};
     int rc = auth_tokens_parse(text, strlen(text), t, &e);
     snprintf(err, ERR_MSG_MAX, "%s", e.msg);
     if (rc) printf("# %s\n", err);
@@ -105,7 +105,7 @@ static void bad_files(void)
             "line 3: the same token hash as token \"a\"", "the same hash twice");
     char nul[] = H_ADMIN " ops Admin -\n# x\0y\n";
     struct auth_tokens t;
-    struct err e = {ERR_NONE, ""};
+    struct err e = {0};
     CHECK(auth_tokens_parse(nul, sizeof nul - 1, &t, &e) == -1 &&
               strstr(e.msg, "line 2 holds a NUL byte"),
           "rejects a NUL byte");
@@ -169,7 +169,7 @@ static void write_file(const char *text)
 static int check(struct auth *a, const char *path, const char *header, struct api_view *v,
                  char msg[ERR_MSG_MAX])
 {
-    struct err e = {ERR_NONE, ""};
+    struct err e = {0};
     auth_refresh(a);
     int rc = auth_check(a, path, header, 1800000000, v, &e);
     snprintf(msg, ERR_MSG_MAX, "%s", e.msg);

@@ -40,7 +40,7 @@ static void refuse_disorder(const char *bytes, size_t size)
 {
     char *copy = malloc(size);
     struct idx bad;
-    struct err ie;
+    struct err ie = {0};
 
     memcpy(copy, bytes, size);
     struct idx_header *h = (struct idx_header *)copy;
@@ -73,8 +73,8 @@ static void refuse_disorder(const char *bytes, size_t size)
 
 int main(void)
 {
-    char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128], err[IDX_ERR_MAX];
-    struct err ie;
+    char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128];
+    struct err ie = {0}, we = {0};
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/index.bin", dir);
 
@@ -90,7 +90,7 @@ int main(void)
     CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
 
     struct idxw_meta meta = {"snap-1", 1700000000, 300, 0};
-    CHECK(idxw_write(rs, path, &meta, err) == 0, "index written: %s", err);
+    CHECK(idxw_write(rs, path, &meta, &we) == 0, "index written: %s", we.msg);
     struct idx ix;
     CHECK(idx_open(&ix, path, &ie) == 0, "index opens and checks: %s", ie.msg);
     CHECK(ix.h->nrows == 3 && ix.h->nrows_ns == 2, "two namespaced rows, one cluster row");

@@ -19,7 +19,7 @@ static const char *perr(const char *qs)
 {
     static char out[ERR_MSG_MAX + 16];
     struct query q;
-    struct err err;
+    struct err err = {0};
     if (query_parse(qs, &q, &err) == 0) {
         query_release(&q);
         return "ok";
@@ -30,7 +30,7 @@ static const char *perr(const char *qs)
 
 static int parse_ok(const char *qs, struct query *q)
 {
-    struct err err;
+    struct err err = {0};
     int rc = query_parse(qs, q, &err);
     if (rc) printf("#   %s: %d %s\n", qs ? qs : "(null)", err_http_status(err.code), err.msg);
     return rc == 0;
@@ -391,7 +391,7 @@ static void test_parse_fuzz(void)
         }
         qs[o] = '\0';
         struct query q;
-        struct err err = {ERR_NONE, ""};
+        struct err err = {0};
         if (query_parse(qs, &q, &err) == 0)
             query_release(&q);
         else if (err_http_status(err.code) != 400 || !err.msg[0])
@@ -410,14 +410,13 @@ struct fixture {
 
 static int fixture_open(struct fixture *f)
 {
-    char err[IDX_ERR_MAX];
-    struct err e;
+    struct err e = {0};
     strcpy(f->dir, "/tmp/polsnap-test-query-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->path, sizeof f->path, "%s/index.bin", f->dir);
     struct idxw_meta meta = {"test", 1700000000, 0, 0};
-    if (idxw_write(f->rs, f->path, &meta, err) != 0) {
-        printf("# index: %s\n", err);
+    if (idxw_write(f->rs, f->path, &meta, &e) != 0) {
+        printf("# index: %s\n", e.msg);
         return -1;
     }
     if (idx_open(&f->ix, f->path, &e) != 0) {
@@ -488,7 +487,7 @@ static const char *run(const struct idx *ix, const char *qs, uint32_t lo, uint32
 {
     static char out[1024];
     struct query q;
-    struct err err;
+    struct err err = {0};
     if (query_parse(qs, &q, &err)) {
         snprintf(out, sizeof out, "ERR %d %s", err_http_status(err.code), err.msg);
         return out;
@@ -623,7 +622,7 @@ static void test_fixed_index(void)
 
     /* select replaces out's previous content */
     struct query q;
-    struct err err;
+    struct err err = {0};
     query_parse("status=pass", &q, &err);
     struct bitmap sel;
     bitmap_init(&sel, all);
@@ -877,7 +876,7 @@ static void test_random_index(void)
         char qs[512];
         random_query(qs, sizeof qs);
         struct query q;
-        struct err err;
+        struct err err = {0};
         if (query_parse(qs, &q, &err) != 0) {
             printf("# unexpected parse error for %s: %s\n", qs, err.msg);
             wrong++;
