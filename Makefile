@@ -48,15 +48,15 @@ $(BUILD)/%.o: %.c
 
 $(BIN)/polsnap-snapshot: $(BUILD)/snapshot/main.o $(SNAP) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BIN)/polsnap-fcgi: $(BUILD)/cgi/main.o $(CGI) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SNAP) $(CGI) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 deps:
 	@tools/deps test
@@ -83,7 +83,7 @@ install: all
 uninstall:
 	@deploy/install.sh uninstall
 
-deb: all
+deb:
 	@deploy/deb.sh $(BIN)
 
 image:
@@ -109,4 +109,4 @@ format:
 clean:
 	rm -rf build build-san bin compile_commands.json
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

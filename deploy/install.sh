@@ -1,7 +1,8 @@
 #!/bin/sh
 # deploy/install.sh - make install / make uninstall: polsnap in the usual places of a Debian
 # system (or under DESTDIR, for a package). The Makefile exports the directories:
-#   PREFIX/bin/polsnap-snapshot, polsnap-fcgi          the binaries
+#   PREFIX/bin/polsnap-snapshot                         the job (cron and the timer run it)
+#   PREFIX/libexec/polsnap/polsnap-fcgi                 the FastCGI server lighttpd spawns
 #   PREFIX/share/polsnap/{lighttpd.conf,cgi/,www/,cron}  the server's configuration (unchanged
 #       from the repository: settings come from polsnap.env), the dashboard, the cron example
 #   UNITDIR/polsnap-*.{service,timer}, polsnap-.service.d/   systemd units and their sandbox
@@ -12,7 +13,8 @@ set -eu
 cd "$(dirname "$0")/.."
 : "${PREFIX:=/usr/local}" "${SYSCONFDIR:=/etc}" "${LOCALSTATEDIR:=/var}"
 : "${UNITDIR:=$PREFIX/lib/systemd/system}" "${DESTDIR:=}"
-bindir=$PREFIX/bin datadir=$PREFIX/share/polsnap etcdir=$SYSCONFDIR/polsnap
+bindir=$PREFIX/bin libexecdir=$PREFIX/libexec/polsnap datadir=$PREFIX/share/polsnap
+etcdir=$SYSCONFDIR/polsnap
 vardirs="$LOCALSTATEDIR/lib/polsnap $LOCALSTATEDIR/log/polsnap"
 units="polsnap-server.service polsnap-snapshot.service polsnap-snapshot.timer
        polsnap-.service.d/hardening.conf"
@@ -27,15 +29,14 @@ plain_files() {
 }
 # Templates: @BINDIR@ and the like become this installation's directories.
 subst() {
-    sed -e "s|@BINDIR@|$bindir|g; s|@DATADIR@|$datadir|g" \
+    sed -e "s|@BINDIR@|$bindir|g; s|@LIBEXECDIR@|$libexecdir|g; s|@DATADIR@|$datadir|g" \
         -e "s|@SYSCONFDIR@|$SYSCONFDIR|g; s|@LOCALSTATEDIR@|$LOCALSTATEDIR|g" "$1"
 }
 
 install_all() {
     build_bin=$1
-    for b in polsnap-snapshot polsnap-fcgi; do
-        install -D -m 0755 "$build_bin/$b" "$DESTDIR$bindir/$b"
-    done
+    install -D -m 0755 "$build_bin/polsnap-snapshot" "$DESTDIR$bindir/polsnap-snapshot"
+    install -D -m 0755 "$build_bin/polsnap-fcgi" "$DESTDIR$libexecdir/polsnap-fcgi"
     plain_files | while read -r src dst mode; do install -D -m "$mode" "$src" "$DESTDIR$dst"; done
     for u in $units; do
         mkdir -p "$(dirname "$DESTDIR$UNITDIR/$u")"
@@ -51,7 +52,7 @@ install_all() {
     fi
     for d in $vardirs; do install -d -m 0750 "$DESTDIR$d"; done
     own_state_dirs
-    echo "installed polsnap under ${DESTDIR:-/}: $bindir, $datadir, $etcdir, $UNITDIR"
+    echo "installed polsnap under ${DESTDIR:-/}: $bindir, $libexecdir, $datadir, $etcdir, $UNITDIR"
 }
 
 # The polsnap system user owns the data and log directories. A DESTDIR install (a package
@@ -77,7 +78,8 @@ own_state_dirs() {
 # Removes what install_all put there; keeps the data, the logs, the polsnap user and a
 # polsnap.env that differs from the default (someone's settings).
 uninstall_all() {
-    rm -f "$DESTDIR$bindir/polsnap-snapshot" "$DESTDIR$bindir/polsnap-fcgi"
+    rm -f "$DESTDIR$bindir/polsnap-snapshot"
+    rm -rf "$DESTDIR$libexecdir"
     plain_files | while read -r _ dst _; do rm -f "$DESTDIR$dst"; done
     for u in $units; do rm -f "$DESTDIR$UNITDIR/$u"; done
     rmdir "$DESTDIR$UNITDIR/polsnap-.service.d" 2>/dev/null || true
