@@ -58,6 +58,14 @@ def eq(got, want, name):
     return _line(False, name, "got:  %s\nwant: %s" % (show(got), show(want)))
 
 
+def skip(name, reason):
+    """One TAP line for a test that cannot run here, saying why (counted as passed)."""
+    global _n
+    _n += 1
+    print("ok %d - %s # SKIP %s" % (_n, name, reason))
+    sys.stdout.flush()
+
+
 def test(fn):
     _tests.append(fn)
     return fn
@@ -111,7 +119,8 @@ class Response:
 
 
 class Server:
-    """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port."""
+    """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port. env
+    overrides the environment; a value None removes that variable."""
     running = []
 
     def __init__(self, data, env=None, conf=None):
@@ -123,6 +132,7 @@ class Server:
                   "POLSNAP_BIND": "127.0.0.1", "POLSNAP_RUN": self.rundir,
                   "POLSNAP_FCGI": os.path.join(BIN, "polsnap-fcgi")})
         e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
         self.log = open(os.path.join(self.rundir, "lighttpd.log"), "w+")
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT,
