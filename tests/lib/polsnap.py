@@ -120,10 +120,11 @@ class Response:
 
 class Server:
     """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port. env
-    overrides the environment; a value None removes that variable."""
+    overrides the environment; a value None removes that variable. wrap prefixes the command
+    (chroot into an image, for one)."""
     running = []
 
-    def __init__(self, data, env=None, conf=None):
+    def __init__(self, data, env=None, conf=None, wrap=()):
         self.data = data
         self.port = free_port()
         self.rundir = tempfile.mkdtemp(prefix="polsnap-run-")
@@ -134,7 +135,7 @@ class Server:
         e.update(env or {})
         e = {k: v for k, v in e.items() if v is not None}
         self.log = open(os.path.join(self.rundir, "lighttpd.log"), "w+")
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
+        self.proc = subprocess.Popen(list(wrap) + ["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.time() + 10
@@ -148,6 +149,8 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         else:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
             raise RuntimeError("lighttpd did not listen on %d" % self.port)
         Server.running.append(self)
 
