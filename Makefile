@@ -37,7 +37,7 @@ help:
 	@echo "make test       the whole suite (SAN=1: under ASan+UBSan); ends 'N passed, N failed'"
 	@echo "make bench      throughput and memory against reference servers (bench/)"
 	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR=...); make uninstall"
-	@echo "make deb        build/polsnap_VERSION_ARCH.deb; make image: the container image"
+	@echo "make deb        build/deb/polsnap_VERSION_ARCH.deb; make image: the container image"
 	@echo "make fuzz       libFuzzer on the report, query and index parsers (FUZZ_SECONDS=60 each)"
 	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
 	@echo "make clean      remove build outputs"
@@ -77,17 +77,10 @@ test:
 	@$(MAKE) --no-print-directory all $(UNIT)
 	@tests/run $(UNIT)
 
-install: all
-	@deploy/install.sh install $(BIN)
-
-uninstall:
-	@deploy/install.sh uninstall
-
-deb:
-	@deploy/deb.sh $(BIN)
-
-image:
-	@deploy/image.sh
+install: all ; @deploy/install.sh install $(BIN)
+uninstall: ; @deploy/install.sh uninstall
+deb: ; @deploy/deb.sh
+image: ; @deploy/image.sh
 
 bench: all
 	@bench/run

@@ -13,6 +13,7 @@ mkdir -p build/image
 
 make_base() { # the Debian 12 slim base, from Debian's packages
     command -v debootstrap >/dev/null || { echo "needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
+    # shellcheck disable=SC2016 # $(REPO_URI) is apt's format, not the shell's
     mirror=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 2>/dev/null |
              grep -v security | head -1)
     rootfs=build/image/rootfs
