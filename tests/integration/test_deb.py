@@ -14,23 +14,16 @@ from polsnap import *  # noqa: E402,F401
 OUT = os.path.join(ROOT, "build", "deb")
 
 
-def version():
-    with open(os.path.join(ROOT, "deploy", "debian", "changelog")) as f:
-        return re.match(r"polsnap \(([^)]+)\)", f.readline()).group(1)
-
-
 def deb_path():
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
-    return os.path.join(OUT, "polsnap_%s_%s.deb" % (version(), arch))
+    return os.path.join(OUT, "polsnap_%s_%s.deb" % (package_version(), arch))
 
 
 @test
 def make_deb_builds():
     for old in glob.glob(os.path.join(OUT, "*.deb")):
         os.unlink(old)
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    r = subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT, "deb"], env=env,
-                       capture_output=True, text=True, timeout=600)
+    r = make("deb")
     eq(r.returncode, 0, "make deb exits 0")
     check(os.path.isfile(deb_path()), "make deb wrote " + os.path.relpath(deb_path(), ROOT), r.stdout + r.stderr)
 
@@ -42,7 +35,7 @@ def field(name):
 
 @test
 def control_fields():
-    eq((field("Package"), field("Version")), ("polsnap", version()), "package name and version")
+    eq((field("Package"), field("Version")), ("polsnap", package_version()), "package name and version")
     deps = {d.strip().split(" ")[0] for d in field("Depends").split(",")}
     for p in ("lighttpd", "adduser", "libfcgi0ldbl", "libcjson1", "libyaml-0-2", "libcurl4", "libssl3", "libc6"):
         check(p in deps, "Depends: " + p, field("Depends"))

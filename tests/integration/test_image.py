@@ -15,8 +15,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from polsnap import *  # noqa: E402,F401
 
-with open(os.path.join(ROOT, "deploy", "debian", "changelog")) as f:
-    IMAGE = "polsnap:" + re.match(r"polsnap \(([^-)]+)", f.readline()).group(1)
+IMAGE = "polsnap:" + package_version().split("-")[0]
 state = {}
 
 
@@ -40,9 +39,7 @@ def make_image():
     if reason:
         skip("make image", reason)
         return
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    r = subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT, "image"], env=env,
-                       capture_output=True, text=True, timeout=1200)
+    r = make("image", timeout=1200)
     eq(r.returncode, 0, "make image exits 0")
     check(r.returncode == 0, "make image output", r.stdout + r.stderr)
     print("# " + r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "# (no output)")

@@ -18,14 +18,6 @@ AS_ROOT = os.geteuid() == 0
 USER = "nobody"  # stands in for polsnap, which only a real install creates
 
 
-def make(*args):
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    if "build-san" in BIN:
-        env["SAN"] = "1"  # install the binaries under test
-    return subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT] + list(args),
-                          env=env, capture_output=True, text=True, timeout=300)
-
-
 def read_env_file(path):
     """KEY=value lines as systemd's EnvironmentFile= reads them (no quotes are used)."""
     out = {}

@@ -67,8 +67,7 @@ def pod_runs_server_and_snapshot_loop():
     spec, c = containers()
     eq(sorted(c), ["server", "snapshot"], "two containers")
     eq(spec["serviceAccountName"], "polsnap", "the pod's service account")
-    with open(os.path.join(ROOT, "deploy", "debian", "changelog")) as f:
-        version = re.match(r"polsnap \(([^-)]+)", f.readline()).group(1)
+    version = package_version().split("-")[0]
     eq({n: x["image"] for n, x in c.items()}, {"server": "polsnap:" + version, "snapshot": "polsnap:" + version},
        "the image make image builds")
     check("polsnap-snapshot" in " ".join(c["snapshot"]["command"] + c["snapshot"]["args"]) and

@@ -83,6 +83,24 @@ def run():
     sys.exit(1 if _failed else 0)
 
 
+def make(*args, timeout=600):
+    """make ARGS in the repository, as a developer would type it (not as a sub-make of the make
+    test running this); the binaries under test are the ones it installs (SAN=1 when they are
+    the sanitizer build). Returns CompletedProcess (text stdout/stderr)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    if "build-san" in BIN:
+        env["SAN"] = "1"
+    return subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT] + list(args), env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def package_version():
+    """The Debian package's version, 0.1.0-1, from deploy/debian/changelog; the upstream part
+    (0.1.0) tags the container image."""
+    with open(os.path.join(ROOT, "deploy", "debian", "changelog")) as f:
+        return f.readline().split("(")[1].split(")")[0]
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
