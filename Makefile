@@ -11,12 +11,14 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
-# make install: PREFIX for programs and data files; configuration in /etc, state in /var.
+# make install: PREFIX for programs and data files; configuration in /etc, state in /var;
+# NOUSER=1: no polsnap user, the directories stay the installer's (as with DESTDIR).
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-export DESTDIR PREFIX SYSCONFDIR LOCALSTATEDIR UNITDIR
+DIRS    := DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' \
+           LOCALSTATEDIR='$(LOCALSTATEDIR)' UNITDIR='$(UNITDIR)' NOUSER='$(NOUSER)'
 export POLSNAP_BIN := $(abspath $(BIN))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -77,8 +79,8 @@ test:
 	@$(MAKE) --no-print-directory all $(UNIT)
 	@tests/run $(UNIT)
 
-install: all ; @deploy/install.sh install $(BIN)
-uninstall: ; @deploy/install.sh uninstall
+install: all ; @$(DIRS) deploy/install.sh install $(BIN)
+uninstall: ; @$(DIRS) deploy/install.sh uninstall
 deb: ; @deploy/deb.sh
 image: ; @deploy/image.sh
 

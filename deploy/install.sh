@@ -1,6 +1,6 @@
 #!/bin/sh
 # deploy/install.sh - make install / make uninstall: polsnap in the usual places of a Debian
-# system (or under DESTDIR, for a package). The Makefile exports the directories:
+# system (or under DESTDIR, for a package). The Makefile passes the directories:
 #   PREFIX/bin/polsnap-snapshot                         the job (cron and the timer run it)
 #   PREFIX/libexec/polsnap/polsnap-fcgi                 the FastCGI server lighttpd spawns
 #   PREFIX/share/polsnap/{lighttpd.conf,cgi/,www/,cron}  the server's configuration (unchanged
@@ -9,6 +9,7 @@
 #   SYSCONFDIR/polsnap/polsnap.env                     the settings (kept if it exists)
 #   LOCALSTATEDIR/lib/polsnap, LOCALSTATEDIR/log/polsnap   data and logs, owned by polsnap
 # Usage: deploy/install.sh install BINDIR_OF_THE_BUILD | deploy/install.sh uninstall
+# (NOUSER=1: no polsnap user, the directories stay owned by whoever installs)
 set -eu
 cd "$(dirname "$0")/.."
 : "${PREFIX:=/usr/local}" "${SYSCONFDIR:=/etc}" "${LOCALSTATEDIR:=/var}"
@@ -56,10 +57,10 @@ install_all() {
 }
 
 # The polsnap system user owns the data and log directories. A DESTDIR install (a package
-# being built) leaves that to the package's postinst; so does a run without root.
+# being built) leaves that to the package's postinst; so do a run without root and NOUSER=1.
 own_state_dirs() {
-    if [ -n "$DESTDIR" ] || [ "$(id -u)" -ne 0 ]; then
-        echo "not creating the polsnap user (DESTDIR or not root): $vardirs stay owned by $(id -un)"
+    if [ -n "$DESTDIR" ] || [ -n "${NOUSER:-}" ] || [ "$(id -u)" -ne 0 ]; then
+        echo "not creating the polsnap user (DESTDIR, NOUSER or not root): $vardirs stay owned by $(id -un)"
         return
     fi
     if ! id polsnap >/dev/null 2>&1; then

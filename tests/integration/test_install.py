@@ -212,7 +212,9 @@ def units_pass_systemd_analyze_verify():
     # A second install with real paths under a temporary root: verify checks that every
     # command it names exists, so the units must point at installed binaries.
     root = tempdir("polsnap-prefix-")
-    r = make("install", "PREFIX=%s/usr" % root, "SYSCONFDIR=%s/etc" % root, "LOCALSTATEDIR=%s/var" % root)
+    r = make("install", "PREFIX=%s/usr" % root, "SYSCONFDIR=%s/etc" % root, "LOCALSTATEDIR=%s/var" % root,
+             "NOUSER=1")
+    check("not creating the polsnap user" in r.stdout, "NOUSER=1: no user made on this machine", r.stdout)
     eq(r.returncode, 0, "make install PREFIX=... exits 0")
     units = ["%s/usr/lib/systemd/system/%s" % (root, u) for u in
              ("polsnap-server.service", "polsnap-snapshot.service", "polsnap-snapshot.timer")]

@@ -87,7 +87,8 @@ def make(*args, timeout=600):
     """make ARGS in the repository, as a developer would type it (not as a sub-make of the make
     test running this); the binaries under test are the ones it installs (SAN=1 when they are
     the sanitizer build). Returns CompletedProcess (text stdout/stderr)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR", "PREFIX", "SYSCONFDIR", "LOCALSTATEDIR", "UNITDIR")}
     if "build-san" in BIN:
         env["SAN"] = "1"
     return subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT] + list(args), env=env,
