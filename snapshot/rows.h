@@ -1,4 +1,5 @@
-/* rows.h - the rowset: every row of one snapshot, built by the sources, read by the index writer.
+/* rows.h - the rowset: every row of one snapshot, built by the sources. The index writer reads
+ * it through its layout (rows_int.h), not through this interface.
  *
  * Data flows one way: sources -> rowset -> index writer. A source never touches rows directly;
  * it describes a report (rowset_add_report) and then each (result, resource) pair of it
@@ -73,7 +74,7 @@ void rowset_source_status(struct rowset *rs, const char *name, int up);
 /* The Kubernetes source found no PolicyReport CRDs: /healthz answers 503. */
 void rowset_set_no_crds(struct rowset *rs);
 
-/* Reading back, for the index writer and the tests: rows and reports in the order added.
+/* Reading back, for the tests: rows and reports in the order added.
  * Every pointer stays valid until rowset_free; blank fields are NULL. */
 struct row_view {
     const char *id, *namespace, *kind, *name, *message, *category, *policy, *rule, *status,
