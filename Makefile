@@ -11,8 +11,14 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
-DEPS    := libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev lighttpd python3 \
-           python3-yaml openssl curl
+# make install: PREFIX for programs and data files; configuration in /etc, state in /var;
+# NOUSER=1: no polsnap user, the directories stay the installer's (as with DESTDIR).
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DIRS    := DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' \
+           LOCALSTATEDIR='$(LOCALSTATEDIR)' UNITDIR='$(UNITDIR)' NOUSER='$(NOUSER)'
 export POLSNAP_BIN := $(abspath $(BIN))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -21,17 +27,19 @@ SNAP   := $(call objs,$(filter-out snapshot/main.c,$(wildcard snapshot/*.c)))
 CGI    := $(call objs,$(filter-out cgi/main.c,$(wildcard cgi/*.c)))
 UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all help deps run serve test bench fuzz lint format clean
+.PHONY: all help deps run serve test bench fuzz lint format clean install uninstall deb image
 .SECONDARY:
 all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
 
 help:
 	@echo "make            build $(BIN)/polsnap-snapshot and $(BIN)/polsnap-fcgi"
-	@echo "make deps       install the Debian packages the build and tests need (apt-get)"
+	@echo "make deps       install the Debian and npm packages the build and tests need"
 	@echo "make run        deps + build + snapshot samples/ + serve on http://127.0.0.1:$(POLSNAP_PORT)"
 	@echo "make serve      run lighttpd in the foreground (POLSNAP_DATA=DIR POLSNAP_PORT=PORT)"
 	@echo "make test       the whole suite (SAN=1: under ASan+UBSan); ends 'N passed, N failed'"
 	@echo "make bench      throughput and memory against reference servers (bench/)"
+	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR=...); make uninstall"
+	@echo "make deb        build/deb/polsnap_VERSION_ARCH.deb; make image: the container image"
 	@echo "make fuzz       libFuzzer on the report, query and index parsers (FUZZ_SECONDS=60 each)"
 	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
 	@echo "make clean      remove build outputs"
@@ -42,24 +50,22 @@ $(BUILD)/%.o: %.c
 
 $(BIN)/polsnap-snapshot: $(BUILD)/snapshot/main.o $(SNAP) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BIN)/polsnap-fcgi: $(BUILD)/cgi/main.o $(CGI) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SNAP) $(CGI) $(COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-	  | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "installing: $$missing"; apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "all build and run dependencies are installed"; fi
+	@tools/deps test
 
-run: deps all
+run:
+	@tools/deps run
+	@$(MAKE) --no-print-directory all
 	$(BIN)/polsnap-snapshot --source files:samples --data $(POLSNAP_DATA)
 	@echo "serving http://127.0.0.1:$(POLSNAP_PORT)/ (API under /v1, metrics at /metrics); Ctrl-C stops"
 	@$(MAKE) --no-print-directory serve
@@ -68,8 +74,15 @@ serve: all
 	POLSNAP_ROOT=$(CURDIR) POLSNAP_DATA=$(abspath $(POLSNAP_DATA)) POLSNAP_PORT=$(POLSNAP_PORT) \
 	  POLSNAP_FCGI=$(POLSNAP_BIN)/polsnap-fcgi lighttpd -D -f lighttpd.conf
 
-test: all $(UNIT)
+test:
+	@tools/deps test
+	@$(MAKE) --no-print-directory all $(UNIT)
 	@tests/run $(UNIT)
+
+install: all ; @$(DIRS) deploy/install.sh install $(BIN)
+uninstall: ; @$(DIRS) deploy/install.sh uninstall
+deb: ; @deploy/deb.sh
+image: ; @deploy/image.sh
 
 bench: all
 	@bench/run
@@ -91,4 +104,4 @@ format:
 clean:
 	rm -rf build build-san bin compile_commands.json
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# lighttpd-env.sh - run by lighttpd.conf (include_shell, in the project root) to turn the
-# POLSNAP_* environment into lighttpd variables, with defaults and checks.
+# lighttpd-env.sh - run by lighttpd.conf (include_shell, in lighttpd.conf's directory: the
+# project root, or PREFIX/share/polsnap once installed) to turn the POLSNAP_* environment into
+# lighttpd variables, with defaults and checks.
 set -eu
 root=${POLSNAP_ROOT:-$(pwd)}
 data=${POLSNAP_DATA:-$root/data}
@@ -30,6 +31,14 @@ echo "var.fcgi = \"$(q "$fcgi")\""
 echo "var.run = \"$(q "$run")\""
 echo "var.procs = $procs"
 echo "var.tokens = \"$(q "$tokens")\""
+# Started as root with POLSNAP_USER set (polsnap.env sets it): lighttpd drops to that user once
+# it listens and spawns the FastCGI binary as that user, whose socket directory it must be.
+user=${POLSNAP_USER:-}
+if [ -n "$user" ] && [ "$(id -u)" -eq 0 ]; then
+    chown "$user:" "$run"
+    echo "server.username = \"$(q "$user")\""
+    echo "server.groupname = \"$(q "$(id -gn "$user")")\""
+fi
 # With tokens on, every API request goes through the FastCGI binary (it checks the token and
 # hands precomputed files back with X-Sendfile); without, lighttpd serves them itself.
 if [ -n "$tokens" ]; then echo 'var.static = "/_api"'; else echo 'var.static = "/_snap"'; fi

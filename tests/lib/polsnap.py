@@ -58,6 +58,14 @@ def eq(got, want, name):
     return _line(False, name, "got:  %s\nwant: %s" % (show(got), show(want)))
 
 
+def skip(name, reason):
+    """One TAP line for a test that cannot run here, saying why (counted as passed)."""
+    global _n
+    _n += 1
+    print("ok %d - %s # SKIP %s" % (_n, name, reason))
+    sys.stdout.flush()
+
+
 def test(fn):
     _tests.append(fn)
     return fn
@@ -73,6 +81,25 @@ def run():
     print("1..%d" % _n)
     Server.stop_all()
     sys.exit(1 if _failed else 0)
+
+
+def make(*args, timeout=600):
+    """make ARGS in the repository, as a developer would type it (not as a sub-make of the make
+    test running this); the binaries under test are the ones it installs (SAN=1 when they are
+    the sanitizer build). Returns CompletedProcess (text stdout/stderr)."""
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR", "PREFIX", "SYSCONFDIR", "LOCALSTATEDIR", "UNITDIR")}
+    if "build-san" in BIN:
+        env["SAN"] = "1"
+    return subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT] + list(args), env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def package_version():
+    """The Debian package's version, 0.1.0-1, from deploy/debian/changelog; the upstream part
+    (0.1.0) tags the container image."""
+    with open(os.path.join(ROOT, "deploy", "debian", "changelog")) as f:
+        return f.readline().split("(")[1].split(")")[0]
 
 
 def free_port():
@@ -111,10 +138,12 @@ class Response:
 
 
 class Server:
-    """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port."""
+    """lighttpd -D -f lighttpd.conf with POLSNAP_DATA=data on a free 127.0.0.1 port. env
+    overrides the environment; a value None removes that variable. wrap prefixes the command
+    (chroot into an image, for one)."""
     running = []
 
-    def __init__(self, data, env=None, conf=None):
+    def __init__(self, data, env=None, conf=None, wrap=()):
         self.data = data
         self.port = free_port()
         self.rundir = tempfile.mkdtemp(prefix="polsnap-run-")
@@ -123,8 +152,9 @@ class Server:
                   "POLSNAP_BIND": "127.0.0.1", "POLSNAP_RUN": self.rundir,
                   "POLSNAP_FCGI": os.path.join(BIN, "polsnap-fcgi")})
         e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
         self.log = open(os.path.join(self.rundir, "lighttpd.log"), "w+")
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
+        self.proc = subprocess.Popen(list(wrap) + ["lighttpd", "-D", "-f", conf or os.path.join(ROOT, "lighttpd.conf")],
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.time() + 10
@@ -138,6 +168,8 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         else:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
             raise RuntimeError("lighttpd did not listen on %d" % self.port)
         Server.running.append(self)
 
