@@ -107,7 +107,9 @@ static int snapshot_meta(struct api_ctx *c)
         buf_json_str(b, idx_str(ix, ix->sources[i].name));
         buf_printf(b, ",\"up\":%s}", ix->sources[i].up ? "true" : "false");
     }
-    buf_puts(b, "]}");
+    buf_puts(b, "],\"changes\":{\"previous\":");
+    buf_json_str_or_null(b, ix->h->previous_id[0] ? ix->h->previous_id : NULL);
+    buf_printf(b, ",\"new\":%u,\"resolved\":%u}}", ix->h->changes_new, ix->h->changes_resolved);
     return 200;
 }
 

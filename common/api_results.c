@@ -81,6 +81,18 @@ void api_write_rows(const struct idx *ix, uint32_t lo, uint32_t hi, struct buf *
     buf_printf(out, "],\"count\":%u}", hi - lo);
 }
 
+/* An RFC 3339 UTC time, or null for IDX_NO_TIME. */
+static void put_time_or_null(struct buf *b, int64_t t)
+{
+    if (t == IDX_NO_TIME) {
+        buf_puts(b, "null");
+        return;
+    }
+    char s[21];
+    rfc3339_utc(t, s);
+    buf_printf(b, "\"%s\"", s);
+}
+
 /* The row with this exact id that the view may see; UINT32_MAX when none. */
 static uint32_t find_id(const struct api_ctx *c, const char *id)
 {
@@ -111,13 +123,7 @@ int api_result_detail(struct api_ctx *c)
     struct buf *b = c->out;
     put_row_fields(b, ix, row);
     buf_puts(b, ",\"timestamp\":");
-    if (row->timestamp == IDX_NO_TIME) {
-        buf_puts(b, "null");
-    } else {
-        char t[21];
-        rfc3339_utc(row->timestamp, t);
-        buf_printf(b, "\"%s\"", t);
-    }
+    put_time_or_null(b, row->timestamp);
     put_properties(b, ix, row);
     put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
     put_field(b, ix, ",\"name\":", rep->name);
@@ -135,9 +141,13 @@ int api_result_detail(struct api_ctx *c)
         put_field(b, ix, ",\"uid\":", s[IDX_F_RES_UID]);
         buf_putc(b, '}');
     }
-    buf_printf(b, ",\"scored\":%s}",
+    buf_printf(b, ",\"scored\":%s",
                row->scored == 0   ? "null"
                : row->scored == 2 ? "true"
                                   : "false");
+    put_field(b, ix, ",\"change\":", s[IDX_F_CHANGE]);
+    buf_puts(b, ",\"firstSeen\":");
+    put_time_or_null(b, row->first_seen);
+    buf_putc(b, '}');
     return 200;
 }

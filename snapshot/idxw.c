@@ -21,11 +21,22 @@
 
 /* Row slot (rows_int.h) of each index field; keep in sync with enum idx_field. */
 static const int slot_of_field[IDX_NFIELDS] = {
-    [IDX_F_NAMESPACE] = R_NS,          [IDX_F_KIND] = R_KIND,       [IDX_F_NAME] = R_NAME,
-    [IDX_F_POLICY] = R_POLICY,         [IDX_F_RULE] = R_RULE,       [IDX_F_CATEGORY] = R_CATEGORY,
-    [IDX_F_SEVERITY] = R_SEVERITY,     [IDX_F_STATUS] = R_STATUS,   [IDX_F_SOURCE] = R_SOURCE,
-    [IDX_F_MESSAGE] = R_MESSAGE,       [IDX_F_REPORT] = -1,         [IDX_F_ID] = R_ID,
-    [IDX_F_PROPERTIES] = R_PROPERTIES, [IDX_F_RES_API] = R_RES_API, [IDX_F_RES_NS] = R_RES_NS,
+    [IDX_F_NAMESPACE] = R_NS,
+    [IDX_F_KIND] = R_KIND,
+    [IDX_F_NAME] = R_NAME,
+    [IDX_F_POLICY] = R_POLICY,
+    [IDX_F_RULE] = R_RULE,
+    [IDX_F_CATEGORY] = R_CATEGORY,
+    [IDX_F_SEVERITY] = R_SEVERITY,
+    [IDX_F_STATUS] = R_STATUS,
+    [IDX_F_SOURCE] = R_SOURCE,
+    [IDX_F_MESSAGE] = R_MESSAGE,
+    [IDX_F_REPORT] = -1,
+    [IDX_F_CHANGE] = -1,
+    [IDX_F_ID] = R_ID,
+    [IDX_F_PROPERTIES] = R_PROPERTIES,
+    [IDX_F_RES_API] = R_RES_API,
+    [IDX_F_RES_NS] = R_RES_NS,
     [IDX_F_RES_UID] = R_RES_UID,
 };
 
@@ -52,6 +63,13 @@ static int cmp_rows(const void *a, const void *b)
         if (u != v) return u < v ? -1 : 1;
     }
     return 0;
+}
+
+/* Targets by name: string ids are byte-order ranks. */
+static int cmp_target_names(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_target *)a)->name, v = ((const struct idx_target *)b)->name;
+    return u < v ? -1 : u > v;
 }
 
 /* Folded order, ties by id (byte order): the order idx_dict_range searches in. */
@@ -139,7 +157,9 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         for (int f = 0; f < IDX_NFIELDS; f++)
             o->str[f] = slot_of_field[f] >= 0 ? rank[in->s[slot_of_field[f]]] : 0;
         o->str[IDX_F_REPORT] = rank[rs->reports[in->report].name];
+        o->str[IDX_F_CHANGE] = rank[rs->change_str[in->is_new]];
         o->timestamp = in->has_timestamp ? in->timestamp : IDX_NO_TIME;
+        o->first_seen = in->first_seen; /* ROWSET_NO_TIME is IDX_NO_TIME */
         o->report = in->report;
         o->status = (uint8_t)enum_index(rs->strs[in->s[R_STATUS]], idx_status_names, IDX_NSTATUS);
         o->severity = (uint8_t)enum_index(in->s[R_SEVERITY] ? rs->strs[in->s[R_SEVERITY]] : NULL,
@@ -189,6 +209,15 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         sources[i].name = rank[rs->sources[i].name];
         sources[i].up = (uint32_t)rs->sources[i].up;
     }
+    struct idx_target *targets = xcalloc(rs->ntargets ? rs->ntargets : 1, sizeof *targets);
+    for (uint32_t i = 0; i < rs->ntargets; i++) {
+        const struct target *t = &rs->targets[i];
+        targets[i] = (struct idx_target){rank[t->name],    rank[t->min_priority],
+                                         rank[t->sources], (uint32_t)t->skip_existing,
+                                         (uint32_t)t->up,  0,
+                                         t->sent,          t->failed};
+    }
+    qsort(targets, rs->ntargets, sizeof *targets, cmp_target_names);
 
     /* 4. dictionaries: per field, count rows per string and order the distinct strings folded.
      *    The postings themselves are placed field by field while the file is written (5), so
@@ -241,6 +270,10 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
     h.flags = rs->no_crds ? IDX_FLAG_NO_CRDS : 0;
     h.warnings = rs->warnings;
     snprintf(h.snapshot_id, sizeof h.snapshot_id, "%s", meta->snapshot_id);
+    snprintf(h.previous_id, sizeof h.previous_id, "%s", meta->previous_id ? meta->previous_id : "");
+    h.changes_new = meta->changes_new;
+    h.changes_resolved = meta->changes_resolved;
+    h.ntargets = rs->ntargets;
     memcpy(h.dict, dictspan, sizeof dictspan);
 
     int rc = -1;
@@ -307,6 +340,9 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
     }
     free(ids);
     end_section(&o, &h, IDX_SEC_SORT);
+    begin_section(&o, &h, IDX_SEC_TARGETS);
+    put(&o, targets, sizeof *targets * rs->ntargets);
+    end_section(&o, &h, IDX_SEC_TARGETS);
     h.file_size = o.pos;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, o.f) != 1 || fflush(o.f) != 0 ||
         ferror(o.f) || fsync(fileno(o.f)) != 0) {
@@ -319,7 +355,7 @@ out:
         snprintf(err, IDX_ERR_MAX, "%s: close failed: %s", path, strerror(errno));
         rc = -1;
     }
-    free(order), free(rank), free(strs), free(sorted), free(reports), free(sources);
+    free(order), free(rank), free(strs), free(sorted), free(reports), free(sources), free(targets);
     free(dict), free(entry_of);
     return rc;
 }

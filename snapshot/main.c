@@ -309,7 +309,8 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a.sources[i], rowset_rows(rs) - before);
     }
-    struct publish_opts po = {a.data, a.keep, (uint32_t)a.cron_period};
+    struct publish_opts po = {
+        .data_dir = a.data, .keep = a.keep, .cron_period = (uint32_t)a.cron_period};
     char snapdir[PATH_MAX];
     uint32_t rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
     if (publish_snapshot(&rs, &po, snapdir, err) != 0) {

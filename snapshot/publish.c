@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "changes.h"
 #include "idx.h"
 #include "idxw.h"
 #include "util.h"
@@ -283,7 +284,10 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
     fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(*rs));
-    struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period, 1};
+    struct changes chg;
+    changes_mark(*rs, o->data_dir, (int64_t)tv.tv_sec, o->on_resolved, o->ctx, &chg);
+    struct idxw_meta meta = {id,           (int64_t)tv.tv_sec, o->cron_period, 1,
+                             chg.previous, chg.new_keys,       chg.resolved};
     int written = idxw_write(*rs, idxpath, &meta, ierr);
     rowset_free(*rs);
     *rs = NULL;

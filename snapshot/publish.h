@@ -1,5 +1,8 @@
 /* publish.h - turns a rowset into a published snapshot directory, atomically.
  *
+ * Before the index is written, every row is compared with the snapshot DIR/current names
+ * (changes.h), so the index records what is new since then.
+ *
  * Layout of DIR (the data directory):
  *   DIR/.lock                 flock'ed while a job runs: overlapping cron runs fail fast
  *   DIR/snapshots/ID/         one immutable snapshot (ID sorts by time: 20261125T153000.123456Z)
@@ -11,6 +14,7 @@
 #ifndef POLSNAP_PUBLISH_H
 #define POLSNAP_PUBLISH_H
 
+#include "changes.h"
 #include "rows.h"
 
 #include <stdint.h>
@@ -21,6 +25,10 @@ struct publish_opts {
     const char *data_dir;
     unsigned keep;        /* snapshots kept after the swap, >= 1 */
     uint32_t cron_period; /* seconds, 0 unknown (shown by /v1/snapshot for staleness) */
+    /* Change tracking against DIR/current (changes.h): on_resolved (may be NULL) sees each
+     * resolved key's row in the previous index, with ctx. */
+    changes_resolved_fn on_resolved;
+    void *ctx;
 };
 
 /* Takes DIR/.lock (fails at once when another job holds it). Returns 0 with the lock fd in
