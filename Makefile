@@ -12,7 +12,7 @@ SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
 DEPS    := libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev lighttpd python3 \
-           python3-yaml openssl curl
+           python3-yaml openssl curl prometheus-alertmanager
 export POLSNAP_BIN := $(abspath $(BIN))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))

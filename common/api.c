@@ -113,6 +113,27 @@ static int snapshot_meta(struct api_ctx *c)
     return 200;
 }
 
+/* Spec section 9: name, minimumPriority, sources, skipExistingOnStartup; nothing else (the
+ * index holds nothing else: no URL, header or secret). */
+static int targets_list(struct api_ctx *c)
+{
+    const struct idx *ix = c->ix;
+    struct buf *b = c->out;
+    buf_putc(b, '[');
+    for (uint32_t i = 0; i < ix->h->ntargets; i++) {
+        const struct idx_target *t = &ix->targets[i];
+        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        buf_json_str(b, idx_str(ix, t->name));
+        buf_puts(b, ",\"minimumPriority\":");
+        buf_json_str(b, idx_str(ix, t->min_priority));
+        buf_puts(b, ",\"sources\":");
+        buf_puts(b, t->sources ? idx_str(ix, t->sources) : "null");
+        buf_printf(b, ",\"skipExistingOnStartup\":%s}", t->skip_existing ? "true" : "false");
+    }
+    buf_putc(b, ']');
+    return 200;
+}
+
 static void put_namespaces_or_null(struct buf *b, const struct api_view *v)
 {
     if (!v || !v->namespaces) {
@@ -261,8 +282,7 @@ static int dispatch(struct api_ctx *c, const struct route *r)
     case R_SNAPSHOT:
         return snapshot_meta(c);
     case R_TARGETS:
-        buf_puts(c->out, "[]");
-        return 200; /* polsnap sends no notifications */
+        return targets_list(c);
     case R_AUTH_STATUS:
         return auth_status(c);
     case R_PERMISSIONS:

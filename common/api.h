@@ -51,6 +51,10 @@ struct api_result api_error(struct buf *out, int status, const char *fmt, ...)
  * shards: each namespace's rows are one contiguous run of the index). */
 void api_write_rows(const struct idx *ix, uint32_t lo, uint32_t hi, struct buf *out);
 
+/* One row in the summary representation (the 13 keys), as the list endpoints write it; the
+ * notification targets send rows in it too. */
+void api_put_row(struct buf *out, const struct idx *ix, const struct idx_row *row);
+
 /* The unfiltered endpoints the snapshot job precomputes: URL path and file name relative to
  * the snapshot directory; NULL-terminated. */
 struct api_static_file {

@@ -38,7 +38,7 @@ static void put_properties(struct buf *b, const struct idx *ix, const struct idx
     buf_puts(b, props ? props : "null");
 }
 
-static void put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
+void api_put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
 {
     put_row_fields(b, ix, row);
     buf_puts(b, ",\"timestamp\":");
@@ -63,7 +63,7 @@ int api_results(struct api_ctx *c)
     size_t n = query_page(ix, c->q, &sel, first, count, page);
     for (size_t i = 0; i < n; i++) {
         if (i) buf_putc(b, ',');
-        put_row(b, ix, &ix->rows[page[i]]);
+        api_put_row(b, ix, &ix->rows[page[i]]);
     }
     free(page);
     buf_printf(b, "],\"count\":%lu}", (unsigned long)total);
@@ -76,7 +76,7 @@ void api_write_rows(const struct idx *ix, uint32_t lo, uint32_t hi, struct buf *
     buf_puts(out, "{\"items\":[");
     for (uint32_t r = lo; r < hi; r++) {
         if (r > lo) buf_putc(out, ',');
-        put_row(out, ix, &ix->rows[r]);
+        api_put_row(out, ix, &ix->rows[r]);
     }
     buf_printf(out, "],\"count\":%u}", hi - lo);
 }

@@ -1,5 +1,6 @@
 /* main.c - polsnap-snapshot: reads every --source into one rowset and publishes a snapshot.
  * Arguments in, module calls, exit status out: 0 only when a snapshot was published. */
+#include "notify.h"
 #include "publish.h"
 #include "rows.h"
 #include "site.h"
@@ -52,12 +53,14 @@ static const char usage[] =
     "  --www DIR                the dashboard to copy with --site (default: the nearest www/\n"
     "                           above the binary, e.g. www/ beside bin/)\n"
     "                           [POLSNAP_WWW]\n"
+    "  --targets FILE           notification targets (YAML or JSON, see the README): each is\n"
+    "                           sent what is new in the snapshot [POLSNAP_TARGETS]\n"
     "  --help                   this text\n";
 
 struct args {
     const char *sources[MAX_SOURCES];
     int nsources;
-    const char *data, *site, *www;
+    const char *data, *site, *www, *targets;
     unsigned keep;
     long cron_period;
     struct source_opts opts;
@@ -104,6 +107,7 @@ static int parse_args(int argc, char **argv, struct args *a, char **env_sources)
     a->data = getenv("POLSNAP_DATA");
     a->site = getenv("POLSNAP_SITE");
     a->www = getenv("POLSNAP_WWW");
+    a->targets = getenv("POLSNAP_TARGETS");
     a->opts.skip_invalid = truthy(getenv("POLSNAP_SKIP_INVALID"));
     a->opts.kube_context = getenv("POLSNAP_CONTEXT");
     a->opts.stackrox_token_file = getenv("POLSNAP_STACKROX_TOKEN_FILE");
@@ -135,7 +139,8 @@ static int parse_args(int argc, char **argv, struct args *a, char **env_sources)
         O_QUERY,
         O_CRON,
         O_SITE,
-        O_WWW
+        O_WWW,
+        O_TARGETS
     };
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},
@@ -151,6 +156,7 @@ static int parse_args(int argc, char **argv, struct args *a, char **env_sources)
         {"cron-period", required_argument, NULL, O_CRON},
         {"site", required_argument, NULL, O_SITE},
         {"www", required_argument, NULL, O_WWW},
+        {"targets", required_argument, NULL, O_TARGETS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +208,9 @@ static int parse_args(int argc, char **argv, struct args *a, char **env_sources)
             break;
         case O_WWW:
             a->www = optarg;
+            break;
+        case O_TARGETS:
+            a->targets = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -279,7 +288,15 @@ int main(int argc, char **argv)
     char err[PUBLISH_ERR_MAX + SOURCE_ERR_MAX]; /* big enough for either */
     int lock_fd = -1;
     struct rowset *rs = NULL;
+    struct targets targets = {0};
+    struct notify nt;
+    notify_init(&nt, &targets, a.data);
     rc = 1;
+    struct err terr;
+    if (a.targets && *a.targets && targets_load(a.targets, &targets, &terr) != 0) {
+        rc = die_usage("%s", terr.msg);
+        goto out;
+    }
     for (int i = 0; i < a.nsources; i++) {
         const char *arg;
         if (!find_kind(a.sources[i], &arg)) {
@@ -309,8 +326,13 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a.sources[i], rowset_rows(rs) - before);
     }
-    struct publish_opts po = {
-        .data_dir = a.data, .keep = a.keep, .cron_period = (uint32_t)a.cron_period};
+    notify_describe(&nt, rs);
+    struct publish_opts po = {.data_dir = a.data,
+                              .keep = a.keep,
+                              .cron_period = (uint32_t)a.cron_period,
+                              .on_resolved = notify_on_resolved,
+                              .before_swap = notify_enqueue,
+                              .ctx = &nt};
     char snapdir[PATH_MAX];
     uint32_t rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
     if (publish_snapshot(&rs, &po, snapdir, err) != 0) {
@@ -335,6 +357,7 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a.site);
     }
+    notify_send(&nt);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
@@ -343,6 +366,8 @@ int main(int argc, char **argv)
            (double)ru.ru_maxrss / 1024.0);
     rc = 0;
 out:
+    notify_release(&nt);
+    targets_release(&targets);
     rowset_free(rs);
     free(env_sources);
     if (lock_fd >= 0) close(lock_fd);

@@ -299,6 +299,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     for (const struct api_static_file *f = api_static_files; f->path; f++)
         if (write_rendered(tmp, f->file, &ix, render_endpoint, f->path, err) != 0) goto fail;
     if (write_shards(tmp, &ix, err) != 0) goto fail;
+    if (o->before_swap) o->before_swap(&ix, o->ctx);
     idx_close(&ix);
 
     if (fsync_path(tmp) != 0) FAIL("fsync %s: %s", tmp, strerror(errno));

@@ -28,6 +28,10 @@ struct publish_opts {
     /* Change tracking against DIR/current (changes.h): on_resolved (may be NULL) sees each
      * resolved key's row in the previous index, with ctx. */
     changes_resolved_fn on_resolved;
+    /* Called (may be NULL) with the new snapshot's index once it is written and before
+     * DIR/current is swapped to it: what must be durable before anyone can see the snapshot
+     * (the notifications it owes) is written here. */
+    void (*before_swap)(const struct idx *ix, void *ctx);
     void *ctx;
 };
 

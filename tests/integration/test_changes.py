@@ -2,7 +2,6 @@
 finding keys, Change in query=, change and firstSeen on the detail, /v1/snapshot's changes,
 each compared with the oracle; and a missing or unreadable previous snapshot, which marks
 nothing new and never fails the run."""
-import json
 import os
 import sys
 import time
@@ -11,28 +10,10 @@ from urllib.parse import quote
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from polsnap import *  # noqa: E402,F401
 import model  # noqa: E402
+from polr import result, write_reports  # noqa: E402
 
 NS = "/v1/namespaced-resources"
 CL = "/v1/cluster-resources"
-
-
-def result(policy, rule, status, name, kind="Pod", message="m", severity="high"):
-    return {"policy": policy, "rule": rule, "result": status, "message": message,
-            "severity": severity, "source": "kyverno",
-            "resources": [{"apiVersion": "v1", "kind": kind, "name": name, "namespace": "shop"}]}
-
-
-def write_reports(d, results, cluster_results=()):
-    os.makedirs(d, exist_ok=True)
-    for f in os.listdir(d):
-        os.unlink(os.path.join(d, f))
-    with open(os.path.join(d, "shop.json"), "w") as f:
-        json.dump({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
-                   "metadata": {"name": "polr-shop", "namespace": "shop"},
-                   "results": list(results)}, f)
-    with open(os.path.join(d, "cluster.json"), "w") as f:
-        json.dump({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "ClusterPolicyReport",
-                   "metadata": {"name": "cpol"}, "results": list(cluster_results)}, f)
 
 
 BEFORE = [result("labels", "app", "fail", "web"),             # stays failing: unchanged
