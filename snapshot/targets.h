@@ -24,6 +24,7 @@
 #ifndef POLSNAP_TARGETS_H
 #define POLSNAP_TARGETS_H
 
+#include "conf.h"
 #include "err.h"
 
 #include <stddef.h>
@@ -41,25 +42,20 @@ enum target_type {
 };
 extern const char *const target_type_names[TT_NTYPES];
 
-struct target_strings {
-    char **v;
-    size_t n;
-};
-
 struct target_filter {
-    struct target_strings include, exclude; /* patterns; empty include: everything */
+    struct conf_strings include, exclude; /* patterns; empty include: everything */
 };
 
 struct target_conf {
     char *name;
     enum target_type type;
-    char *url;                     /* secret */
-    struct target_strings headers; /* "Name: value" lines; the values are secrets */
-    int min_severity;              /* enum idx_severity; 0: none */
-    struct target_strings sources; /* n == 0: every source */
+    char *url;                   /* secret */
+    struct conf_strings headers; /* "Name: value" lines; the values are secrets */
+    int min_severity;            /* enum idx_severity; 0: none */
+    struct conf_strings sources; /* n == 0: every source */
     struct target_filter namespaces, policies, kinds;
     int skip_existing; /* skipExistingOnStartup */
-    struct target_strings custom_keys, custom_values;
+    struct conf_strings custom_keys, custom_values;
     char *certificate; /* CA file, or NULL */
     int skip_tls;
     long timeout_s;
