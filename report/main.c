@@ -43,7 +43,7 @@ static int send_all(const struct mail_conf *c, const struct idx *ix, char **only
         char subject[256];
         struct buf html = BUF_INIT(SIZE_MAX / 2), text = BUF_INIT(SIZE_MAX / 2);
         mail_render(ix, r, subject, sizeof subject, &html, &text);
-        struct err e;
+        struct err e = {0};
         if (mail_send(c, r, subject, &html, &text, &e) != 0) {
             fprintf(stderr, "polsnap-report: %s\n", e.msg);
             failed = 1;
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     if (!config || !*config) return die_usage("no --config file given");
     if (!data || !*data) return die_usage("no --data directory given");
     struct mail_conf conf;
-    struct err e;
+    struct err e = {0};
     if (mail_conf_load(config, &conf, &e) != 0) return die_usage(e.msg);
     for (int i = 0; i < nonly; i++) {
         int known = 0;

@@ -292,7 +292,8 @@ int http_post(struct http_client *c, const char *url, const char *label, const c
               size_t len, const char *const *headers, struct http_response *resp,
               char err[HTTP_ERR_MAX])
 {
-    struct curl_slist *h = NULL;
+    /* "Expect:" drops curl's Expect: 100-continue: a round trip per message for nothing */
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
     for (const struct curl_slist *x = c->headers; x; x = x->next)
         h = curl_slist_append(h, x->data);
     for (size_t i = 0; headers && headers[i]; i++) {

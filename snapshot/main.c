@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     struct notify nt;
     notify_init(&nt, &targets, a.data);
     rc = 1;
-    struct err terr;
+    struct err terr = {0};
     if (a.targets && *a.targets && targets_load(a.targets, &targets, &terr) != 0) {
         rc = die_usage("%s", terr.msg);
         goto out;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STATE_MAX ((size_t)256 << 20)
@@ -395,6 +396,8 @@ static int send_message(struct http_client *c, const struct target_conf *t, cons
 /* Sends what t is owed, oldest first, stopping at the first failure (order is kept). */
 static int send_target(struct notify *n, const struct target_conf *t)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     cJSON *s = load_state(n, t);
     cJSON *owed = cJSON_GetObjectItem(s, "owed");
     int total = cJSON_GetArraySize(owed), delivered = 0, findings = 0, failed = 0;
@@ -417,9 +420,11 @@ static int send_target(struct notify *n, const struct target_conf *t)
     http_client_free(c);
     set_number(s, "up", failed ? 0 : 1);
     save_state(n, t, s);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (delivered)
-        fprintf(stderr, "polsnap-snapshot: target %s: sent %d findings in %d messages\n", t->name,
-                findings, delivered);
+        fprintf(stderr, "polsnap-snapshot: target %s: sent %d findings in %d messages, %.2f s\n",
+                t->name, findings, delivered,
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (failed)
         fprintf(stderr, "polsnap-snapshot: target %s: %d of %d messages still owed\n", t->name,
                 cJSON_GetArraySize(owed), total);

@@ -270,6 +270,29 @@ def sigkill_between_publishing_and_sending():
        "the message cut off in flight is sent again once; nothing else repeats")
 
 
+# --- a receiver that hangs: the request times out, the message waits for the next run ----------
+hang_data = tempdir()
+rx.route("/hang/" + SECRET, resp(200, body="late", delay=20))
+HANG_TARGETS = write_targets([target("slow", "webhook", url="%s/hang/%s" % (rx.url, SECRET),
+                                     skipExistingOnStartup=False, timeout="1")], "hang.yaml")
+write_reports(src, BASE)
+hung = snapshot("--source", "files:" + src, "--data", hang_data, "--targets", HANG_TARGETS)
+HUNG = len(posts("/hang/"))
+rx.route("/hang/" + SECRET, resp(200, body="ok"))
+rx.requests.clear()
+unhung = snapshot("--source", "files:" + src, "--data", hang_data, "--targets", HANG_TARGETS)
+runs.extend([hung, unhung])
+UNHUNG = [json.loads(q.body)["id"] for q in posts("/hang/")]
+
+
+@test
+def hanging_receiver_times_out_and_is_retried_next_run():
+    eq(hung.returncode, 0, "a hanging target: the snapshot is published all the same")
+    eq(HUNG, 3, "three attempts, each cut off by the 1 s timeout")
+    check("timed out" in hung.stderr, "the log says it timed out", hung.stderr)
+    eq((unhung.returncode, len(UNHUNG)), (0, 1), "the next run delivers the message once")
+
+
 # --- secrets and bad files --------------------------------------------------------------------
 @test
 def secrets_stay_out_of_answers_logs_and_metrics():
