@@ -117,7 +117,8 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
         for (int f = 0; f < IDX_NFIELDS; f++)
             if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
         const char *change = idx_str(&ix, row->str[IDX_F_CHANGE]);
-        if (!change || (strcmp(change, IDX_CHANGE_NEW) && strcmp(change, IDX_CHANGE_UNCHANGED)))
+        if (!change ||
+            (strcmp(change, IDX_CHANGE_NEW) != 0 && strcmp(change, IDX_CHANGE_UNCHANGED) != 0))
             FAIL("row %u: bad change value", r);
         if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
             row->severity >= IDX_NSEVERITY || row->scored > 2 || row->cluster != (r >= h->nrows_ns))

@@ -65,7 +65,7 @@ struct table {
     size_t mask;
 };
 
-static struct entry *slot(struct table *t, uint64_t key)
+static size_t slot(struct table *t, uint64_t key)
 {
     size_t i = (size_t)key & t->mask;
     while (t->e[i].key && t->e[i].key != key)
@@ -74,7 +74,7 @@ static struct entry *slot(struct table *t, uint64_t key)
         t->e[i].key = key;
         t->e[i].first_seen = IDX_NO_TIME;
     }
-    return &t->e[i];
+    return i;
 }
 
 static void table_init(struct table *t, size_t n)
@@ -105,7 +105,7 @@ static uint64_t index_key(const struct idx *ix, uint32_t r)
 static void add_previous(struct table *t, const struct idx *prev)
 {
     for (uint32_t r = 0; r < prev->h->nrows; r++) {
-        struct entry *e = slot(t, index_key(prev, r));
+        struct entry *e = &t->e[slot(t, index_key(prev, r))];
         const struct idx_row *row = &prev->rows[r];
         int failing =
             row->status == IDX_FAIL || row->status == IDX_WARN || row->status == IDX_ERROR;
@@ -154,7 +154,7 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         snprintf(out->previous, sizeof out->previous, "%s", prev.h->snapshot_id);
         add_previous(&t, &prev);
     }
-    struct entry **of_row = xmalloc(sizeof *of_row * (n ? n : 1));
+    size_t *of_row = xmalloc(sizeof *of_row * (n ? n : 1)); /* each row's slot */
     for (uint32_t i = 0; i < n; i++) {
         struct row_view v;
         struct report_view rep;
@@ -163,10 +163,10 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         struct key_fields k = {rep.cluster_scoped, v.namespace, v.kind,   v.name,
                                rep.name,           v.source,    v.policy, v.rule};
         of_row[i] = slot(&t, key_hash(&k));
-        if (changes_failing_status(v.status)) of_row[i]->now_failing = 1;
+        if (changes_failing_status(v.status)) t.e[of_row[i]].now_failing = 1;
     }
     for (uint32_t i = 0; i < n; i++) {
-        const struct entry *e = of_row[i];
+        const struct entry *e = &t.e[of_row[i]];
         int is_new = have_prev && e->now_failing && !e->prev_failing;
         int64_t since = !e->now_failing                                   ? ROWSET_NO_TIME
                         : e->prev_failing && e->first_seen != IDX_NO_TIME ? e->first_seen

@@ -97,7 +97,7 @@ int conf_list(const struct conf_at *a, const cJSON *v, struct conf_strings *out)
     int i = 0;
     for (const cJSON *x = v->child; x; x = x->next, i++) {
         struct conf_at ai = conf_item(a, i);
-        char *s;
+        char *s = NULL;
         if (i >= 256) return conf_bad(a, "has more than 256 entries");
         if (conf_string(&ai, x, 1024, &s)) return -1;
         conf_push(out, s);

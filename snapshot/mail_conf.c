@@ -74,7 +74,7 @@ static int get_report(const struct conf_at *a, const cJSON *v, struct mail_repor
             int i = 0;
             for (const cJSON *y = x->child; y && !rc; y = y->next, i++) {
                 struct conf_at ci = conf_item(&c, i);
-                char *addr;
+                char *addr = NULL;
                 if (i >= 100)
                     rc = conf_bad(&c, "has more than 100 addresses");
                 else if (!(rc = get_address(&ci, y, &addr)))
@@ -112,7 +112,7 @@ static int get_smtp(const struct conf_at *a, const cJSON *v, struct mail_conf *c
     }
     struct conf_at u = conf_child(a, "url");
     if (!rc && !c->url) rc = conf_bad(a, "has no url");
-    if (!rc && strncmp(c->url, "smtp://", 7) != 0 && strncmp(c->url, "smtps://", 8) != 0)
+    if (!rc && c->url && strncmp(c->url, "smtp://", 7) != 0 && strncmp(c->url, "smtps://", 8) != 0)
         rc = conf_bad(&u, "must be an smtp:// (STARTTLS) or smtps:// URL");
     if (!rc && !c->from) rc = conf_bad(a, "has no from address");
     if (!rc && !c->username != !password_file)
@@ -144,7 +144,7 @@ static int parse(const struct conf_at *a, const cJSON *doc, struct mail_conf *c)
     snprintf(r.path, sizeof r.path, "reports");
     if (!smtp) return conf_bad(&s, "missing");
     if (get_smtp(&s, smtp, c)) return -1;
-    if (!cJSON_IsArray(reports) || !reports->child)
+    if (!reports || !cJSON_IsArray(reports) || !reports->child)
         return conf_bad(&r, "must be a list of reports");
     int n = cJSON_GetArraySize(reports), i = 0;
     if (n > MAIL_MAX_REPORTS) return conf_bad(&r, "holds more than 64 reports");

@@ -154,7 +154,7 @@ static int parse_target(const struct conf_at *a, const cJSON *v, struct target_c
         rc = conf_bad(a, "has neither url nor urlFile");
     else if (url_file)
         rc = conf_secret_file(&u, url_file, &t->url);
-    if (rc == 0) rc = check_url(&u, t->url);
+    if (rc == 0 && t->url) rc = check_url(&u, t->url);
     free(url_file);
     return rc;
 }
