@@ -57,15 +57,6 @@ static int parse_hex(const char *s, size_t n, unsigned char digest[32])
     return 0;
 }
 
-/* A Kubernetes namespace name (RFC 1123 label): 1-63 of [a-z0-9-], alphanumeric at both ends. */
-static int valid_namespace(const char *s, size_t n)
-{
-    if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-')) return 0;
-    return 1;
-}
-
 static int parse_namespaces(const char *s, size_t n, struct auth_token *t, int line,
                             char err[AUTH_ERR_MAX])
 {
@@ -73,7 +64,7 @@ static int parse_namespaces(const char *s, size_t n, struct auth_token *t, int l
         size_t start = i;
         while (i < n && s[i] != ',')
             i++;
-        if (!valid_namespace(s + start, i - start)) {
+        if (!dns_label(s + start, i - start)) {
             fail(err,
                  "line %d: \"%.*s\" in the namespace list is not a namespace name (1-63 of "
                  "a-z, 0-9 and -, comma-separated without spaces)",

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stdio.h>
@@ -80,20 +81,60 @@ void buf_add(struct buf *b, const void *data, size_t n)
     if (b->sink && b->len >= BUF_FLUSH_AT) buf_flush(b);
 }
 
+static int too_big(struct buf *b)
+{
+    b->over = 1;
+    errno = EFBIG;
+    return -1;
+}
+
+int buf_read_fd(struct buf *b, int fd)
+{
+    struct stat st;
+    if (b->over) return too_big(b);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* Room for the whole file, read in one pass; a file that grows while read is
+         * noticed by the read past it. */
+        if ((uint64_t)st.st_size > b->max - b->len) return too_big(b);
+        buf_grow(b, (size_t)st.st_size);
+        b->ptr[b->len] = '\0';
+    }
+    for (;;) {
+        size_t left = b->max - b->len, room = b->ptr ? b->cap - b->len - 1 : 0;
+        if (room > left) room = left;
+        char spill; /* with no room, one byte read tells the end from more to come */
+        ssize_t n = room ? read(fd, b->ptr + b->len, room) : read(fd, &spill, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? -1 : 0;
+        if (!room) {
+            buf_add(b, &spill, 1); /* grows the buffer, or refuses past max */
+            if (buf_failed(b)) return too_big(b);
+            continue;
+        }
+        b->len += (size_t)n;
+        b->ptr[b->len] = '\0';
+    }
+}
+
 int buf_read_file(struct buf *b, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    char chunk[8192];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || (buf_add(b, chunk, (size_t)n), buf_failed(b))) {
-            int e = n < 0 ? errno : n > 0 ? EFBIG : 0;
-            close(fd);
-            errno = e;
-            return e ? -1 : 0;
-        }
+    int rc = buf_read_fd(b, fd), e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+void buf_put_urlencoded(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~')
+            buf_putc(b, (char)c);
+        else
+            buf_printf(b, "%%%02X", c);
     }
 }
 

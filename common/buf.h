@@ -50,10 +50,15 @@ void buf_set_sink(struct buf *b, buf_sink_fn sink, void *ctx);
 void buf_flush(struct buf *b);
 
 /* Appends the whole content of the file at path. Returns 0, or -1 with errno set: from open
- * or read, or EFBIG when the file does not fit under max (b then holds a part of it). */
+ * or read, or EFBIG when the file does not fit under max (b then holds a part of it; a regular
+ * file whose size says so is refused before any read). */
 int buf_read_file(struct buf *b, const char *path);
+/* The same for an open descriptor, read to its end (the caller closes it). */
+int buf_read_fd(struct buf *b, int fd);
 
 void buf_add(struct buf *b, const void *data, size_t n);
+/* Appends s percent-encoded: every byte but RFC 3986's unreserved characters as %XX. */
+void buf_put_urlencoded(struct buf *b, const char *s);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -32,6 +32,25 @@ static inline int hex_value(char c)
                                     : -1;
 }
 
+/* FNV-1a's steps over s[0..n), 64 bits: the hash of every hash table in the project. Its
+ * offset basis, 1469598103934665603, is the published one (14695981039346656037) short of
+ * its last digit; it spreads keys as well and is kept so that tables lay out as before. */
+uint64_t fnv1a(const char *s, size_t n);
+
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s does not start one (or
+ * n is 0): no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t utf8_seq(const unsigned char *s, size_t n);
+/* The length of the longest valid UTF-8 prefix of s[0..n): n when all of it is valid. */
+size_t utf8_prefix(const char *s, size_t n);
+
+/* 1 when s[0..n) is a DNS-1123 label, what Kubernetes allows as a namespace name: 1-63 of
+ * [a-z0-9-], alphanumeric at both ends. */
+int dns_label(const char *s, size_t n);
+
+/* Removes path and everything under it (symlinks are removed, not followed); quietly does
+ * what it can: callers use it to clean up, where a failure changes nothing. */
+void rm_rf(const char *path);
+
 /* <0, 0, >0 like strcmp, comparing folded bytes. */
 int ascii_casecmp(const char *a, const char *b);
 /* 1 when prefix (length n) is a folded prefix of s. */

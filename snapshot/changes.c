@@ -1,6 +1,7 @@
 /* changes.c - finding keys and the comparison with the previous snapshot (changes.h). */
 #include "changes.h"
 
+#include "buf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,29 +23,36 @@ struct key_fields {
     const char *ns, *kind, *name, *report, *source, *policy, *rule;
 };
 
-static uint64_t fnv_add(uint64_t h, const char *s)
+/* Appends a field to the key text: a blank one as 0x1e, which no string holds, else the
+ * string and 0x1f. */
+static void key_add(struct buf *b, const char *s)
 {
-    if (!s) return (h ^ 0x1e) * 0x100000001b3ULL; /* null differs from every string */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return (h ^ 0x1f) * 0x100000001b3ULL;
+    if (!s) {
+        buf_putc(b, 0x1e);
+        return;
+    }
+    buf_puts(b, s);
+    buf_putc(b, 0x1f);
 }
 
-/* FNV-1a over the fields, then a 64-bit finaliser (murmur3's) so that the low bits, which
+/* fnv1a over the fields, then a 64-bit finaliser (murmur3's) so that the low bits, which
  * pick the table slot, depend on every byte. Never 0: 0 marks an empty slot. */
-static uint64_t key_hash(const struct key_fields *k)
+static uint64_t key_hash(const struct key_fields *k, struct buf *b)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)k->cluster;
-    h = fnv_add(h, k->ns);
+    buf_reset(b);
+    buf_putc(b, k->cluster ? 'c' : 'n');
+    key_add(b, k->ns);
     if (k->kind || k->name) {
-        h = fnv_add(h, k->kind);
-        h = fnv_add(h, k->name);
+        key_add(b, k->kind);
+        key_add(b, k->name);
     } else {
-        h = fnv_add(fnv_add(h, NULL), k->report);
+        key_add(b, NULL);
+        key_add(b, k->report);
     }
-    h = fnv_add(h, k->source);
-    h = fnv_add(h, k->policy);
-    h = fnv_add(h, k->rule);
+    key_add(b, k->source);
+    key_add(b, k->policy);
+    key_add(b, k->rule);
+    uint64_t h = fnv1a(b->ptr, b->len);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -87,7 +95,7 @@ static void table_init(struct table *t, size_t n)
 }
 
 /* The key of row r of an index. */
-static uint64_t index_key(const struct idx *ix, uint32_t r)
+static uint64_t index_key(const struct idx *ix, uint32_t r, struct buf *b)
 {
     const struct idx_row *row = &ix->rows[r];
     const uint32_t *s = row->str;
@@ -99,13 +107,13 @@ static uint64_t index_key(const struct idx *ix, uint32_t r)
                            idx_str(ix, s[IDX_F_SOURCE]),
                            idx_str(ix, s[IDX_F_POLICY]),
                            idx_str(ix, s[IDX_F_RULE])};
-    return key_hash(&k);
+    return key_hash(&k, b);
 }
 
-static void add_previous(struct table *t, const struct idx *prev)
+static void add_previous(struct table *t, const struct idx *prev, struct buf *b)
 {
     for (uint32_t r = 0; r < prev->h->nrows; r++) {
-        struct entry *e = &t->e[slot(t, index_key(prev, r))];
+        struct entry *e = &t->e[slot(t, index_key(prev, r, b))];
         const struct idx_row *row = &prev->rows[r];
         int failing =
             row->status == IDX_FAIL || row->status == IDX_WARN || row->status == IDX_ERROR;
@@ -149,10 +157,11 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
     int have_prev = open_previous(data_dir, &prev) == 0;
     uint32_t n = rowset_rows(rs);
     struct table t;
+    struct buf key = BUF_INIT(1 << 20); /* one key's text at a time */
     table_init(&t, (size_t)n + (have_prev ? prev.h->nrows : 0));
     if (have_prev) {
         snprintf(out->previous, sizeof out->previous, "%s", prev.h->snapshot_id);
-        add_previous(&t, &prev);
+        add_previous(&t, &prev, &key);
     }
     size_t *of_row = xmalloc(sizeof *of_row * (n ? n : 1)); /* each row's slot */
     for (uint32_t i = 0; i < n; i++) {
@@ -162,7 +171,7 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         rowset_get_report(rs, v.report, &rep);
         struct key_fields k = {rep.cluster_scoped, v.namespace, v.kind,   v.name,
                                rep.name,           v.source,    v.policy, v.rule};
-        of_row[i] = slot(&t, key_hash(&k));
+        of_row[i] = slot(&t, key_hash(&k, &key));
         if (changes_failing_status(v.status)) t.e[of_row[i]].now_failing = 1;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -185,6 +194,7 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         }
     }
     free(t.e);
+    buf_release(&key);
     if (have_prev)
         fprintf(stderr, "polsnap-snapshot: changes since %s: %u new, %u resolved\n", out->previous,
                 out->new_keys, out->resolved);

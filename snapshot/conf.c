@@ -153,11 +153,11 @@ static cJSON *parse_text(const char *path, const char *text, size_t len, struct 
     }
     struct yamldoc *y = yamldoc_open(text, len);
     cJSON *doc = NULL, *extra = NULL;
-    char yerr[YAMLDOC_ERR_MAX];
-    int rc = yamldoc_next(y, &doc, yerr);
-    if (rc < 0) err_set(e, ERR_INVALID, "%s: %s", path, yerr);
+    struct err yerr = {0};
+    int rc = yamldoc_next(y, &doc, &yerr);
+    if (rc < 0) err_set(e, ERR_INVALID, "%s: %s", path, yerr.msg);
     if (rc == 0) err_set(e, ERR_INVALID, "%s: empty", path);
-    if (rc > 0 && yamldoc_next(y, &extra, yerr) != 0) {
+    if (rc > 0 && yamldoc_next(y, &extra, &yerr) != 0) {
         err_set(e, ERR_INVALID, "%s: holds more than one YAML document", path);
         cJSON_Delete(doc);
         cJSON_Delete(extra);

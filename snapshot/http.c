@@ -1,6 +1,8 @@
 /* http.c - the libcurl client: TLS setup, capped bodies, retries with backoff. */
 #include "http.h"
 
+#include "err.h"
+
 #include "util.h"
 
 #include <curl/curl.h>
@@ -53,8 +55,7 @@ static void set_blob(CURL *curl, CURLoption opt, const char *pem, size_t len)
     curl_easy_setopt(curl, opt, &blob);
 }
 
-static int http_setup_tls(struct http_client *c, const struct http_conf *conf,
-                          char err[HTTP_ERR_MAX])
+static int http_setup_tls(struct http_client *c, const struct http_conf *conf, struct err *e)
 {
     CURL *curl = c->curl;
     if (conf->insecure) {
@@ -69,7 +70,7 @@ static int http_setup_tls(struct http_client *c, const struct http_conf *conf,
     int has_cert = conf->cert_pem || conf->cert_file;
     int has_key = conf->key_pem || conf->key_file;
     if (has_cert != has_key) {
-        snprintf(err, HTTP_ERR_MAX, "a client certificate needs both the certificate and its key");
+        err_set(e, ERR_INVALID, "a client certificate needs both the certificate and its key");
         return -1;
     }
     if (!has_cert) return 0;
@@ -91,16 +92,16 @@ static long or_default(long v, long def)
     return v > 0 ? v : def;
 }
 
-struct http_client *http_client_new(const struct http_conf *conf, char err[HTTP_ERR_MAX])
+struct http_client *http_client_new(const struct http_conf *conf, struct err *e)
 {
     if (conf->bearer_token && has_control_char(conf->bearer_token)) {
-        snprintf(err, HTTP_ERR_MAX, "the bearer token contains a line break or control character");
+        err_set(e, ERR_INVALID, "the bearer token contains a line break or control character");
         return NULL;
     }
     struct http_client *c = xcalloc(1, sizeof *c);
     c->curl = curl_easy_init();
     if (!c->curl) {
-        snprintf(err, HTTP_ERR_MAX, "libcurl could not be initialised");
+        err_set(e, ERR_INTERNAL, "libcurl could not be initialised");
         free(c);
         return NULL;
     }
@@ -116,7 +117,7 @@ struct http_client *http_client_new(const struct http_conf *conf, char err[HTTP_
         buf_reset(&h);
         buf_printf(&h, "Authorization: Bearer %s", conf->bearer_token);
         if (buf_failed(&h)) {
-            snprintf(err, HTTP_ERR_MAX, "the bearer token is longer than 8 KiB");
+            err_set(e, ERR_INVALID, "the bearer token is longer than 8 KiB");
             buf_release(&h);
             http_client_free(c);
             return NULL;
@@ -127,7 +128,7 @@ struct http_client *http_client_new(const struct http_conf *conf, char err[HTTP_
     }
     buf_release(&h);
     if (!c->headers) {
-        snprintf(err, HTTP_ERR_MAX, "libcurl could not allocate the request headers");
+        err_set(e, ERR_INTERNAL, "libcurl could not allocate the request headers");
         http_client_free(c);
         return NULL;
     }
@@ -144,7 +145,7 @@ struct http_client *http_client_new(const struct http_conf *conf, char err[HTTP_
                      or_default(conf->timeout_ms, HTTP_DEFAULT_TIMEOUT_MS));
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write);
-    if (http_setup_tls(c, conf, err)) {
+    if (http_setup_tls(c, conf, e)) {
         http_client_free(c);
         return NULL;
     }
@@ -246,7 +247,7 @@ static long wait_ms(const struct http_client *c, int attempt)
 /* One request with retries; what names it in messages is `what` ("GET URL", or a caller's
  * label when the URL is a secret). */
 static int perform(struct http_client *c, const char *what, struct http_response *resp,
-                   char err[HTTP_ERR_MAX])
+                   struct err *e)
 {
     buf_init(&resp->body, c->max_body);
     resp->status = 0;
@@ -264,33 +265,31 @@ static int perform(struct http_client *c, const char *what, struct http_response
             curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
             if (!(more && status_is_retryable(resp->status))) return 0;
         } else if (rc == CURLE_WRITE_ERROR && buf_failed(&resp->body)) {
-            snprintf(err, HTTP_ERR_MAX, "%s: the response is larger than the %zu-byte limit", what,
-                     c->max_body);
+            err_set(e, ERR_UPSTREAM, "%s: the response is larger than the %zu-byte limit", what,
+                    c->max_body);
             return -1;
         } else if (!(more && code_is_retryable(rc))) {
             char tries[48] = "";
             if (attempt > 1) snprintf(tries, sizeof tries, " after %d attempts", attempt);
-            snprintf(err, HTTP_ERR_MAX, "%s: %s%s%s%s", what, describe(rc), tries,
-                     c->errbuf[0] ? ": " : "", c->errbuf);
+            err_set(e, ERR_UPSTREAM, "%s: %s%s%s%s", what, describe(rc), tries,
+                    c->errbuf[0] ? ": " : "", c->errbuf);
             return -1;
         }
         sleep_ms(wait_ms(c, attempt));
     }
 }
 
-int http_get(struct http_client *c, const char *url, struct http_response *resp,
-             char err[HTTP_ERR_MAX])
+int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e)
 {
-    char what[HTTP_ERR_MAX / 2];
+    char what[ERR_MSG_MAX / 2];
     snprintf(what, sizeof what, "GET %s", url);
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-    return perform(c, what, resp, err);
+    return perform(c, what, resp, e);
 }
 
 int http_post(struct http_client *c, const char *url, const char *label, const char *body,
-              size_t len, const char *const *headers, struct http_response *resp,
-              char err[HTTP_ERR_MAX])
+              size_t len, const char *const *headers, struct http_response *resp, struct err *e)
 {
     /* "Expect:" drops curl's Expect: 100-continue: a round trip per message for nothing */
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
@@ -299,9 +298,8 @@ int http_post(struct http_client *c, const char *url, const char *label, const c
     for (size_t i = 0; headers && headers[i]; i++) {
         if (has_control_char(headers[i])) {
             curl_slist_free_all(h);
-            snprintf(err, HTTP_ERR_MAX, "%s: a header holds a line break or control character",
-                     label);
-            return -1;
+            return err_set(e, ERR_INVALID, "%s: a header holds a line break or control character",
+                           label);
         }
         h = curl_slist_append(h, headers[i]);
     }
@@ -309,7 +307,7 @@ int http_post(struct http_client *c, const char *url, const char *label, const c
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    int rc = perform(c, label, resp, err);
+    int rc = perform(c, label, resp, e);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     curl_slist_free_all(h);

@@ -17,9 +17,9 @@
 
 #include "buf.h"
 
-#include <stddef.h>
+#include "err.h"
 
-#define HTTP_ERR_MAX 512
+#include <stddef.h>
 
 /* Every pointer is borrowed for the duration of http_client_new only (the client copies what
  * it keeps). Zero/NULL fields mean the documented default. */
@@ -51,9 +51,9 @@ struct http_conf {
 
 struct http_client;
 
-/* Returns a client, or NULL with err filled (a client certificate half missing, a bad token,
+/* Returns a client, or NULL with *e set (a client certificate half missing, a bad token,
  * curl unusable). Free with http_client_free. */
-struct http_client *http_client_new(const struct http_conf *conf, char err[HTTP_ERR_MAX]);
+struct http_client *http_client_new(const struct http_conf *conf, struct err *e);
 void http_client_free(struct http_client *c); /* NULL is fine */
 
 struct http_response {
@@ -65,10 +65,9 @@ struct http_response {
 /* GETs url (http:// or https://; redirects are not followed). resp is overwritten: call
  * http_response_release on it afterwards in every case.
  * Returns 0 when a complete response arrived, whatever its status; a 429 or 5xx is returned
- * like this once the retries ran out. Returns -1 with err filled ("GET URL: reason") on a
+ * like this once the retries ran out. Returns -1 with *e set (ERR_UPSTREAM, "GET URL: reason") on a
  * transport failure: cannot connect, TLS refused, timeout, a truncated or oversized body. */
-int http_get(struct http_client *c, const char *url, struct http_response *resp,
-             char err[HTTP_ERR_MAX]);
+int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e);
 void http_response_release(struct http_response *resp);
 
 /* POSTs body[0..len) to url with the client's headers plus headers (NULL-terminated "Name:
@@ -76,7 +75,6 @@ void http_response_release(struct http_response *resp);
  * The URL may be a secret (a Slack webhook): messages name the request by label instead
  * ("target ops"), never by URL. Returns like http_get. */
 int http_post(struct http_client *c, const char *url, const char *label, const char *body,
-              size_t len, const char *const *headers, struct http_response *resp,
-              char err[HTTP_ERR_MAX]);
+              size_t len, const char *const *headers, struct http_response *resp, struct err *e);
 
 #endif

@@ -10,6 +10,8 @@
  *   4. each sort key's permutation lists every row once, stably sorted by that key. */
 #include "idxw.h"
 
+#include "err.h"
+
 #include "rows_int.h"
 #include "util.h"
 
@@ -40,23 +42,19 @@ static const int slot_of_field[IDX_NFIELDS] = {
     [IDX_F_RES_UID] = R_RES_UID,
 };
 
-/* qsort has no context argument in C11: the comparators read these while one write runs. */
-static const char *const *sort_strs;
-static const struct idx_row *sort_rows;
-
-static int cmp_str_ids(const void *a, const void *b)
+static int cmp_str_ids(const void *a, const void *b, void *strs)
 {
-    return strcmp(sort_strs[*(const uint32_t *)a], sort_strs[*(const uint32_t *)b]);
+    const char *const *s = strs;
+    return strcmp(s[*(const uint32_t *)a], s[*(const uint32_t *)b]);
 }
 
 /* Default order: namespace, name, kind, policy, rule, message, id; ids are byte-order ranks
  * and null is 0, so "nulls first" comes for free. Cluster rows after namespaced ones. */
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *rows)
 {
     static const int keys[] = {IDX_F_NAMESPACE, IDX_F_NAME,    IDX_F_KIND, IDX_F_POLICY,
                                IDX_F_RULE,      IDX_F_MESSAGE, IDX_F_ID};
-    const struct idx_row *x = &sort_rows[*(const uint32_t *)a],
-                         *y = &sort_rows[*(const uint32_t *)b];
+    const struct idx_row *r = rows, *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
     if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
     for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
         uint32_t u = x->str[keys[k]], v = y->str[keys[k]];
@@ -65,18 +63,12 @@ static int cmp_rows(const void *a, const void *b)
     return 0;
 }
 
-/* Targets by name: string ids are byte-order ranks. */
-static int cmp_target_names(const void *a, const void *b)
-{
-    uint32_t u = ((const struct idx_target *)a)->name, v = ((const struct idx_target *)b)->name;
-    return u < v ? -1 : u > v;
-}
-
 /* Folded order, ties by id (byte order): the order idx_dict_range searches in. */
-static int cmp_folded(const void *a, const void *b)
+static int cmp_folded(const void *a, const void *b, void *strs)
 {
+    const char *const *s = strs;
     uint32_t u = *(const uint32_t *)a, v = *(const uint32_t *)b;
-    int c = ascii_casecmp(sort_strs[u], sort_strs[v]);
+    int c = ascii_casecmp(s[u], s[v]);
     return c ? c : (u < v ? -1 : u > v);
 }
 
@@ -111,12 +103,31 @@ static void end_section(const struct out *o, struct idx_header *h, int sec)
     h->sec[sec].count = o->pos - h->sec[sec].off;
 }
 
-int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta,
-               char err[IDX_ERR_MAX])
-{
-    uint32_t nstr = rs->nstrs, nrows = rs->nrows;
+/* Everything the file is made of, built phase by phase before it is written. */
+struct tables {
+    uint32_t nstr, nrows, nrows_ns;
+    const char **strs;    /* by index id: byte order, strs[0] = "" */
+    uint32_t *rank;       /* rank[rowset id] = index id */
+    struct idx_row *rows; /* in default order (invariant 2) */
+    struct idx_report *reports;
+    struct idx_source *sources;
+    struct idx_target *targets;  /* sorted by name */
+    struct idx_dict_entry *dict; /* every field's entries, field after field */
+    size_t ndict;
+    struct idx_span dictspan[IDX_NDICT];
+};
 
-    /* 1. strings by byte order; rank[old id] = new id */
+static void tables_release(struct tables *t)
+{
+    free(t->strs), free(t->rank), free(t->rows), free(t->reports), free(t->sources);
+    free(t->targets);
+    free(t->dict);
+}
+
+/* 1. The strings by byte order (invariant 1): strs[index id], rank[rowset id] = index id. */
+static void sort_strings(const struct rowset *rs, const char ***strs_out, uint32_t **rank_out)
+{
+    uint32_t nstr = rs->nstrs;
     uint32_t *order = xmalloc(sizeof *order * nstr), *rank = xmalloc(sizeof *rank * nstr);
     const char **strs = xmalloc(sizeof *strs * nstr);
     strs[0] = "";
@@ -124,34 +135,43 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         strs[i] = rs->strs[i];
     for (uint32_t i = 0; i < nstr - 1; i++)
         order[i] = i + 1;
-    sort_strs = strs;
-    qsort(order, nstr - 1, sizeof *order, cmp_str_ids);
+    qsort_r(order, nstr - 1, sizeof *order, cmp_str_ids, strs);
     rank[0] = 0;
     for (uint32_t i = 0; i < nstr - 1; i++)
         rank[order[i]] = i + 1;
     for (uint32_t i = 0; i < nstr - 1; i++)
         strs[i + 1] = rs->strs[order[i]];
+    free(order);
+    *strs_out = strs;
+    *rank_out = rank;
+}
+
+/* The format's bounds: 32-bit postings offsets (and the permutation's mark bit), 32-bit
+ * string offsets. */
+static int check_limits(uint32_t nrows, const char *const *strs, uint32_t nstr, struct err *e)
+{
     uint64_t datalen = 1;
     for (uint32_t i = 1; i < nstr; i++)
         datalen += strlen(strs[i]) + 1;
-    /* the in-place permutation marks entries with bit 31; postings offsets are 32-bit */
     if ((uint64_t)nrows * IDX_NDICT >= UINT32_MAX) {
-        snprintf(err, IDX_ERR_MAX, "%u rows: the index holds at most %u", nrows,
-                 UINT32_MAX / IDX_NDICT - 1);
-        free(order), free(rank), free(strs);
+        err_set(e, ERR_INVALID, "%u rows: the index holds at most %u", nrows,
+                UINT32_MAX / IDX_NDICT - 1);
         return -1;
     }
     if (datalen > UINT32_MAX) {
-        snprintf(err, IDX_ERR_MAX, "strings take %llu bytes, past the index's 4 GiB limit",
-                 (unsigned long long)datalen);
-        free(order), free(rank), free(strs);
+        err_set(e, ERR_INVALID, "strings take %llu bytes, past the index's 4 GiB limit",
+                (unsigned long long)datalen);
         return -1;
     }
+    return 0;
+}
 
-    /* 2. rows in default order */
-    struct idx_row *rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
-    uint32_t nrows_ns = 0;
-    for (uint32_t r = 0; r < nrows; r++) {
+/* 2a. The rows in the index's encoding, in rowset order; *nrows_ns counts namespaced ones. */
+static struct idx_row *index_rows(const struct rowset *rs, const uint32_t *rank, uint32_t *nrows_ns)
+{
+    struct idx_row *rows = xcalloc(rs->nrows ? rs->nrows : 1, sizeof *rows);
+    *nrows_ns = 0;
+    for (uint32_t r = 0; r < rs->nrows; r++) {
         const struct row *in = &rs->rows[r];
         struct idx_row *o = &rows[r];
         for (int f = 0; f < IDX_NFIELDS; f++)
@@ -166,16 +186,20 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
                                           idx_severity_names, IDX_NSEVERITY);
         o->scored = in->scored;
         o->cluster = (uint8_t)rs->reports[in->report].cluster_scoped;
-        nrows_ns += !o->cluster;
+        *nrows_ns += !o->cluster;
     }
-    if (meta->free_rows) rowset_free_rows(rs);
+    return rows;
+}
+
+/* 2b. Sorts rows into the default order (invariant 2). The permutation is applied in place,
+ * cycle by cycle (perm entries are marked done with the top bit): a second array of rows
+ * would double the writer's largest allocation. */
+static void sort_rows(struct idx_row *rows, uint32_t nrows)
+{
     uint32_t *perm = xmalloc(sizeof *perm * (nrows ? nrows : 1));
     for (uint32_t r = 0; r < nrows; r++)
         perm[r] = r;
-    sort_rows = rows;
-    qsort(perm, nrows, sizeof *perm, cmp_rows);
-    /* Apply the permutation in place, cycle by cycle (perm entries are marked done with the
-     * top bit): a second array of rows would double the writer's largest allocation. */
+    qsort_r(perm, nrows, sizeof *perm, cmp_rows, rows);
     for (uint32_t start = 0; start < nrows; start++) {
         if (perm[start] & 0x80000000u) continue;
         struct idx_row first = rows[start];
@@ -192,9 +216,12 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         }
     }
     free(perm);
-    struct idx_row *sorted = rows;
+}
 
-    /* 3. reports with recomputed counts */
+/* 3. The reports, with their counts recomputed from the rows, and the sources. */
+static struct idx_report *index_reports(const struct rowset *rs, const uint32_t *rank,
+                                        const struct idx_row *rows, uint32_t nrows)
+{
     struct idx_report *reports = xcalloc(rs->nreports ? rs->nreports : 1, sizeof *reports);
     for (uint32_t i = 0; i < rs->nreports; i++) {
         reports[i].kind = rank[rs->reports[i].kind];
@@ -203,12 +230,29 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         reports[i].cluster = (uint32_t)rs->reports[i].cluster_scoped;
     }
     for (uint32_t r = 0; r < nrows; r++)
-        reports[sorted[r].report].count[sorted[r].status]++;
+        reports[rows[r].report].count[rows[r].status]++;
+    return reports;
+}
+
+static struct idx_source *index_sources(const struct rowset *rs, const uint32_t *rank)
+{
     struct idx_source *sources = xcalloc(rs->nsources ? rs->nsources : 1, sizeof *sources);
     for (uint32_t i = 0; i < rs->nsources; i++) {
         sources[i].name = rank[rs->sources[i].name];
         sources[i].up = (uint32_t)rs->sources[i].up;
     }
+    return sources;
+}
+
+/* Targets by name: string ids are byte-order ranks. */
+static int cmp_target_names(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_target *)a)->name, v = ((const struct idx_target *)b)->name;
+    return u < v ? -1 : u > v;
+}
+
+static struct idx_target *index_targets(const struct rowset *rs, const uint32_t *rank)
+{
     struct idx_target *targets = xcalloc(rs->ntargets ? rs->ntargets : 1, sizeof *targets);
     for (uint32_t i = 0; i < rs->ntargets; i++) {
         const struct target *t = &rs->targets[i];
@@ -218,30 +262,34 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
                                          t->sent,          t->failed};
     }
     qsort(targets, rs->ntargets, sizeof *targets, cmp_target_names);
+    return targets;
+}
 
-    /* 4. dictionaries: per field, count rows per string and order the distinct strings folded.
-     *    The postings themselves are placed field by field while the file is written (5), so
-     *    only one field's worth is ever in memory. */
-    uint32_t *count = xmalloc(sizeof *count * nstr), *entry_of = xmalloc(sizeof *entry_of * nstr);
+/* 4. The dictionaries (invariant 3): per field, the distinct strings in folded order with
+ * their postings' place and count. The postings themselves are written field by field
+ * (put_postings), so only one field's worth is ever in memory. */
+static struct idx_dict_entry *build_dicts(const struct idx_row *rows, uint32_t nrows,
+                                          const char **strs, uint32_t nstr,
+                                          struct idx_span span[IDX_NDICT], size_t *ndict_out)
+{
+    uint32_t *count = xmalloc(sizeof *count * nstr), *distinct = xmalloc(sizeof *distinct * nstr);
     struct idx_dict_entry *dict = NULL;
     size_t ndict = 0, capdict = 0;
     uint64_t npost = 0;
-    struct idx_span dictspan[IDX_NDICT];
-    uint32_t *distinct = xmalloc(sizeof *distinct * nstr);
     for (int f = 0; f < IDX_NDICT; f++) {
         memset(count, 0, sizeof *count * nstr);
         for (uint32_t r = 0; r < nrows; r++)
-            count[sorted[r].str[f]]++;
+            count[rows[r].str[f]]++;
         uint32_t nd = 0;
         for (uint32_t s = 1; s < nstr; s++)
             if (count[s]) distinct[nd++] = s;
-        qsort(distinct, nd, sizeof *distinct, cmp_folded);
+        qsort_r(distinct, nd, sizeof *distinct, cmp_folded, strs);
         if (ndict + nd > capdict) {
             capdict = (ndict + nd) * 2;
             dict = xreallocarray(dict, capdict, sizeof *dict);
         }
-        dictspan[f].off = ndict;
-        dictspan[f].count = nd;
+        span[f].off = ndict;
+        span[f].count = nd;
         for (uint32_t i = 0; i < nd; i++) {
             struct idx_dict_entry *e = &dict[ndict + i];
             e->str = distinct[i];
@@ -253,109 +301,150 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
     }
     free(distinct);
     free(count);
+    *ndict_out = ndict;
+    return dict;
+}
 
-    /* 5. the file */
-    struct idx_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, IDX_MAGIC, 8);
-    h.version = IDX_VERSION;
-    h.header_size = IDX_HEADER_SIZE;
-    h.created = meta->created;
-    h.cron_period = meta->cron_period;
-    h.nrows = nrows;
-    h.nrows_ns = nrows_ns;
-    h.nstrings = nstr;
-    h.nreports = rs->nreports;
-    h.nsources = rs->nsources;
-    h.flags = rs->no_crds ? IDX_FLAG_NO_CRDS : 0;
-    h.warnings = rs->warnings;
-    snprintf(h.snapshot_id, sizeof h.snapshot_id, "%s", meta->snapshot_id);
-    snprintf(h.previous_id, sizeof h.previous_id, "%s", meta->previous_id ? meta->previous_id : "");
-    h.changes_new = meta->changes_new;
-    h.changes_resolved = meta->changes_resolved;
-    h.ntargets = rs->ntargets;
-    memcpy(h.dict, dictspan, sizeof dictspan);
-
-    int rc = -1;
-    struct out o = {fopen(path, "wb"), 0};
-    if (!o.f) {
-        snprintf(err, IDX_ERR_MAX, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    setvbuf(o.f, NULL, _IOFBF, 1 << 20);
-    put(&o, &h, sizeof h); /* rewritten below, once the offsets are known */
-    begin_section(&o, &h, IDX_SEC_STROFF);
+static void put_strings(struct out *o, struct idx_header *h, const struct tables *t)
+{
+    begin_section(o, h, IDX_SEC_STROFF);
     uint32_t off = 0;
-    for (uint32_t i = 0; i <= nstr; i++) {
-        put(&o, &off, 4);
-        if (i < nstr) off += (uint32_t)strlen(strs[i]) + 1;
+    for (uint32_t i = 0; i <= t->nstr; i++) {
+        put(o, &off, 4);
+        if (i < t->nstr) off += (uint32_t)strlen(t->strs[i]) + 1;
     }
-    end_section(&o, &h, IDX_SEC_STROFF);
-    begin_section(&o, &h, IDX_SEC_STRDATA);
-    for (uint32_t i = 0; i < nstr; i++)
-        put(&o, strs[i], strlen(strs[i]) + 1);
-    end_section(&o, &h, IDX_SEC_STRDATA);
-    begin_section(&o, &h, IDX_SEC_ROWS);
-    put(&o, sorted, sizeof *sorted * nrows);
-    end_section(&o, &h, IDX_SEC_ROWS);
-    begin_section(&o, &h, IDX_SEC_REPORTS);
-    put(&o, reports, sizeof *reports * rs->nreports);
-    end_section(&o, &h, IDX_SEC_REPORTS);
-    begin_section(&o, &h, IDX_SEC_SOURCES);
-    put(&o, sources, sizeof *sources * rs->nsources);
-    end_section(&o, &h, IDX_SEC_SOURCES);
-    begin_section(&o, &h, IDX_SEC_DICT);
-    put(&o, dict, sizeof *dict * ndict);
-    end_section(&o, &h, IDX_SEC_DICT);
-    begin_section(&o, &h, IDX_SEC_POSTINGS);
-    /* Each field's postings, in entry order: rows are visited in order, so every list comes
-     * out ascending. One field's worth of memory at a time. */
-    uint32_t *postings = xmalloc(sizeof *postings * (nrows ? nrows : 1));
-    uint32_t *cursor = xmalloc(sizeof *cursor * (ndict ? ndict : 1));
+    end_section(o, h, IDX_SEC_STROFF);
+    begin_section(o, h, IDX_SEC_STRDATA);
+    for (uint32_t i = 0; i < t->nstr; i++)
+        put(o, t->strs[i], strlen(t->strs[i]) + 1);
+    end_section(o, h, IDX_SEC_STRDATA);
+}
+
+/* Each field's postings, in entry order: rows are visited in order, so every list comes out
+ * ascending. One field's worth of memory at a time. */
+static void put_postings(struct out *o, struct idx_header *h, const struct tables *t)
+{
+    uint32_t *postings = xmalloc(sizeof *postings * (t->nrows ? t->nrows : 1));
+    uint32_t *cursor = xmalloc(sizeof *cursor * (t->ndict ? t->ndict : 1));
+    uint32_t *entry_of = xmalloc(sizeof *entry_of * t->nstr);
+    begin_section(o, h, IDX_SEC_POSTINGS);
     for (int f = 0; f < IDX_NDICT; f++) {
-        const struct idx_dict_entry *first = dict + dictspan[f].off;
-        if (!dictspan[f].count) continue;
+        const struct idx_dict_entry *first = t->dict + t->dictspan[f].off;
+        if (!t->dictspan[f].count) continue;
         uint32_t base = first->post_off, filled = 0;
-        for (uint64_t i = 0; i < dictspan[f].count; i++) {
+        for (uint64_t i = 0; i < t->dictspan[f].count; i++) {
             entry_of[first[i].str] = (uint32_t)i;
             cursor[i] = first[i].post_off - base;
             filled += first[i].post_n;
         }
-        for (uint32_t r = 0; r < nrows; r++) {
-            uint32_t s = sorted[r].str[f];
+        for (uint32_t r = 0; r < t->nrows; r++) {
+            uint32_t s = t->rows[r].str[f];
             if (s) postings[cursor[entry_of[s]]++] = r;
         }
-        put(&o, postings, sizeof *postings * filled);
+        put(o, postings, sizeof *postings * filled);
     }
-    free(cursor);
-    free(postings);
-    end_section(&o, &h, IDX_SEC_POSTINGS);
-    begin_section(&o, &h, IDX_SEC_SORT);
-    uint32_t *ids = xmalloc(sizeof *ids * (nrows ? nrows : 1));
+    end_section(o, h, IDX_SEC_POSTINGS);
+    free(entry_of), free(cursor), free(postings);
+}
+
+/* Invariant 4: one stable permutation of every row per sort key. */
+static void put_sort_orders(struct out *o, struct idx_header *h, const struct tables *t)
+{
+    uint32_t *ids = xmalloc(sizeof *ids * (t->nrows ? t->nrows : 1));
+    begin_section(o, h, IDX_SEC_SORT);
     for (int k = 0; k < IDX_NSORT; k++) {
-        for (uint32_t r = 0; r < nrows; r++)
+        for (uint32_t r = 0; r < t->nrows; r++)
             ids[r] = r;
-        idx_sort_by(sorted, k, ids, nrows);
-        put(&o, ids, sizeof *ids * nrows);
+        idx_sort_by(t->rows, k, ids, t->nrows);
+        put(o, ids, sizeof *ids * t->nrows);
     }
+    end_section(o, h, IDX_SEC_SORT);
     free(ids);
-    end_section(&o, &h, IDX_SEC_SORT);
-    begin_section(&o, &h, IDX_SEC_TARGETS);
-    put(&o, targets, sizeof *targets * rs->ntargets);
-    end_section(&o, &h, IDX_SEC_TARGETS);
-    h.file_size = o.pos;
-    if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, o.f) != 1 || fflush(o.f) != 0 ||
-        ferror(o.f) || fsync(fileno(o.f)) != 0) {
-        snprintf(err, IDX_ERR_MAX, "%s: write failed: %s", path, strerror(errno));
-        goto out;
+}
+
+static void put_array(struct out *o, struct idx_header *h, int sec, const void *p, size_t n)
+{
+    begin_section(o, h, sec);
+    put(o, p, n);
+    end_section(o, h, sec);
+}
+
+static void fill_header(struct idx_header *h, const struct rowset *rs, const struct idxw_meta *meta,
+                        const struct tables *t)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, IDX_MAGIC, 8);
+    h->version = IDX_VERSION;
+    h->header_size = IDX_HEADER_SIZE;
+    h->created = meta->created;
+    h->cron_period = meta->cron_period;
+    h->nrows = t->nrows;
+    h->nrows_ns = t->nrows_ns;
+    h->nstrings = t->nstr;
+    h->nreports = rs->nreports;
+    h->nsources = rs->nsources;
+    h->flags = rs->no_crds ? IDX_FLAG_NO_CRDS : 0;
+    h->warnings = rs->warnings;
+    snprintf(h->snapshot_id, sizeof h->snapshot_id, "%s", meta->snapshot_id);
+    snprintf(h->previous_id, sizeof h->previous_id, "%s",
+             meta->previous_id ? meta->previous_id : "");
+    h->changes_new = meta->changes_new;
+    h->changes_resolved = meta->changes_resolved;
+    h->ntargets = rs->ntargets;
+    memcpy(h->dict, t->dictspan, sizeof t->dictspan);
+}
+
+/* 5. The file: the header (rewritten last, once the sections' offsets are known), then the
+ * sections in the order of idx.h. */
+static int write_file(const char *path, struct idx_header *h, const struct tables *t,
+                      uint32_t nreports, uint32_t nsources, struct err *e)
+{
+    struct out o = {fopen(path, "wb"), 0};
+    if (!o.f) {
+        err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+        return -1;
     }
-    rc = 0;
-out:
-    if (o.f && fclose(o.f) != 0 && rc == 0) {
-        snprintf(err, IDX_ERR_MAX, "%s: close failed: %s", path, strerror(errno));
+    setvbuf(o.f, NULL, _IOFBF, 1 << 20);
+    put(&o, h, sizeof *h);
+    put_strings(&o, h, t);
+    put_array(&o, h, IDX_SEC_ROWS, t->rows, sizeof *t->rows * t->nrows);
+    put_array(&o, h, IDX_SEC_REPORTS, t->reports, sizeof *t->reports * nreports);
+    put_array(&o, h, IDX_SEC_SOURCES, t->sources, sizeof *t->sources * nsources);
+    put_array(&o, h, IDX_SEC_DICT, t->dict, sizeof *t->dict * t->ndict);
+    put_postings(&o, h, t);
+    put_sort_orders(&o, h, t);
+    put_array(&o, h, IDX_SEC_TARGETS, t->targets, sizeof *t->targets * h->ntargets);
+    h->file_size = o.pos;
+    int rc = 0;
+    if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
+        ferror(o.f) || fsync(fileno(o.f)) != 0) {
+        err_set(e, ERR_IO, "%s: write failed: %s", path, strerror(errno));
         rc = -1;
     }
-    free(order), free(rank), free(strs), free(sorted), free(reports), free(sources), free(targets);
-    free(dict), free(entry_of);
+    if (fclose(o.f) != 0 && rc == 0) {
+        err_set(e, ERR_IO, "%s: close failed: %s", path, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta, struct err *e)
+{
+    struct tables t = {.nstr = rs->nstrs, .nrows = rs->nrows};
+    sort_strings(rs, &t.strs, &t.rank);
+    int rc = check_limits(t.nrows, t.strs, t.nstr, e);
+    if (rc == 0) {
+        t.rows = index_rows(rs, t.rank, &t.nrows_ns);
+        if (meta->free_rows) rowset_free_rows(rs);
+        sort_rows(t.rows, t.nrows);
+        t.reports = index_reports(rs, t.rank, t.rows, t.nrows);
+        t.sources = index_sources(rs, t.rank);
+        t.targets = index_targets(rs, t.rank);
+        t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
+        struct idx_header h;
+        fill_header(&h, rs, meta, &t);
+        rc = write_file(path, &h, &t, rs->nreports, rs->nsources, e);
+    }
+    tables_release(&t);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* kubeconfig.c - reads a kubeconfig (libyaml) or the pod's service account into a kube_target. */
 #include "kubeconfig.h"
 
+#include "err.h"
+
 #include "buf.h"
 #include "util.h"
 
@@ -15,43 +17,31 @@
 #define SECRET_MAX_BYTES ((size_t)64 << 10) /* a token file */
 #define PEM_MAX_BYTES ((size_t)1 << 20)     /* a CA bundle read in-cluster */
 
-static int fail(char err[KUBECONFIG_ERR_MAX], const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(char err[KUBECONFIG_ERR_MAX], const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, KUBECONFIG_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Reads a whole file of at most max bytes into *out (NUL-terminated; the caller frees). */
-static int read_capped(const char *path, size_t max, char **out, size_t *len,
-                       char err[KUBECONFIG_ERR_MAX])
+static int read_capped(const char *path, size_t max, char **out, size_t *len, struct err *e)
 {
     struct buf b = BUF_INIT(max);
     if (buf_read_file(&b, path) != 0) {
-        int e = errno;
+        int no = errno;
         buf_release(&b);
-        if (e == EFBIG) return fail(err, "%s is larger than %zu bytes", path, max);
-        return fail(err, "cannot read %s: %s", path, strerror(e));
+        if (no == EFBIG) return err_set(e, ERR_INVALID, "%s is larger than %zu bytes", path, max);
+        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(no));
     }
     *out = buf_detach(&b, len);
     return 0;
 }
 
 /* A token file's content without its trailing newline or blanks. */
-static int read_token(const char *path, char **out, char err[KUBECONFIG_ERR_MAX])
+static int read_token(const char *path, char **out, struct err *e)
 {
     size_t len = 0;
-    if (read_capped(path, SECRET_MAX_BYTES, out, &len, err)) return -1;
+    if (read_capped(path, SECRET_MAX_BYTES, out, &len, e)) return -1;
     while (len && strchr(" \t\r\n", (*out)[len - 1]))
         (*out)[--len] = '\0';
     if (len == 0 || strlen(*out) != len) {
         free(*out);
         *out = NULL;
-        return fail(err, "the token file %s is empty or not text", path);
+        return err_set(e, ERR_INVALID, "the token file %s is empty or not text", path);
     }
     return 0;
 }
@@ -138,7 +128,7 @@ static const char *map_str(struct kc *kc, yaml_node_t *map, const char *key)
 /* The `what` map (cluster, context, user) of the entry called name in the list `list`.
  * On failure err lists the names that exist, so a typo is obvious. */
 static yaml_node_t *named(struct kc *kc, const char *list, const char *what, const char *name,
-                          char err[KUBECONFIG_ERR_MAX])
+                          struct err *e)
 {
     yaml_node_t *seq = map_get(kc, yaml_document_get_root_node(&kc->doc), list);
     struct buf names = BUF_INIT(200);
@@ -152,14 +142,15 @@ static yaml_node_t *named(struct kc *kc, const char *list, const char *what, con
                 yaml_node_t *m = map_get(kc, entry, what);
                 buf_release(&names);
                 if (m && m->type == YAML_MAPPING_NODE) return m;
-                fail(err, "kubeconfig %s: %s \"%s\" has no %s section", kc->path, what, name, what);
+                err_set(e, ERR_INVALID, "kubeconfig %s: %s \"%s\" has no %s section", kc->path,
+                        what, name, what);
                 return NULL;
             }
             buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", n);
         }
     }
-    fail(err, "kubeconfig %s: no %s named \"%s\" (%s: %s)", kc->path, what, name, list,
-         names.len ? names.ptr : "none");
+    err_set(e, ERR_INVALID, "kubeconfig %s: no %s named \"%s\" (%s: %s)", kc->path, what, name,
+            list, names.len ? names.ptr : "none");
     buf_release(&names);
     return NULL;
 }
@@ -174,20 +165,20 @@ static char *resolve(struct kc *kc, const char *p)
 
 /* Fields that change how we would connect or authenticate: refused, never ignored. */
 static int refuse_unsupported(struct kc *kc, yaml_node_t *map, const char *section,
-                              const char *const *keys, char err[KUBECONFIG_ERR_MAX])
+                              const char *const *keys, struct err *e)
 {
     for (; *keys; keys++)
         if (map_get(kc, map, *keys))
-            return fail(err,
-                        "kubeconfig %s: %s uses '%s', which polsnap does not support "
-                        "(supported: a token, tokenFile or client certificate, and a CA)",
-                        kc->path, section, *keys);
+            return err_set(e, ERR_INVALID,
+                           "kubeconfig %s: %s uses '%s', which polsnap does not support "
+                           "(supported: a token, tokenFile or client certificate, and a CA)",
+                           kc->path, section, *keys);
     return 0;
 }
 
 /* A "*-data" field (base64 PEM) wins over its file twin, as in kubectl. */
 static int pem_or_file(struct kc *kc, yaml_node_t *map, const char *key, char **pem, char **file,
-                       char err[KUBECONFIG_ERR_MAX])
+                       struct err *e)
 {
     char data_key[64];
     snprintf(data_key, sizeof data_key, "%s-data", key);
@@ -195,15 +186,16 @@ static int pem_or_file(struct kc *kc, yaml_node_t *map, const char *key, char **
     const char *path = map_str(kc, map, key);
     if (data) {
         *pem = b64_decode(data);
-        if (!*pem) return fail(err, "kubeconfig %s: %s is not valid base64", kc->path, data_key);
+        if (!*pem)
+            return err_set(e, ERR_INVALID, "kubeconfig %s: %s is not valid base64", kc->path,
+                           data_key);
     } else if (path) {
         *file = resolve(kc, path);
     }
     return 0;
 }
 
-static int parse_bool(struct kc *kc, yaml_node_t *map, const char *key, int *out,
-                      char err[KUBECONFIG_ERR_MAX])
+static int parse_bool(struct kc *kc, yaml_node_t *map, const char *key, int *out, struct err *e)
 {
     const char *v = map_str(kc, map, key);
     *out = 0;
@@ -212,94 +204,97 @@ static int parse_bool(struct kc *kc, yaml_node_t *map, const char *key, int *out
         *out = 1;
         return 0;
     }
-    return fail(err, "kubeconfig %s: %s must be true or false, not \"%s\"", kc->path, key, v);
+    return err_set(e, ERR_INVALID, "kubeconfig %s: %s must be true or false, not \"%s\"", kc->path,
+                   key, v);
 }
 
 static int load_cluster(struct kc *kc, yaml_node_t *cluster, const char *name,
-                        struct kube_target *t, char err[KUBECONFIG_ERR_MAX])
+                        struct kube_target *t, struct err *e)
 {
     static const char *const unsupported[] = {"proxy-url", "tls-server-name", NULL};
     char section[128];
     snprintf(section, sizeof section, "cluster \"%s\"", name);
-    if (refuse_unsupported(kc, cluster, section, unsupported, err)) return -1;
+    if (refuse_unsupported(kc, cluster, section, unsupported, e)) return -1;
     const char *server = map_str(kc, cluster, "server");
     if (!server || (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0))
-        return fail(err, "kubeconfig %s: cluster \"%s\" needs a server https://HOST[:PORT]",
-                    kc->path, name);
+        return err_set(e, ERR_INVALID,
+                       "kubeconfig %s: cluster \"%s\" needs a server https://HOST[:PORT]", kc->path,
+                       name);
     t->server = xstrdup(server);
     for (size_t n = strlen(t->server); n > 8 && t->server[n - 1] == '/'; n--)
         t->server[n - 1] = '\0';
-    if (parse_bool(kc, cluster, "insecure-skip-tls-verify", &t->insecure, err)) return -1;
-    return pem_or_file(kc, cluster, "certificate-authority", &t->ca_pem, &t->ca_file, err);
+    if (parse_bool(kc, cluster, "insecure-skip-tls-verify", &t->insecure, e)) return -1;
+    return pem_or_file(kc, cluster, "certificate-authority", &t->ca_pem, &t->ca_file, e);
 }
 
 static int load_user(struct kc *kc, yaml_node_t *user, const char *name, struct kube_target *t,
-                     char err[KUBECONFIG_ERR_MAX])
+                     struct err *e)
 {
     static const char *const unsupported[] = {"exec", "auth-provider", "username",  "password",
                                               "as",   "as-uid",        "as-groups", NULL};
     char section[128];
     snprintf(section, sizeof section, "user \"%s\"", name);
-    if (refuse_unsupported(kc, user, section, unsupported, err)) return -1;
-    if (pem_or_file(kc, user, "client-certificate", &t->cert_pem, &t->cert_file, err) ||
-        pem_or_file(kc, user, "client-key", &t->key_pem, &t->key_file, err))
+    if (refuse_unsupported(kc, user, section, unsupported, e)) return -1;
+    if (pem_or_file(kc, user, "client-certificate", &t->cert_pem, &t->cert_file, e) ||
+        pem_or_file(kc, user, "client-key", &t->key_pem, &t->key_file, e))
         return -1;
     if (!(t->cert_pem || t->cert_file) != !(t->key_pem || t->key_file))
-        return fail(err,
-                    "kubeconfig %s: user \"%s\" has a client certificate without its key "
-                    "(or a key without its certificate)",
-                    kc->path, name);
+        return err_set(e, ERR_INVALID,
+                       "kubeconfig %s: user \"%s\" has a client certificate without its key "
+                       "(or a key without its certificate)",
+                       kc->path, name);
     const char *token = map_str(kc, user, "token");
     const char *token_file = map_str(kc, user, "tokenFile");
     if (token) {
         t->token = xstrdup(token);
     } else if (token_file) {
         char *p = resolve(kc, token_file);
-        int rc = read_token(p, &t->token, err);
+        int rc = read_token(p, &t->token, e);
         free(p);
         if (rc) return -1;
     }
     if (!t->token && !t->cert_pem && !t->cert_file)
-        return fail(err,
-                    "kubeconfig %s: user \"%s\" has no credentials (token, tokenFile or "
-                    "client-certificate)",
-                    kc->path, name);
+        return err_set(e, ERR_INVALID,
+                       "kubeconfig %s: user \"%s\" has no credentials (token, tokenFile or "
+                       "client-certificate)",
+                       kc->path, name);
     return 0;
 }
 
-static int load_doc(struct kc *kc, const char *context, struct kube_target *t,
-                    char err[KUBECONFIG_ERR_MAX])
+static int load_doc(struct kc *kc, const char *context, struct kube_target *t, struct err *e)
 {
     yaml_node_t *root = yaml_document_get_root_node(&kc->doc);
     if (!root || root->type != YAML_MAPPING_NODE)
-        return fail(err, "kubeconfig %s: not a kubeconfig (expected a YAML mapping)", kc->path);
+        return err_set(e, ERR_INVALID, "kubeconfig %s: not a kubeconfig (expected a YAML mapping)",
+                       kc->path);
     if (!context || !*context) context = map_str(kc, root, "current-context");
     if (!context)
-        return fail(err, "kubeconfig %s: no current-context; choose one with --context", kc->path);
-    yaml_node_t *ctx = named(kc, "contexts", "context", context, err);
+        return err_set(e, ERR_INVALID,
+                       "kubeconfig %s: no current-context; choose one with --context", kc->path);
+    yaml_node_t *ctx = named(kc, "contexts", "context", context, e);
     if (!ctx) return -1;
     const char *cluster_name = map_str(kc, ctx, "cluster");
     const char *user_name = map_str(kc, ctx, "user");
     if (!cluster_name || !user_name)
-        return fail(err, "kubeconfig %s: context \"%s\" needs both a cluster and a user", kc->path,
-                    context);
-    yaml_node_t *cluster = named(kc, "clusters", "cluster", cluster_name, err);
-    if (!cluster || load_cluster(kc, cluster, cluster_name, t, err)) return -1;
-    yaml_node_t *user = named(kc, "users", "user", user_name, err);
-    if (!user || load_user(kc, user, user_name, t, err)) return -1;
+        return err_set(e, ERR_INVALID,
+                       "kubeconfig %s: context \"%s\" needs both a cluster and a user", kc->path,
+                       context);
+    yaml_node_t *cluster = named(kc, "clusters", "cluster", cluster_name, e);
+    if (!cluster || load_cluster(kc, cluster, cluster_name, t, e)) return -1;
+    yaml_node_t *user = named(kc, "users", "user", user_name, e);
+    if (!user || load_user(kc, user, user_name, t, e)) return -1;
     struct buf w = BUF_INIT(4096);
     buf_printf(&w, "kubeconfig %s, context \"%s\"", kc->path, context);
     t->where = buf_detach(&w, NULL);
     return 0;
 }
 
-int kubeconfig_load(const char *path, const char *context, struct kube_target *out,
-                    char err[KUBECONFIG_ERR_MAX])
+int kubeconfig_load(const char *path, const char *context, struct kube_target *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     char *text = NULL;
     size_t len = 0;
-    if (read_capped(path, KUBECONFIG_MAX_BYTES, &text, &len, err)) return -1;
+    if (read_capped(path, KUBECONFIG_MAX_BYTES, &text, &len, e)) return -1;
 
     struct kc kc = {.path = path};
     const char *slash = strrchr(path, '/');
@@ -307,17 +302,17 @@ int kubeconfig_load(const char *path, const char *context, struct kube_target *o
     yaml_parser_t parser;
     int rc = -1;
     if (!yaml_parser_initialize(&parser)) {
-        fail(err, "kubeconfig %s: cannot initialise the YAML parser", path);
+        err_set(e, ERR_INVALID, "kubeconfig %s: cannot initialise the YAML parser", path);
         goto out_text;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &kc.doc)) {
-        fail(err, "kubeconfig %s: invalid YAML at line %lu: %s", path,
-             (unsigned long)parser.problem_mark.line + 1,
-             parser.problem ? parser.problem : "parse error");
+        err_set(e, ERR_INVALID, "kubeconfig %s: invalid YAML at line %lu: %s", path,
+                (unsigned long)parser.problem_mark.line + 1,
+                parser.problem ? parser.problem : "parse error");
         goto out_parser;
     }
-    rc = load_doc(&kc, context, out, err);
+    rc = load_doc(&kc, context, out, e);
     yaml_document_delete(&kc.doc);
 out_parser:
     yaml_parser_delete(&parser);
@@ -329,18 +324,20 @@ out_text:
     return rc;
 }
 
-int kubeconfig_in_cluster(struct kube_target *out, char err[KUBECONFIG_ERR_MAX])
+int kubeconfig_in_cluster(struct kube_target *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     const char *host = getenv("KUBERNETES_SERVICE_HOST");
     const char *port = getenv("KUBERNETES_SERVICE_PORT");
     if (!host || !*host)
-        return fail(err, "not running inside a pod (KUBERNETES_SERVICE_HOST is not set): "
-                         "give a kubeconfig with --source kubernetes:PATH or KUBECONFIG");
+        return err_set(e, ERR_INVALID,
+                       "not running inside a pod (KUBERNETES_SERVICE_HOST is not set): "
+                       "give a kubeconfig with --source kubernetes:PATH or KUBECONFIG");
     if (!port || !*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
-        return fail(err, "in-cluster: KUBERNETES_SERVICE_PORT must be a port number");
+        return err_set(e, ERR_INVALID, "in-cluster: KUBERNETES_SERVICE_PORT must be a port number");
     if (strpbrk(host, "/@?# \t\r\n"))
-        return fail(err, "in-cluster: KUBERNETES_SERVICE_HOST \"%s\" is not a host name", host);
+        return err_set(e, ERR_INVALID,
+                       "in-cluster: KUBERNETES_SERVICE_HOST \"%s\" is not a host name", host);
     const char *dir = getenv("POLSNAP_SERVICEACCOUNT_DIR");
     if (!dir || !*dir) dir = KUBECONFIG_SA_DIR;
 
@@ -350,7 +347,7 @@ int kubeconfig_in_cluster(struct kube_target *out, char err[KUBECONFIG_ERR_MAX])
     out->server = buf_detach(&b, NULL);
     buf_printf(&b, "%s/token", dir);
     char *token_path = buf_detach(&b, NULL);
-    int rc = read_token(token_path, &out->token, err);
+    int rc = read_token(token_path, &out->token, e);
     free(token_path);
     if (rc) {
         kube_target_release(out);
@@ -361,7 +358,7 @@ int kubeconfig_in_cluster(struct kube_target *out, char err[KUBECONFIG_ERR_MAX])
     /* Check the CA now: curl's own message for a missing file does not say which one. */
     char *ca = NULL;
     size_t ca_len = 0;
-    if (read_capped(out->ca_file, PEM_MAX_BYTES, &ca, &ca_len, err)) {
+    if (read_capped(out->ca_file, PEM_MAX_BYTES, &ca, &ca_len, e)) {
         kube_target_release(out);
         return -1;
     }

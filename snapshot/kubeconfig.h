@@ -18,11 +18,11 @@
 #ifndef POLSNAP_KUBECONFIG_H
 #define POLSNAP_KUBECONFIG_H
 
+#include "err.h"
 #include "http.h"
 
 #include <stddef.h>
 
-#define KUBECONFIG_ERR_MAX 512
 #define KUBECONFIG_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* Every string is owned by the target (kube_target_release frees them all); NULL when unset.
@@ -38,12 +38,11 @@ struct kube_target {
 };
 
 /* Loads path (a kubeconfig; at most 4 MiB). context NULL or "" means current-context.
- * Returns 0 and fills *out, or -1 with err filled and *out zeroed (nothing to release). */
-int kubeconfig_load(const char *path, const char *context, struct kube_target *out,
-                    char err[KUBECONFIG_ERR_MAX]);
+ * Returns 0 and fills *out, or -1 with *e set and *out zeroed (nothing to release). */
+int kubeconfig_load(const char *path, const char *context, struct kube_target *out, struct err *e);
 
 /* The pod's own service account, as described above. Same return contract. */
-int kubeconfig_in_cluster(struct kube_target *out, char err[KUBECONFIG_ERR_MAX]);
+int kubeconfig_in_cluster(struct kube_target *out, struct err *e);
 
 /* Frees every string and zeroes *t (the token and key are wiped first). NULL is fine. */
 void kube_target_release(struct kube_target *t);

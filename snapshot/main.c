@@ -1,13 +1,15 @@
 /* main.c - polsnap-snapshot: reads every --source into one rowset and publishes a snapshot.
  * Arguments in, module calls, exit status out: 0 only when a snapshot was published. */
+#include "err.h"
 #include "notify.h"
+#include "options.h"
 #include "publish.h"
 #include "rows.h"
 #include "site.h"
 #include "source.h"
+#include "util.h"
 
-#include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,8 +18,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_SOURCES 32
 
 static const char usage[] =
     "usage: polsnap-snapshot --source SRC [--source SRC...] --data DIR [options]\n"
@@ -33,202 +33,126 @@ static const char usage[] =
     "  kubernetes:KUBECONFIG  the cluster of a kubeconfig file\n"
     "  stackrox:URL           StackRox Central's alerts (token from ROX_API_TOKEN)\n"
     "\n"
-    "Options (environment twin in brackets):\n"
-    "  --source SRC             [POLSNAP_SOURCES, whitespace-separated]\n"
-    "  --data DIR               data directory [POLSNAP_DATA]\n"
-    "  --keep N                 snapshots kept, newest first (default 3) [POLSNAP_KEEP]\n"
-    "  --skip-invalid           skip and count report files that fail to load, instead of\n"
-    "                           failing the snapshot [POLSNAP_SKIP_INVALID=1]\n"
-    "  --context NAME           kubeconfig context (default: current-context) [POLSNAP_CONTEXT]\n"
-    "  --timeout SECONDS        per HTTP request of a source (default 30) [POLSNAP_TIMEOUT]\n"
-    "  --stackrox-token-file F  file holding the StackRox API token [POLSNAP_STACKROX_TOKEN_FILE]\n"
-    "  --stackrox-ca FILE       PEM CA bundle to trust for Central [POLSNAP_STACKROX_CA]\n"
-    "  --stackrox-insecure      skip TLS verification for Central (warns every run)\n"
-    "                           [POLSNAP_STACKROX_INSECURE=1]\n"
-    "  --stackrox-query Q       narrow the alerts, e.g. Cluster:edge-1 [POLSNAP_STACKROX_QUERY]\n"
-    "  --cron-period SECONDS    how often cron runs this; the dashboard warns when the\n"
-    "                           snapshot is older than twice that [POLSNAP_CRON_PERIOD]\n"
-    "  --site DIR               also write DIR: dashboard + snapshot files for a plain static\n"
-    "                           host [POLSNAP_SITE]\n"
-    "  --www DIR                the dashboard to copy with --site (default: the nearest www/\n"
-    "                           above the binary, e.g. www/ beside bin/)\n"
-    "                           [POLSNAP_WWW]\n"
-    "  --targets FILE           notification targets (YAML or JSON, see the README): each is\n"
-    "                           sent what is new in the snapshot [POLSNAP_TARGETS]\n"
-    "  --help                   this text\n";
+    "Options (environment twin in brackets):\n";
 
 struct args {
-    const char *sources[MAX_SOURCES];
-    int nsources;
+    struct option_list sources;
     const char *data, *site, *www, *targets;
-    unsigned keep;
-    long cron_period;
+    long keep, cron_period;
     struct source_opts opts;
 };
 
-static int die_usage(const char *fmt, const char *arg)
+#define AT(field) offsetof(struct args, field)
+
+/* The options: --help, the parser and the README's table follow these rows (a test checks the
+ * last two). Adding an option is one row here plus the field it fills. */
+static const struct option_row options[] = {
+    {.flag = "source",
+     .short_name = 's',
+     .metavar = "SRC",
+     .env = "POLSNAP_SOURCES",
+     .type = OPTION_LIST,
+     .unit = "sources",
+     .missing = "no --source given",
+     .offset = AT(sources),
+     .help = "a source, as above (repeatable)"},
+    {.flag = "data",
+     .short_name = 'd',
+     .metavar = "DIR",
+     .env = "POLSNAP_DATA",
+     .type = OPTION_STRING,
+     .missing = "no --data directory given",
+     .offset = AT(data),
+     .help = "data directory"},
+    {.flag = "keep",
+     .metavar = "N",
+     .env = "POLSNAP_KEEP",
+     .type = OPTION_NUMBER,
+     .min = 1,
+     .max = 1000,
+     .def = "3",
+     .offset = AT(keep),
+     .help = "snapshots kept, newest first"},
+    {.flag = "skip-invalid",
+     .env = "POLSNAP_SKIP_INVALID",
+     .type = OPTION_FLAG,
+     .offset = AT(opts.skip_invalid),
+     .help = "skip and count report files that fail to load, instead of\nfailing the snapshot"},
+    {.flag = "context",
+     .metavar = "NAME",
+     .env = "POLSNAP_CONTEXT",
+     .type = OPTION_STRING,
+     .offset = AT(opts.kube_context),
+     .help = "kubeconfig context (default: current-context)"},
+    {.flag = "timeout",
+     .metavar = "SECONDS",
+     .env = "POLSNAP_TIMEOUT",
+     .type = OPTION_NUMBER,
+     .min = 1,
+     .max = 3600,
+     .unit = "seconds",
+     .def = "30",
+     .offset = AT(opts.timeout_seconds),
+     .help = "per HTTP request of a source"},
+    {.flag = "stackrox-token-file",
+     .metavar = "F",
+     .env = "POLSNAP_STACKROX_TOKEN_FILE",
+     .type = OPTION_STRING,
+     .offset = AT(opts.stackrox_token_file),
+     .help = "file holding the StackRox API token"},
+    {.flag = "stackrox-ca",
+     .metavar = "FILE",
+     .env = "POLSNAP_STACKROX_CA",
+     .type = OPTION_STRING,
+     .offset = AT(opts.stackrox_ca),
+     .help = "PEM CA bundle to trust for Central"},
+    {.flag = "stackrox-insecure",
+     .env = "POLSNAP_STACKROX_INSECURE",
+     .type = OPTION_FLAG,
+     .offset = AT(opts.stackrox_insecure),
+     .help = "skip TLS verification for Central (warns every run)"},
+    {.flag = "stackrox-query",
+     .metavar = "Q",
+     .env = "POLSNAP_STACKROX_QUERY",
+     .type = OPTION_STRING,
+     .offset = AT(opts.stackrox_query),
+     .help = "narrow the alerts, e.g. Cluster:edge-1"},
+    {.flag = "cron-period",
+     .metavar = "SECONDS",
+     .env = "POLSNAP_CRON_PERIOD",
+     .type = OPTION_NUMBER,
+     .min = 0,
+     .max = 86400 * 7,
+     .unit = "seconds",
+     .offset = AT(cron_period),
+     .help = "how often cron runs this; the dashboard warns when the\nsnapshot is older than twice "
+             "that"},
+    {.flag = "site",
+     .metavar = "DIR",
+     .env = "POLSNAP_SITE",
+     .type = OPTION_STRING,
+     .offset = AT(site),
+     .help = "also write DIR: dashboard + snapshot files for a plain static\nhost"},
+    {.flag = "www",
+     .metavar = "DIR",
+     .env = "POLSNAP_WWW",
+     .type = OPTION_STRING,
+     .offset = AT(www),
+     .help = "the dashboard to copy with --site (default: the nearest www/\nabove the binary, e.g. "
+             "www/ beside bin/)"},
+    {.flag = "targets",
+     .metavar = "FILE",
+     .env = "POLSNAP_TARGETS",
+     .type = OPTION_STRING,
+     .offset = AT(targets),
+     .help = "notification targets (YAML or JSON, see the README): each is\nsent what is new in "
+             "the snapshot"},
+};
+
+static int die_usage(const char *msg)
 {
-    fprintf(stderr, "polsnap-snapshot: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see polsnap-snapshot --help)\n");
+    fprintf(stderr, "polsnap-snapshot: %s\n(see polsnap-snapshot --help)\n", msg);
     return 2;
-}
-
-static int parse_number(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return -1;
-    *out = v;
-    return 0;
-}
-
-static int add_source(struct args *a, const char *src)
-{
-    if (a->nsources == MAX_SOURCES) return die_usage("at most %s sources", "32");
-    a->sources[a->nsources++] = src;
-    return 0;
-}
-
-static int truthy(const char *v)
-{
-    return v && *v && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
-}
-
-/* Environment first, the command line overrides it. Returns 0 or the exit status. */
-static int parse_args(int argc, char **argv, struct args *a, char **env_sources)
-{
-    memset(a, 0, sizeof *a);
-    a->keep = 3;
-    a->opts.timeout_seconds = 30;
-    const char *v;
-    long n;
-    a->data = getenv("POLSNAP_DATA");
-    a->site = getenv("POLSNAP_SITE");
-    a->www = getenv("POLSNAP_WWW");
-    a->targets = getenv("POLSNAP_TARGETS");
-    a->opts.skip_invalid = truthy(getenv("POLSNAP_SKIP_INVALID"));
-    a->opts.kube_context = getenv("POLSNAP_CONTEXT");
-    a->opts.stackrox_token_file = getenv("POLSNAP_STACKROX_TOKEN_FILE");
-    a->opts.stackrox_ca = getenv("POLSNAP_STACKROX_CA");
-    a->opts.stackrox_insecure = truthy(getenv("POLSNAP_STACKROX_INSECURE"));
-    a->opts.stackrox_query = getenv("POLSNAP_STACKROX_QUERY");
-    if ((v = getenv("POLSNAP_KEEP"))) {
-        if (parse_number(v, 1, 1000, &n)) return die_usage("POLSNAP_KEEP=%s: want 1 to 1000", v);
-        a->keep = (unsigned)n;
-    }
-    if ((v = getenv("POLSNAP_TIMEOUT"))) {
-        if (parse_number(v, 1, 3600, &n)) return die_usage("POLSNAP_TIMEOUT=%s: want 1 to 3600", v);
-        a->opts.timeout_seconds = n;
-    }
-    if ((v = getenv("POLSNAP_CRON_PERIOD"))) {
-        if (parse_number(v, 0, 86400 * 7, &n))
-            return die_usage("POLSNAP_CRON_PERIOD=%s: want 0 to 604800 seconds", v);
-        a->cron_period = n;
-    }
-
-    enum {
-        O_KEEP = 256,
-        O_SKIP,
-        O_CONTEXT,
-        O_TIMEOUT,
-        O_TOKEN,
-        O_CA,
-        O_INSECURE,
-        O_QUERY,
-        O_CRON,
-        O_SITE,
-        O_WWW,
-        O_TARGETS
-    };
-    static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},
-        {"data", required_argument, NULL, 'd'},
-        {"keep", required_argument, NULL, O_KEEP},
-        {"skip-invalid", no_argument, NULL, O_SKIP},
-        {"context", required_argument, NULL, O_CONTEXT},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"stackrox-token-file", required_argument, NULL, O_TOKEN},
-        {"stackrox-ca", required_argument, NULL, O_CA},
-        {"stackrox-insecure", no_argument, NULL, O_INSECURE},
-        {"stackrox-query", required_argument, NULL, O_QUERY},
-        {"cron-period", required_argument, NULL, O_CRON},
-        {"site", required_argument, NULL, O_SITE},
-        {"www", required_argument, NULL, O_WWW},
-        {"targets", required_argument, NULL, O_TARGETS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c, rc;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "s:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if ((rc = add_source(a, optarg))) return rc;
-            break;
-        case 'd':
-            a->data = optarg;
-            break;
-        case O_KEEP:
-            if (parse_number(optarg, 1, 1000, &n))
-                return die_usage("--keep %s: want 1 to 1000", optarg);
-            a->keep = (unsigned)n;
-            break;
-        case O_SKIP:
-            a->opts.skip_invalid = 1;
-            break;
-        case O_CONTEXT:
-            a->opts.kube_context = optarg;
-            break;
-        case O_TIMEOUT:
-            if (parse_number(optarg, 1, 3600, &n))
-                return die_usage("--timeout %s: want 1 to 3600 seconds", optarg);
-            a->opts.timeout_seconds = n;
-            break;
-        case O_TOKEN:
-            a->opts.stackrox_token_file = optarg;
-            break;
-        case O_CA:
-            a->opts.stackrox_ca = optarg;
-            break;
-        case O_INSECURE:
-            a->opts.stackrox_insecure = 1;
-            break;
-        case O_QUERY:
-            a->opts.stackrox_query = optarg;
-            break;
-        case O_CRON:
-            if (parse_number(optarg, 0, 86400 * 7, &n))
-                return die_usage("--cron-period %s: want 0 to 604800 seconds", optarg);
-            a->cron_period = n;
-            break;
-        case O_SITE:
-            a->site = optarg;
-            break;
-        case O_WWW:
-            a->www = optarg;
-            break;
-        case O_TARGETS:
-            a->targets = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return -1;
-        default:
-            return die_usage("unknown or incomplete option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return die_usage("unexpected argument %s", argv[optind]);
-    if (a->nsources == 0 && (v = getenv("POLSNAP_SOURCES"))) {
-        *env_sources = strdup(v);
-        for (char *save = NULL, *t = strtok_r(*env_sources, " \t\n", &save); t;
-             t = strtok_r(NULL, " \t\n", &save))
-            if ((rc = add_source(a, t))) return rc;
-    }
-    if (a->nsources == 0) return die_usage("%s", "no --source given");
-    if (!a->data || !*a->data) return die_usage("%s", "no --data directory given");
-    return 0;
 }
 
 static const struct source_kind *find_kind(const char *src, const char **arg)
@@ -273,103 +197,107 @@ static void default_www(char out[PATH_MAX])
     }
 }
 
-int main(int argc, char **argv)
+/* Every --source names a known kind: checked before anything is locked or read. */
+static int check_sources(const struct args *a, struct err *e)
 {
-    struct args a;
-    char *env_sources = NULL;
-    int rc = parse_args(argc, argv, &a, &env_sources);
-    if (rc) {
-        free(env_sources);
-        return rc < 0 ? 0 : rc;
+    for (int i = 0; i < a->sources.n; i++) {
+        const char *arg;
+        if (!find_kind(a->sources.v[i], &arg))
+            return err_set(e, ERR_INVALID,
+                           "unknown source %s: use files:PATH, kubernetes[:KUBECONFIG] or "
+                           "stackrox:URL",
+                           a->sources.v[i]);
     }
+    return 0;
+}
+
+/* Reads every source into rs, in order; the first failure ends it ("SRC: message"). */
+static int collect_sources(const struct args *a, struct rowset *rs, struct err *e)
+{
+    for (int i = 0; i < a->sources.n; i++) {
+        const char *arg;
+        const struct source_kind *k = find_kind(a->sources.v[i], &arg);
+        fprintf(stderr, "polsnap-snapshot: reading %s\n", a->sources.v[i]);
+        uint32_t before = rowset_rows(rs);
+        if (k->collect(arg, &a->opts, rs, e) != 0) return err_prefix(e, "%s: ", a->sources.v[i]);
+        fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a->sources.v[i],
+                rowset_rows(rs) - before);
+    }
+    return 0;
+}
+
+static int write_site(const struct args *a, const char *snapdir, struct err *e)
+{
+    char www[PATH_MAX];
+    if (a->www)
+        snprintf(www, sizeof www, "%s", a->www);
+    else
+        default_www(www);
+    if (site_write(snapdir, www, a->site, e) != 0)
+        return err_prefix(e, "the snapshot was published, but the static site was not written: ");
+    fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a->site);
+    return 0;
+}
+
+/* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
+static int run(const struct args *a, const struct targets *targets, struct err *e)
+{
+    static const char not_published[] =
+        "polsnap-snapshot: no snapshot published; the last good one stays served\n";
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-
-    char err[PUBLISH_ERR_MAX + SOURCE_ERR_MAX]; /* big enough for either */
     int lock_fd = -1;
-    struct rowset *rs = NULL;
-    struct targets targets = {0};
+    if (publish_lock(a->data, &lock_fd, e) != 0) {
+        fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
+        return -1;
+    }
+    struct rowset *rs = rowset_new();
     struct notify nt;
-    notify_init(&nt, &targets, a.data);
-    rc = 1;
-    struct err terr = {0};
-    if (a.targets && *a.targets && targets_load(a.targets, &targets, &terr) != 0) {
-        rc = die_usage("%s", terr.msg);
-        goto out;
-    }
-    for (int i = 0; i < a.nsources; i++) {
-        const char *arg;
-        if (!find_kind(a.sources[i], &arg)) {
-            rc = die_usage("unknown source %s: use files:PATH, kubernetes[:KUBECONFIG] or "
-                           "stackrox:URL",
-                           a.sources[i]);
-            goto out;
-        }
-    }
-    if (publish_lock(a.data, &lock_fd, err) != 0) {
-        fprintf(stderr, "polsnap-snapshot: %s\n", err);
-        goto out;
-    }
-    rs = rowset_new();
-    for (int i = 0; i < a.nsources; i++) {
-        const char *arg;
-        const struct source_kind *k = find_kind(a.sources[i], &arg);
-        fprintf(stderr, "polsnap-snapshot: reading %s\n", a.sources[i]);
-        uint32_t before = rowset_rows(rs);
-        err[0] = '\0';
-        if (k->collect(arg, &a.opts, rs, err) != 0) {
-            fprintf(stderr,
-                    "polsnap-snapshot: %s: %s\npolsnap-snapshot: no snapshot published; "
-                    "the last good one stays served\n",
-                    a.sources[i], err);
-            goto out;
-        }
-        fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a.sources[i], rowset_rows(rs) - before);
-    }
-    notify_describe(&nt, rs);
-    struct publish_opts po = {.data_dir = a.data,
-                              .keep = a.keep,
-                              .cron_period = (uint32_t)a.cron_period,
-                              .on_resolved = notify_on_resolved,
-                              .before_swap = notify_enqueue,
-                              .ctx = &nt};
+    notify_init(&nt, targets, a->data);
+    struct publish_opts po = {
+        a->data, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved, notify_enqueue,
+        &nt};
     char snapdir[PATH_MAX];
-    uint32_t rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
-    if (publish_snapshot(&rs, &po, snapdir, err) != 0) {
-        fprintf(stderr,
-                "polsnap-snapshot: %s\npolsnap-snapshot: no snapshot published; the "
-                "last good one stays served\n",
-                err);
-        goto out;
+    uint32_t rows = 0, reports = 0, warnings = 0;
+    int rc = collect_sources(a, rs, e);
+    if (rc == 0) {
+        rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
+        notify_describe(&nt, rs);
+        rc = publish_snapshot(&rs, &po, snapdir, e);
     }
-    if (a.site) {
-        char www[PATH_MAX], serr[SITE_ERR_MAX];
-        if (a.www)
-            snprintf(www, sizeof www, "%s", a.www);
-        else
-            default_www(www);
-        if (site_write(snapdir, www, a.site, serr) != 0) {
-            fprintf(stderr,
-                    "polsnap-snapshot: the snapshot was published, but the static site "
-                    "was not written: %s\n",
-                    serr);
-            goto out;
-        }
-        fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a.site);
+    if (rc != 0) fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
+    if (rc == 0) notify_send(&nt);
+    if (rc == 0 && a->site && (rc = write_site(a, snapdir, e)) != 0)
+        fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
+    if (rc == 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
+               "peak RSS %.1f MB\n",
+               strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
+               (double)ru.ru_maxrss / 1024.0);
     }
-    notify_send(&nt);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("polsnap-snapshot: published %s: %u rows from %u reports, %u warnings, %.2f s, "
-           "peak RSS %.1f MB\n",
-           strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
-           (double)ru.ru_maxrss / 1024.0);
-    rc = 0;
-out:
     notify_release(&nt);
-    targets_release(&targets);
     rowset_free(rs);
+    close(lock_fd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    char *env_sources = NULL;
+    struct err e = {0};
+    int rc =
+        options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
+    struct targets targets = {0};
+    if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
+    if (rc == 0 && a.targets && *a.targets && targets_load(a.targets, &targets, &e) != 0) rc = -1;
+    if (rc == 0)
+        rc = run(&a, &targets, &e) == 0 ? 0 : 1;
+    else
+        rc = rc > 0 ? 0 : die_usage(e.msg);
+    targets_release(&targets);
     free(env_sources);
-    if (lock_fd >= 0) close(lock_fd);
     return rc;
 }

@@ -51,15 +51,13 @@ void notify_release(struct notify *n)
  * against clashes: "ops-team-1a2b3c4d". */
 static void slug_of(const struct target_conf *t, char slug[96])
 {
-    uint32_t h = 2166136261u;
     size_t k = 0;
     for (const char *p = t->name; *p; p++) {
-        h = (h ^ (unsigned char)*p) * 16777619u;
         int safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
         if (k < 64) slug[k++] = safe ? *p : '_';
     }
-    snprintf(slug + k, 96 - k, "-%08x", h);
+    snprintf(slug + k, 96 - k, "-%08x", (unsigned)(fnv1a(t->name, strlen(t->name)) & 0xffffffffu));
 }
 
 static void state_path(const struct notify *n, const struct target_conf *t, char *out, size_t size)
@@ -339,9 +337,9 @@ static struct http_client *client_for(const struct target_conf *t)
                              .max_attempts = 3,
                              .first_backoff_ms = 500,
                              .max_retry_after_s = 30};
-    char err[HTTP_ERR_MAX];
-    struct http_client *c = http_client_new(&conf, err);
-    if (!c) fprintf(stderr, "polsnap-snapshot: target %s: %s\n", t->name, err);
+    struct err e = {0};
+    struct http_client *c = http_client_new(&conf, &e);
+    if (!c) fprintf(stderr, "polsnap-snapshot: target %s: %s\n", t->name, e.msg);
     if (c && t->skip_tls)
         fprintf(stderr,
                 "polsnap-snapshot: warning: target %s: TLS verification is off "
@@ -370,20 +368,19 @@ static int send_message(struct http_client *c, const struct target_conf *t, cons
     headers[1] = key.ptr;
     for (size_t i = 0; i < t->headers.n; i++)
         headers[i + 2] = t->headers.v[i];
-    char label[200], err[HTTP_ERR_MAX];
+    char label[200];
     snprintf(label, sizeof label, "target %s", t->name);
     struct http_response resp;
-    int rc = http_post(c, url.ptr, label, body.ptr, body.len, headers, &resp, err);
-    if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
-        snprintf(err, sizeof err, "%s: HTTP %ld after %d attempt%s", label, resp.status,
-                 resp.attempts, resp.attempts == 1 ? "" : "s");
-        rc = -1;
-    }
+    struct err e = {0};
+    int rc = http_post(c, url.ptr, label, body.ptr, body.len, headers, &resp, &e);
+    if (rc == 0 && (resp.status < 200 || resp.status > 299))
+        rc = err_set(&e, ERR_UPSTREAM, "%s: HTTP %ld after %d attempt%s", label, resp.status,
+                     resp.attempts, resp.attempts == 1 ? "" : "s");
     if (rc != 0)
         fprintf(stderr,
                 "polsnap-snapshot: %s: message %s not delivered (%s); kept for the next "
                 "run\n",
-                label, m.id, err);
+                label, m.id, e.msg);
     http_response_release(&resp);
     memset(url.ptr, 0, url.len); /* it held the URL */
     buf_release(&url);

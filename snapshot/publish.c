@@ -2,6 +2,8 @@
  * partial snapshot (layout and guarantees in publish.h). */
 #include "publish.h"
 
+#include "err.h"
+
 #include "api.h"
 #include "buf.h"
 #include "changes.h"
@@ -12,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,29 +26,28 @@
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
-        snprintf(err, PUBLISH_ERR_MAX, __VA_ARGS__);                                               \
+        err_set(e, ERR_IO, __VA_ARGS__);                                                           \
         goto fail;                                                                                 \
     } while (0)
 
-int publish_lock(const char *data_dir, int *lock_fd, char err[PUBLISH_ERR_MAX])
+int publish_lock(const char *data_dir, int *lock_fd, struct err *e)
 {
     char path[PATH_MAX];
     if (mkdir(data_dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, PUBLISH_ERR_MAX, "cannot create data directory %s: %s", data_dir,
-                 strerror(errno));
+        err_set(e, ERR_IO, "cannot create data directory %s: %s", data_dir, strerror(errno));
         return -1;
     }
     snprintf(path, sizeof path, "%s/.lock", data_dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        snprintf(err, PUBLISH_ERR_MAX, "%s: %s", path, strerror(errno));
+        err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, PUBLISH_ERR_MAX,
-                 "another polsnap-snapshot is writing to %s (%s is "
-                 "locked); this run does nothing",
-                 data_dir, path);
+        err_set(e, ERR_IO,
+                "another polsnap-snapshot is writing to %s (%s is "
+                "locked); this run does nothing",
+                data_dir, path);
         close(fd);
         return -1;
     }
@@ -99,16 +99,16 @@ static void write_all(void *ctx, const char *data, size_t n)
 /* Streams what render() appends into dir/rel (created with its parents) and fsyncs it. */
 typedef void (*render_fn)(const struct idx *ix, const void *arg, struct buf *out);
 static int write_rendered(const char *dir, const char *rel, const struct idx *ix, render_fn render,
-                          const void *arg, char err[PUBLISH_ERR_MAX])
+                          const void *arg, struct err *e)
 {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path || make_parents(path)) {
-        snprintf(err, PUBLISH_ERR_MAX, "cannot create the directories of %s/%s", dir, rel);
+        err_set(e, ERR_IO, "cannot create the directories of %s/%s", dir, rel);
         return -1;
     }
     struct file_sink f = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), 0};
     if (f.fd < 0) {
-        snprintf(err, PUBLISH_ERR_MAX, "%s: %s", path, strerror(errno));
+        err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct buf b = BUF_INIT(SIZE_MAX / 2);
@@ -119,7 +119,7 @@ static int write_rendered(const char *dir, const char *rel, const struct idx *ix
     if (!f.failed && fsync(f.fd) != 0) f.failed = errno;
     if (close(f.fd) != 0 && !f.failed) f.failed = errno;
     if (f.failed) {
-        snprintf(err, PUBLISH_ERR_MAX, "writing %s: %s", path, strerror(f.failed));
+        err_set(e, ERR_IO, "writing %s: %s", path, strerror(f.failed));
         return -1;
     }
     return 0;
@@ -138,18 +138,6 @@ static void render_rows(const struct idx *ix, const void *arg, struct buf *out)
 {
     const struct rows_arg *r = arg;
     api_write_rows(ix, r->lo, r->hi, out);
-}
-
-/* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard file;
- * anything else (hostile input, "..") gets a numbered name. index.json maps both. */
-static int dns_label(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return 0;
-    return 1;
 }
 
 struct shard_index {
@@ -173,7 +161,7 @@ static void render_shard_index(const struct idx *ix, const void *arg, struct buf
                ix->h->nrows - ix->h->nrows_ns);
 }
 
-static int write_shards(const char *dir, const struct idx *ix, char err[PUBLISH_ERR_MAX])
+static int write_shards(const char *dir, const struct idx *ix, struct err *e)
 {
     uint32_t nns = ix->h->nrows_ns;
     struct shard_index si = {xmalloc(sizeof(char *) * (nns + 1)), xmalloc(4 * (nns + 1)),
@@ -185,38 +173,29 @@ static int write_shards(const char *dir, const struct idx *ix, char err[PUBLISH_
         }
         char rel[128];
         const char *name = idx_str(ix, ns);
+        /* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard
+         * file; anything else (hostile input, "..") gets a numbered name. index.json maps both. */
         if (!name)
             snprintf(rel, sizeof rel, "namespaced/_none.json");
-        else if (dns_label(name))
+        else if (dns_label(name, strlen(name)))
             snprintf(rel, sizeof rel, "namespaced/%s.json", name);
         else
             snprintf(rel, sizeof rel, "namespaced/_ns%lu.json", (unsigned long)si.n);
         char path[PATH_MAX];
         snprintf(path, sizeof path, "shards/%s", rel);
         struct rows_arg ra = {lo, hi};
-        rc = write_rendered(dir, path, ix, render_rows, &ra, err);
+        rc = write_rendered(dir, path, ix, render_rows, &ra, e);
         si.files[si.n] = xstrdup(rel);
         si.lo[si.n] = lo;
         si.hi[si.n++] = hi;
     }
     struct rows_arg cl = {nns, ix->h->nrows};
-    if (rc == 0) rc = write_rendered(dir, "shards/cluster.json", ix, render_rows, &cl, err);
-    if (rc == 0) rc = write_rendered(dir, "shards/index.json", ix, render_shard_index, &si, err);
+    if (rc == 0) rc = write_rendered(dir, "shards/cluster.json", ix, render_rows, &cl, e);
+    if (rc == 0) rc = write_rendered(dir, "shards/index.json", ix, render_shard_index, &si, e);
     for (size_t i = 0; i < si.n; i++)
         free((char *)si.files[i]);
     free(si.files), free(si.lo), free(si.hi);
     return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -259,7 +238,7 @@ static void prune(const char *snapdir, unsigned keep)
 }
 
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
-                     char err[PUBLISH_ERR_MAX])
+                     struct err *e)
 {
     char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
         target[PATH_MAX], id[32], ierr[IDX_ERR_MAX];
@@ -288,17 +267,20 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     changes_mark(*rs, o->data_dir, (int64_t)tv.tv_sec, o->on_resolved, o->ctx, &chg);
     struct idxw_meta meta = {id,           (int64_t)tv.tv_sec, o->cron_period, 1,
                              chg.previous, chg.new_keys,       chg.resolved};
-    int written = idxw_write(*rs, idxpath, &meta, ierr);
+    int written = idxw_write(*rs, idxpath, &meta, e);
     rowset_free(*rs);
     *rs = NULL;
-    if (written != 0) FAIL("writing the index: %s", ierr);
+    if (written != 0) {
+        err_prefix(e, "writing the index: ");
+        goto fail;
+    }
     /* Render from the index just written, through the reader the query server uses: the
      * static files and the dynamic answers come from the same bytes by construction. */
     if (idx_open(&ix, idxpath, ierr) != 0) FAIL("reading back the index: %s", ierr);
     fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
     for (const struct api_static_file *f = api_static_files; f->path; f++)
-        if (write_rendered(tmp, f->file, &ix, render_endpoint, f->path, err) != 0) goto fail;
-    if (write_shards(tmp, &ix, err) != 0) goto fail;
+        if (write_rendered(tmp, f->file, &ix, render_endpoint, f->path, e) != 0) goto fail;
+    if (write_shards(tmp, &ix, e) != 0) goto fail;
     if (o->before_swap) o->before_swap(&ix, o->ctx);
     idx_close(&ix);
 

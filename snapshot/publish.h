@@ -17,9 +17,9 @@
 #include "changes.h"
 #include "rows.h"
 
-#include <stdint.h>
+#include "err.h"
 
-#define PUBLISH_ERR_MAX 1024
+#include <stdint.h>
 
 struct publish_opts {
     const char *data_dir;
@@ -36,16 +36,16 @@ struct publish_opts {
 };
 
 /* Takes DIR/.lock (fails at once when another job holds it). Returns 0 with the lock fd in
- * *lock_fd, or -1 with err filled. */
-int publish_lock(const char *data_dir, int *lock_fd, char err[PUBLISH_ERR_MAX]);
+ * *lock_fd, or -1 with *e set. */
+int publish_lock(const char *data_dir, int *lock_fd, struct err *e);
 
 /* Writes *rs as a new snapshot, swaps DIR/current to it, then deletes all but the newest
  * `keep` snapshots and stale temporary directories. Takes the rowset: it is freed (and *rs set
  * to NULL) as soon as the index is written, so the rows are not held while the files are
  * rendered from the index. Returns 0 with the new snapshot's directory path in path_out
- * (PATH_MAX bytes), or -1 with err filled: then nothing that was published before has changed
+ * (PATH_MAX bytes), or -1 with *e set: then nothing that was published before has changed
  * (a partial new directory is removed). */
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
-                     char err[PUBLISH_ERR_MAX]);
+                     struct err *e);
 
 #endif

@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "buf.h"
+#include "err.h"
 #include "util.h"
 #include "yamldoc.h"
 
@@ -40,54 +41,12 @@ static const struct kind_info kinds[] = {
 struct walk {
     struct rowset *rs;
     const char *origin;
-    char *err; /* REPORT_ERR_MAX bytes; the first failure wins */
+    struct err *e; /* the first failure wins: a walk goes on checking siblings after one */
     int failed;
 };
 
-/* Records the first failure of the walk; returns -1 for the caller to pass on. */
-static int fail(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct walk *w, const char *fmt, ...)
-{
-    if (w->failed) return -1;
-    w->failed = 1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(w->err, REPORT_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* The length of the longest valid UTF-8 prefix of s[0..n): n when all of it is valid. */
-static size_t utf8_prefix(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i], more, cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            more = 1, cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2, cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3, cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (n - i <= more) return i;
-        for (unsigned k = 1; k <= more; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += more + 1;
-    }
-    return n;
-}
+/* err_set for the walk's first failure only; returns -1 for the caller to pass on. */
+#define walk_fail(w, ...) ((w)->failed++ ? -1 : err_set((w)->e, ERR_INVALID, __VA_ARGS__))
 
 /* Strings handed over by other sources (report_load) get the same check as a JSON file. */
 static int utf8_valid(const char *s)
@@ -135,7 +94,7 @@ static void check_keys(struct walk *w, const cJSON *obj, const char *path)
     qsort(keys, n, sizeof *keys, cmp_key);
     for (size_t i = 1; i < n; i++)
         if (!strcmp(keys[i - 1], keys[i])) {
-            fail(w, "%s has the key \"%.64s\" twice", *path ? path : "the document", keys[i]);
+            walk_fail(w, "%s has the key \"%.64s\" twice", *path ? path : "the document", keys[i]);
             break;
         }
     if (keys != small) free(keys);
@@ -154,7 +113,7 @@ static const char *text(struct walk *w, const cJSON *v, const char *path, const 
     if (!utf8_valid(v->valuestring)) {
         char where[WHERE_MAX];
         join(where, path, key);
-        fail(w, "%s is not valid UTF-8", where);
+        walk_fail(w, "%s is not valid UTF-8", where);
         return NULL;
     }
     return v->valuestring;
@@ -183,7 +142,7 @@ static const cJSON *structural(struct walk *w, const cJSON *obj, const char *pat
     join(where, path, key);
     if (absent(v)) return NULL;
     if (want_list ? !cJSON_IsArray(v) : !cJSON_IsObject(v))
-        fail(w, "%s is not %s", where, want_list ? "a list" : "an object");
+        walk_fail(w, "%s is not %s", where, want_list ? "a list" : "an object");
     else if (!want_list)
         check_keys(w, v, where);
     return w->failed ? NULL : v;
@@ -201,7 +160,7 @@ static const cJSON *optional_object(struct walk *w, const cJSON *v, const char *
 /* An element of results or resources: an object, or the document is malformed. */
 static int element(struct walk *w, const cJSON *v, const char *where)
 {
-    if (!cJSON_IsObject(v)) return fail(w, "%s is not an object", where);
+    if (!cJSON_IsObject(v)) return walk_fail(w, "%s is not an object", where);
     check_keys(w, v, where);
     return w->failed ? -1 : 0;
 }
@@ -267,7 +226,7 @@ static char *properties(struct walk *w, const cJSON *props, const char *where)
     for (const cJSON *c = props ? props->child : NULL; c; c = c->next) {
         if (!cJSON_IsString(c)) continue;
         if (!utf8_valid(c->string) || !utf8_valid(c->valuestring)) {
-            fail(w, "%s has a key or value that is not valid UTF-8", where);
+            walk_fail(w, "%s has a key or value that is not valid UTF-8", where);
             break;
         }
         if (n++) buf_putc(&b, ',');
@@ -276,7 +235,8 @@ static char *properties(struct walk *w, const cJSON *props, const char *where)
         buf_json_str(&b, c->valuestring);
     }
     buf_putc(&b, '}');
-    if (buf_failed(&b)) fail(w, "%s is larger than %lu bytes", where, (unsigned long)PROPS_MAX);
+    if (buf_failed(&b))
+        walk_fail(w, "%s is larger than %lu bytes", where, (unsigned long)PROPS_MAX);
     if (w->failed || !n) {
         buf_release(&b);
         return NULL;
@@ -378,8 +338,8 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
     if (!api) api = def_api;
     const struct kind_info *k = find_kind(kind);
     if (w->failed) return -1;
-    if (!kind) return fail(w, "%s has no kind: not a policy report", what);
-    if (!k) return fail(w, "%s%skind %.64s is not a policy report", path, sep, kind);
+    if (!kind) return walk_fail(w, "%s has no kind: not a policy report", what);
+    if (!k) return walk_fail(w, "%s%skind %.64s is not a policy report", path, sep, kind);
     char where[WHERE_MAX];
     if (k->list) {
         const cJSON *items = structural(w, doc, path, "items", 1);
@@ -393,8 +353,8 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
         return w->failed ? -1 : 0;
     }
     if (!group_ok(k->group, api))
-        return fail(w, "%s%s%s has apiVersion %.64s, expected %s/...", path, sep, kind,
-                    api ? api : "(none)", k->group);
+        return walk_fail(w, "%s%s%s has apiVersion %.64s, expected %s/...", path, sep, kind,
+                         api ? api : "(none)", k->group);
     const cJSON *meta = structural(w, doc, path, "metadata", 0);
     join(where, path, "metadata");
     struct row_report rep = {kind, str_at(w, meta, where, "name"),
@@ -425,12 +385,11 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
     return w->failed ? -1 : 0;
 }
 
-/* The checking pass, then (rs not NULL) the adding pass; reason gets no origin prefix. An
+/* The checking pass, then (rs not NULL) the adding pass; *e gets no origin prefix. An
  * absent document (an empty YAML document, a JSON null) holds no report and is passed over. */
-static int load(struct rowset *rs, const cJSON *doc, const char *origin,
-                char reason[REPORT_ERR_MAX])
+static int load(struct rowset *rs, const cJSON *doc, const char *origin, struct err *e)
 {
-    struct walk w = {NULL, origin, reason, 0};
+    struct walk w = {NULL, origin, e, 0};
     if (absent(doc)) return 0;
     if (walk_report(&w, doc, "", NULL, NULL)) return -1;
     if (rs) {
@@ -440,12 +399,10 @@ static int load(struct rowset *rs, const cJSON *doc, const char *origin,
     return 0;
 }
 
-int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char err[REPORT_ERR_MAX])
+int report_load(struct rowset *rs, const cJSON *doc, const char *origin, struct err *e)
 {
-    char reason[REPORT_ERR_MAX];
-    if (!load(rs, doc, origin, reason)) return 0;
-    snprintf(err, REPORT_ERR_MAX, "%s: %s", origin, reason);
-    return -1;
+    if (!load(rs, doc, origin, e)) return 0;
+    return err_prefix(e, "%s: ", origin);
 }
 
 /* "line L, column C" of byte off; columns count bytes. */
@@ -466,8 +423,8 @@ static int json_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* One JSON document filling data[0..len) (whitespace around it allowed), or NULL with reason. */
-static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MAX])
+/* One JSON document filling data[0..len) (whitespace around it allowed), or NULL with *e set. */
+static cJSON *parse_json(const char *data, size_t len, struct err *e)
 {
     const char *end = NULL;
     char where[64];
@@ -475,20 +432,19 @@ static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MA
     while (i < len && json_space(data[i]))
         i++;
     if (i == len) {
-        snprintf(reason, REPORT_ERR_MAX, "empty file: no JSON document");
+        err_set(e, ERR_INVALID, "empty file: no JSON document");
         return NULL;
     }
     if (valid < len) {
         position(data, valid, where, sizeof where);
-        snprintf(reason, REPORT_ERR_MAX, "invalid UTF-8 at %s (byte %lu)", where,
-                 (unsigned long)valid);
+        err_set(e, ERR_INVALID, "invalid UTF-8 at %s (byte %lu)", where, (unsigned long)valid);
         return NULL;
     }
     cJSON *doc = cJSON_ParseWithLengthOpts(data, len, &end, 0);
     size_t off = end && end >= data && end <= data + len ? (size_t)(end - data) : 0;
     if (!doc) {
         position(data, off, where, sizeof where);
-        snprintf(reason, REPORT_ERR_MAX, "invalid JSON at %s", where);
+        err_set(e, ERR_INVALID, "invalid JSON at %s", where);
         return NULL;
     }
     while (off < len && json_space(data[off]))
@@ -496,7 +452,7 @@ static cJSON *parse_json(const char *data, size_t len, char reason[REPORT_ERR_MA
     if (off < len) {
         cJSON_Delete(doc);
         position(data, off, where, sizeof where);
-        snprintf(reason, REPORT_ERR_MAX, "unexpected text after the JSON document at %s", where);
+        err_set(e, ERR_INVALID, "unexpected text after the JSON document at %s", where);
         return NULL;
     }
     return doc;
@@ -511,11 +467,11 @@ static void report_error(report_error_fn on_error, void *ctx, const char *origin
 static int load_json(struct rowset *rs, const char *data, size_t len, const char *origin,
                      report_error_fn on_error, void *ctx)
 {
-    char reason[REPORT_ERR_MAX];
-    cJSON *doc = parse_json(data, len, reason);
-    int rc = doc ? load(rs, doc, origin, reason) : -1;
+    struct err e = {0};
+    cJSON *doc = parse_json(data, len, &e);
+    int rc = doc ? load(rs, doc, origin, &e) : -1;
     cJSON_Delete(doc);
-    if (rc) report_error(on_error, ctx, origin, reason);
+    if (rc) report_error(on_error, ctx, origin, e.msg);
     return rc ? 1 : 0;
 }
 
@@ -525,20 +481,20 @@ static int load_yaml(struct rowset *rs, const char *data, size_t len, const char
 {
     struct yamldoc *y = yamldoc_open(data, len);
     struct buf doc_origin = BUF_INIT((size_t)-1);
-    char reason[REPORT_ERR_MAX], yerr[YAMLDOC_ERR_MAX];
+    struct err e = {0};
     int failed = 0, r;
     cJSON *doc = NULL;
-    while ((r = yamldoc_next(y, &doc, yerr)) != 0) {
+    while ((r = yamldoc_next(y, &doc, &e)) != 0) {
         buf_reset(&doc_origin);
         buf_printf(&doc_origin, "%s#%d", origin, yamldoc_index(y));
         if (r < 0) {
-            snprintf(reason, REPORT_ERR_MAX, "invalid YAML at %s", yerr);
-            report_error(on_error, ctx, doc_origin.ptr, reason);
+            err_prefix(&e, "invalid YAML at ");
+            report_error(on_error, ctx, doc_origin.ptr, e.msg);
             failed++;
             break;
         }
-        if (load(rs, doc, doc_origin.ptr, reason)) {
-            report_error(on_error, ctx, doc_origin.ptr, reason);
+        if (load(rs, doc, doc_origin.ptr, &e)) {
+            report_error(on_error, ctx, doc_origin.ptr, e.msg);
             failed++;
         }
         cJSON_Delete(doc);

@@ -9,19 +9,18 @@
 #ifndef POLSNAP_REPORT_H
 #define POLSNAP_REPORT_H
 
+#include "err.h"
 #include "rows.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#define REPORT_ERR_MAX 512
-
 /* Adds the rows of doc (not consumed; the caller frees it). origin names the document in
- * warnings and errors ("samples/kyverno.yaml#2"). Returns 0, or -1 with err filled when doc is
- * not a report or is malformed; on -1 no row of doc has been added. err always begins with
- * "ORIGIN: ". rs may be NULL: the document is only checked (same return and errors, nothing
- * added). */
-int report_load(struct rowset *rs, const cJSON *doc, const char *origin, char err[REPORT_ERR_MAX]);
+ * warnings and errors ("samples/kyverno.yaml#2"). Returns 0, or -1 with *e set (ERR_INVALID)
+ * when doc is not a report or is malformed; on -1 no row of doc has been added. The message
+ * always begins with "ORIGIN: ". rs may be NULL: the document is only checked (same return and
+ * errors, nothing added). */
+int report_load(struct rowset *rs, const cJSON *doc, const char *origin, struct err *e);
 
 /* rs may be NULL here too: check only. Parses a file's bytes (JSON, or YAML with one or more
  * documents; a UTF-8 BOM is skipped) and calls report_load for each document. Returns the number of

@@ -12,14 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static char *arena_copy(struct rowset *rs, const char *s, size_t n)
 {
     struct chunk *c = rs->chunks;
@@ -43,7 +35,7 @@ static void table_grow(struct rowset *rs)
     uint32_t size = rs->tablesize ? rs->tablesize * 2 : 1024;
     uint32_t *t = xcalloc(size, sizeof *t);
     for (uint32_t id = 1; id < rs->nstrs; id++) {
-        uint64_t h = hash_bytes(rs->strs[id], strlen(rs->strs[id]));
+        uint64_t h = fnv1a(rs->strs[id], strlen(rs->strs[id]));
         uint32_t i = (uint32_t)h & (size - 1);
         while (t[i])
             i = (i + 1) & (size - 1);
@@ -59,7 +51,7 @@ static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
 {
     if (!s || !n) return 0;
     if ((uint64_t)rs->nstrs * 2 >= rs->tablesize) table_grow(rs);
-    uint32_t i = (uint32_t)hash_bytes(s, n) & (rs->tablesize - 1);
+    uint32_t i = (uint32_t)fnv1a(s, n) & (rs->tablesize - 1);
     for (; rs->table[i]; i = (i + 1) & (rs->tablesize - 1)) {
         const char *t = rs->strs[rs->table[i]];
         if (strncmp(t, s, n) == 0 && t[n] == '\0') return rs->table[i];

@@ -1,4 +1,5 @@
-/* rows.h - the rowset: every row of one snapshot, built by the sources, read by the index writer.
+/* rows.h - the rowset: every row of one snapshot, built by the sources. The index writer reads
+ * it through its layout (rows_int.h), not through this interface.
  *
  * Data flows one way: sources -> rowset -> index writer. A source never touches rows directly;
  * it describes a report (rowset_add_report) and then each (result, resource) pair of it
@@ -88,7 +89,7 @@ struct row_target {
 };
 void rowset_add_target(struct rowset *rs, const struct row_target *t);
 
-/* Reading back, for the index writer and the tests: rows and reports in the order added.
+/* Reading back, for the tests: rows and reports in the order added.
  * Every pointer stays valid until rowset_free; blank fields are NULL. */
 struct row_view {
     const char *id, *namespace, *kind, *name, *message, *category, *policy, *rule, *status,

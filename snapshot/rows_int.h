@@ -1,4 +1,4 @@
-/* rows_int.h - the rowset's layout, for the index writer only (sources use rows.h).
+/* rows_int.h - the rowset's layout, for rows.c and the index writer only (sources use rows.h).
  *
  * Strings are interned: a row holds string ids; strs[id] is the text, id 0 is blank. Ids are
  * in order of first sight, not sorted: the index writer sorts them. */

@@ -1,19 +1,21 @@
 /* site.c - copies the dashboard and a snapshot into one directory a plain static host serves. */
 #include "site.h"
 
+#include "err.h"
+
 #include "idx.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int copy_file(const char *from, const char *to, char err[SITE_ERR_MAX])
+static int copy_file(const char *from, const char *to, struct err *e)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
     if (in < 0) goto done;
@@ -34,7 +36,7 @@ static int copy_file(const char *from, const char *to, char err[SITE_ERR_MAX])
     }
     rc = fsync(out);
 done:
-    if (rc != 0) snprintf(err, SITE_ERR_MAX, "copying %s to %s: %s", from, to, strerror(errno));
+    if (rc != 0) err_set(e, ERR_IO, "copying %s to %s: %s", from, to, strerror(errno));
     if (in >= 0) close(in);
     if (out >= 0 && close(out) != 0 && rc == 0) rc = -1;
     return rc;
@@ -42,64 +44,57 @@ done:
 
 /* Copies the regular files and directories below from into to (created); symlinks and
  * special files are skipped, and so is the index at the top of a snapshot. */
-static int copy_tree(const char *from, const char *to, int depth, char err[SITE_ERR_MAX])
+static int copy_tree(const char *from, const char *to, int depth, struct err *e)
 {
     if (depth > 16) {
-        snprintf(err, SITE_ERR_MAX, "%s: directories nest too deep", from);
+        err_set(e, ERR_IO, "%s: directories nest too deep", from);
         return -1;
     }
     if (mkdir(to, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, SITE_ERR_MAX, "%s: %s", to, strerror(errno));
+        err_set(e, ERR_IO, "%s: %s", to, strerror(errno));
         return -1;
     }
     DIR *d = opendir(from);
     if (!d) {
-        snprintf(err, SITE_ERR_MAX, "%s: %s", from, strerror(errno));
+        err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
         return -1;
     }
     int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (depth == 0 && !strcmp(e->d_name, IDX_FILE)) continue;
+    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (depth == 0 && !strcmp(de->d_name, IDX_FILE)) continue;
         char src[PATH_MAX], dst[PATH_MAX];
-        snprintf(src, sizeof src, "%s/%s", from, e->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
         struct stat st;
         if (lstat(src, &st) != 0) continue;
         if (S_ISDIR(st.st_mode))
-            rc = copy_tree(src, dst, depth + 1, err);
+            rc = copy_tree(src, dst, depth + 1, e);
         else if (S_ISREG(st.st_mode))
-            rc = copy_file(src, dst, err);
+            rc = copy_file(src, dst, e);
     }
     closedir(d);
     return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir,
-               char err[SITE_ERR_MAX])
+int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir, struct err *e)
 {
     char tmp[PATH_MAX], old[PATH_MAX], data[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", site_dir, (long)getpid());
     snprintf(old, sizeof old, "%s.old-%ld", site_dir, (long)getpid());
     snprintf(data, sizeof data, "%s/data", tmp);
-    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (copy_tree(www_dir, tmp, 1, err) != 0 || copy_tree(snapshot_dir, data, 0, err) != 0) {
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rm_rf(tmp);
+    if (copy_tree(www_dir, tmp, 1, e) != 0 || copy_tree(snapshot_dir, data, 0, e) != 0) {
+        rm_rf(tmp);
         return -1;
     }
     int had_old = rename(site_dir, old) == 0;
     if (rename(tmp, site_dir) != 0) {
-        snprintf(err, SITE_ERR_MAX, "rename %s to %s: %s", tmp, site_dir, strerror(errno));
+        err_set(e, ERR_IO, "rename %s to %s: %s", tmp, site_dir, strerror(errno));
         if (had_old) rename(old, site_dir);
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        rm_rf(tmp);
         return -1;
     }
-    if (had_old) nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (had_old) rm_rf(old);
     return 0;
 }

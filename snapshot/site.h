@@ -2,13 +2,12 @@
 #ifndef POLSNAP_SITE_H
 #define POLSNAP_SITE_H
 
-#define SITE_ERR_MAX 1024
+#include "err.h"
 
 /* Writes site_dir/ = a copy of www_dir plus site_dir/data/ = the snapshot's files (all but
  * the index, which only the query server reads). Built beside site_dir and swapped in with
- * rename, so a host never serves a half-copied site. Returns 0, or -1 with err filled and
+ * rename, so a host never serves a half-copied site. Returns 0, or -1 with *e set and
  * site_dir as it was. */
-int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir,
-               char err[SITE_ERR_MAX]);
+int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir, struct err *e);
 
 #endif

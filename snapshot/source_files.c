@@ -1,5 +1,7 @@
 /* source_files.c - the files: source: report files (.json, .yaml, .yml) under a path. */
 #include "report.h"
+
+#include "err.h"
 #include "source.h"
 
 #include "buf.h"
@@ -20,17 +22,6 @@
 #define FILE_MAX_TEXT "256 MiB"
 #define FILES_MAX 100000
 #define DEPTH_MAX 64
-
-/* err may cut a long path short: the message still names the file and the reason. */
-static void errf(char err[SOURCE_ERR_MAX], const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void errf(char err[SOURCE_ERR_MAX], const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, SOURCE_ERR_MAX, fmt, ap);
-    va_end(ap);
-}
 
 enum format { NOT_REPORT, JSON, YAML };
 
@@ -86,21 +77,21 @@ static int is_ancestor(const struct ancestors *up, const struct stat *st)
 
 /* Adds the report files under dir to out. Hidden entries (".name") are passed over: that
  * is where editors keep swap files and a mounted ConfigMap keeps second copies of its files
- * (..data/). Symlinks are followed. Returns -1 with err filled when a directory cannot be
+ * (..data/). Symlinks are followed. Returns -1 with *e set when a directory cannot be
  * read or the tree is too deep or too large. */
-static int walk(const char *dir, struct ancestors *up, struct paths *out, char err[SOURCE_ERR_MAX])
+static int walk(const char *dir, struct ancestors *up, struct paths *out, struct err *e)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        errf(err, "%s: cannot read the directory: %s", dir, strerror(errno));
+        err_set(e, ERR_IO, "%s: cannot read the directory: %s", dir, strerror(errno));
         return -1;
     }
     int rc = 0;
-    struct dirent *e;
-    while (!rc && (errno = 0, e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+    struct dirent *de;
+    while (!rc && (errno = 0, de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
         struct buf b = BUF_INIT((size_t)-1);
-        buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+        buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name);
         char *path = buf_detach(&b, NULL);
         struct stat st;
         int ok = stat(path, &st) == 0;
@@ -108,12 +99,13 @@ static int walk(const char *dir, struct ancestors *up, struct paths *out, char e
             if (is_ancestor(up, &st)) {
                 /* a symlink loop: that tree is being read already */
             } else if (up->n == DEPTH_MAX) {
-                errf(err, "%s: directories nested deeper than %d levels", path, DEPTH_MAX);
+                err_set(e, ERR_INVALID, "%s: directories nested deeper than %d levels", path,
+                        DEPTH_MAX);
                 rc = -1;
             } else {
                 up->dev[up->n] = st.st_dev;
                 up->ino[up->n++] = st.st_ino;
-                rc = walk(path, up, out, err);
+                rc = walk(path, up, out, e);
                 up->n--;
             }
             free(path);
@@ -121,7 +113,7 @@ static int walk(const char *dir, struct ancestors *up, struct paths *out, char e
             /* even when stat failed: reading it says why, and --skip-invalid applies */
             paths_push(out, path);
         } else if (format_of(path) != NOT_REPORT) {
-            errf(err, "%s: more than %d report files", dir, FILES_MAX);
+            err_set(e, ERR_INVALID, "%s: more than %d report files", dir, FILES_MAX);
             rc = -1;
             free(path);
         } else {
@@ -129,7 +121,7 @@ static int walk(const char *dir, struct ancestors *up, struct paths *out, char e
         }
     }
     if (!rc && errno) {
-        errf(err, "%s: cannot read the directory: %s", dir, strerror(errno));
+        err_set(e, ERR_IO, "%s: cannot read the directory: %s", dir, strerror(errno));
         rc = -1;
     }
     closedir(d);
@@ -141,51 +133,34 @@ static int cmp_path(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The whole file, or NULL with reason filled. The caller frees the bytes. */
-static char *read_file(const char *path, size_t *len, char reason[REPORT_ERR_MAX])
+/* The whole file, or NULL with *e set (no path in the message). The caller frees the bytes. */
+static char *read_file(const char *path, size_t *len, struct err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
-        snprintf(reason, REPORT_ERR_MAX, "cannot open: %s", strerror(errno));
+        err_set(e, ERR_IO, "cannot open: %s", strerror(errno));
         if (fd >= 0) close(fd);
         return NULL;
     }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILE_MAX) {
-        snprintf(reason, REPORT_ERR_MAX,
-                 S_ISREG(st.st_mode) ? "larger than " FILE_MAX_TEXT : "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    /* One byte more than the size: a file that grows while read is noticed, not cut. */
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *data = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap = cap > FILE_MAX / 2 ? FILE_MAX + 1 : cap * 2;
-            data = xrealloc(data, cap);
-        }
-        ssize_t r = read(fd, data + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) snprintf(reason, REPORT_ERR_MAX, "cannot read: %s", strerror(errno));
-        if (r >= 0 && n + (size_t)r > FILE_MAX)
-            snprintf(reason, REPORT_ERR_MAX, "larger than " FILE_MAX_TEXT);
-        if (r < 0 || n + (size_t)r > FILE_MAX) {
-            free(data);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
+    struct buf b = BUF_INIT(FILE_MAX);
+    int rc = S_ISREG(st.st_mode) ? buf_read_fd(&b, fd) : -1, no = errno;
     close(fd);
-    *len = n;
-    return data;
+    if (rc == 0) return buf_detach(&b, len);
+    buf_release(&b);
+    if (!S_ISREG(st.st_mode))
+        err_set(e, ERR_INVALID, "not a regular file");
+    else if (no == EFBIG)
+        err_set(e, ERR_INVALID, "larger than " FILE_MAX_TEXT);
+    else
+        err_set(e, ERR_IO, "cannot read: %s", strerror(no));
+    return NULL;
 }
 
 /* The first failing document of a file (and how many failed), from report_load_bytes. */
 struct file_errors {
-    char origin[512], reason[REPORT_ERR_MAX];
+    char origin[512];
+    struct err first;
     int n;
 };
 
@@ -194,19 +169,18 @@ static void on_error(void *ctx, const char *origin, const char *reason)
     struct file_errors *fe = ctx;
     if (!fe->n++) {
         snprintf(fe->origin, sizeof fe->origin, "%s", origin);
-        snprintf(fe->reason, sizeof fe->reason, "%s", reason);
+        err_set(&fe->first, ERR_INVALID, "%s", reason);
     }
 }
 
 /* Loads one file. A failing document fails the source, or under --skip-invalid the whole
  * file is left out (checked first, added only when every document passes) with a warning. */
-static int load_file(struct rowset *rs, const char *path, int skip_invalid,
-                     char err[SOURCE_ERR_MAX])
+static int load_file(struct rowset *rs, const char *path, int skip_invalid, struct err *e)
 {
     struct file_errors fe = {.n = 0};
     size_t len = 0;
     int is_yaml = format_of(path) == YAML;
-    char *data = read_file(path, &len, fe.reason);
+    char *data = read_file(path, &len, &fe.first);
     if (!data) {
         fe.n = 1;
         snprintf(fe.origin, sizeof fe.origin, "%s", path);
@@ -220,52 +194,52 @@ static int load_file(struct rowset *rs, const char *path, int skip_invalid,
     free(data);
     if (!fe.n) return 0;
     if (!skip_invalid) {
-        errf(err, "%s: %s (--skip-invalid skips invalid files)", fe.origin, fe.reason);
-        return -1;
+        return err_set(e, fe.first.code, "%s: %s (--skip-invalid skips invalid files)", fe.origin,
+                       fe.first.msg);
     }
     if (fe.n > 1)
-        rowset_warn(rs, fe.origin, "%s (and %d more invalid documents): file skipped", fe.reason,
+        rowset_warn(rs, fe.origin, "%s (and %d more invalid documents): file skipped", fe.first.msg,
                     fe.n - 1);
     else
-        rowset_warn(rs, fe.origin, "%s: file skipped", fe.reason);
+        rowset_warn(rs, fe.origin, "%s: file skipped", fe.first.msg);
     return 0;
 }
 
 static int collect(const char *arg, const struct source_opts *opts, struct rowset *rs,
-                   char err[SOURCE_ERR_MAX])
+                   struct err *e)
 {
     struct stat st;
     if (!arg || !*arg) {
-        errf(err, "files: needs a path (--source files:PATH)");
+        err_set(e, ERR_INVALID, "files: needs a path (--source files:PATH)");
         return -1;
     }
     if (stat(arg, &st)) {
-        errf(err, "%s: %s", arg, strerror(errno));
+        err_set(e, ERR_INVALID, "%s: %s", arg, strerror(errno));
         return -1;
     }
     struct paths files = {NULL, 0, 0};
     int rc = 0;
     if (S_ISDIR(st.st_mode)) {
         struct ancestors up = {.dev = {st.st_dev}, .ino = {st.st_ino}, .n = 1};
-        rc = walk(arg, &up, &files, err);
+        rc = walk(arg, &up, &files, e);
         if (files.n) qsort(files.v, files.n, sizeof *files.v, cmp_path);
         if (!rc && !files.n) rowset_warn(rs, arg, "no .json, .yaml or .yml file found");
     } else if (format_of(arg) == NOT_REPORT) {
-        errf(err, "%s: not a .json, .yaml or .yml file", arg);
+        err_set(e, ERR_INVALID, "%s: not a .json, .yaml or .yml file", arg);
         rc = -1;
     } else {
         paths_push(&files, xstrdup(arg));
     }
     for (size_t i = 0; !rc && i < files.n; i++)
-        rc = load_file(rs, files.v[i], opts && opts->skip_invalid, err);
+        rc = load_file(rs, files.v[i], opts && opts->skip_invalid, e);
     paths_release(&files);
     return rc;
 }
 
 int source_files_collect(const char *arg, const struct source_opts *opts, struct rowset *rs,
-                         char err[SOURCE_ERR_MAX])
+                         struct err *e)
 {
-    int rc = collect(arg, opts, rs, err);
+    int rc = collect(arg, opts, rs, e);
     struct buf name = BUF_INIT((size_t)-1);
     buf_printf(&name, "files:%s", arg ? arg : "");
     rowset_source_status(rs, name.ptr, rc == 0);

@@ -5,10 +5,11 @@
  * pages of one list are kept as raw JSON text until the list is complete and only then turned
  * into rows: a 410 Gone (the continue token expired) restarts the list from the start, and
  * rows once added to the rowset cannot be taken back. Raw text costs a quarter of what the
- * parsed trees would (see measured-facts: cJSON needs ~4.4x the input). */
+ * parsed trees would (a cJSON tree takes about 4.4 times its input text, measured). */
 #include "source.h"
 
 #include "buf.h"
+#include "err.h"
 #include "http.h"
 #include "kubeconfig.h"
 #include "report.h"
@@ -55,19 +56,8 @@ struct kube_run {
     const char *identity; /* who needs the RBAC: "the service account", "the kubeconfig user" */
     const struct source_opts *opts;
     struct rowset *rs;
-    char *err;
+    struct err *e;
 };
-
-static int kube_fail(struct kube_run *k, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int kube_fail(struct kube_run *k, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k->err, SOURCE_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* The human part of a Kubernetes Status body ("... cannot list resource ..."), else "". */
 static void status_message(const struct http_response *r, char *out, size_t n)
@@ -89,25 +79,23 @@ static int kube_http_error(struct kube_run *k, const char *url, const struct htt
     status_message(r, msg, sizeof msg);
     const char *phrase = http_reason(r->status);
     if (r->status == 401)
-        return kube_fail(k,
-                         "401 Unauthorized %s%s: the API server did not accept the credentials "
-                         "of %s (%s): the token may have expired or been revoked, or belong to "
-                         "another cluster",
-                         doing, msg, k->identity, k->target->where);
+        return err_set(k->e, ERR_UPSTREAM,
+                       "401 Unauthorized %s%s: the API server did not accept the credentials "
+                       "of %s (%s): the token may have expired or been revoked, or belong to "
+                       "another cluster",
+                       doing, msg, k->identity, k->target->where);
     if (r->status == 403)
-        return kube_fail(k, "403 Forbidden %s%s: %s needs %s: " KUBE_RBAC_HINT, doing, msg,
-                         k->identity, need);
+        return err_set(k->e, ERR_UPSTREAM, "403 Forbidden %s%s: %s needs %s: " KUBE_RBAC_HINT,
+                       doing, msg, k->identity, need);
     char tries[40] = "";
     if (r->attempts > 1) snprintf(tries, sizeof tries, " after %d attempts", r->attempts);
-    return kube_fail(k, "the API server answered %ld%s%s %s%s: GET %s%s", r->status,
-                     *phrase ? " " : "", phrase, doing, tries, url, msg);
+    return err_set(k->e, ERR_UPSTREAM, "the API server answered %ld%s%s %s%s: GET %s%s", r->status,
+                   *phrase ? " " : "", phrase, doing, tries, url, msg);
 }
 
 static int kube_get(struct kube_run *k, const char *url, struct http_response *r)
 {
-    char err[HTTP_ERR_MAX];
-    if (http_get(k->http, url, r, err) == 0) return 0;
-    return kube_fail(k, "%s", err);
+    return http_get(k->http, url, r, k->e);
 }
 
 /* 1 and *version set when the group is served in a version we read, 0 when the server does
@@ -134,7 +122,8 @@ static int kube_discover(struct kube_run *k, const struct kube_group *g, const c
     const cJSON *versions = cJSON_GetObjectItemCaseSensitive(doc, "versions");
     rc = -1;
     if (!cJSON_IsArray(versions)) {
-        kube_fail(k, "%s: the answer of GET %s is not an APIGroup document", doing, url.ptr);
+        err_set(k->e, ERR_UPSTREAM, "%s: the answer of GET %s is not an APIGroup document", doing,
+                url.ptr);
         goto out_doc;
     }
     struct buf seen = BUF_INIT(256);
@@ -152,8 +141,9 @@ static int kube_discover(struct kube_run *k, const struct kube_group *g, const c
         }
     }
     if (rc < 0)
-        kube_fail(k, "the API server serves %s only in version(s) %s, which polsnap cannot read",
-                  g->name, seen.len ? seen.ptr : "(none)");
+        err_set(k->e, ERR_UPSTREAM,
+                "the API server serves %s only in version(s) %s, which polsnap cannot read",
+                g->name, seen.len ? seen.ptr : "(none)");
     buf_release(&seen);
 out_doc:
     cJSON_Delete(doc);
@@ -161,19 +151,6 @@ out:
     http_response_release(&r);
     buf_release(&url);
     return rc;
-}
-
-/* Percent-encodes everything but RFC 3986's unreserved characters. */
-static void put_query_value(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c))
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
 }
 
 /* The raw pages of one list, kept until the list is complete. */
@@ -219,8 +196,8 @@ static int page_check(struct kube_run *k, const char *url, const struct buf *bod
     const cJSON *cont = cJSON_GetObjectItemCaseSensitive(meta, "continue");
     int rc = 0;
     if (!cJSON_IsObject(doc) || !(cJSON_IsArray(items) || cJSON_IsNull(items)))
-        rc = kube_fail(k, "the answer of GET %s is not a Kubernetes list (%s)", url,
-                       doc ? "no items" : "not JSON");
+        rc = err_set(k->e, ERR_UPSTREAM, "the answer of GET %s is not a Kubernetes list (%s)", url,
+                     doc ? "no items" : "not JSON");
     else if (cJSON_IsString(cont) && cont->valuestring[0])
         *next = xstrdup(cont->valuestring);
     cJSON_Delete(doc);
@@ -245,7 +222,7 @@ static int kube_fetch_list(struct kube_run *k, const struct kube_group *g, const
                    res->plural, KUBE_PAGE_LIMIT);
         if (token) {
             buf_puts(&url, "&continue=");
-            put_query_value(&url, token);
+            buf_put_urlencoded(&url, token);
         }
         struct http_response r;
         if (kube_get(k, url.ptr, &r)) {
@@ -257,19 +234,20 @@ static int kube_fetch_list(struct kube_run *k, const struct kube_group *g, const
             token = NULL;
             pages_clear(pages);
         } else if (r.status == 410 && token) {
-            rc = kube_fail(k,
-                           "%s: the list expired (410 Gone) %d times while paging through it; "
-                           "the reports change faster than they can be read (GET %s)",
-                           doing, restarts + 1, url.ptr);
+            rc = err_set(k->e, ERR_UPSTREAM,
+                         "%s: the list expired (410 Gone) %d times while paging through it; "
+                         "the reports change faster than they can be read (GET %s)",
+                         doing, restarts + 1, url.ptr);
         } else if (r.status != 200) {
             rc = kube_http_error(k, url.ptr, &r, doing, need);
         } else {
             char *next;
             rc = page_check(k, url.ptr, &r.body, &next);
             if (rc == 0 && next && token && !strcmp(next, token))
-                rc = kube_fail(k, "%s: the server returned the same continue token twice", doing);
+                rc = err_set(k->e, ERR_UPSTREAM,
+                             "%s: the server returned the same continue token twice", doing);
             else if (rc == 0 && pages->n >= KUBE_MAX_PAGES)
-                rc = kube_fail(k, "%s: more than %d pages", doing, KUBE_MAX_PAGES);
+                rc = err_set(k->e, ERR_UPSTREAM, "%s: more than %d pages", doing, KUBE_MAX_PAGES);
             if (rc == 0) pages_push(pages, &r.body);
             free(token);
             token = next;
@@ -302,19 +280,20 @@ static int kube_load_pages(struct kube_run *k, const struct kube_group *g, const
             const char *ns =
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"));
             const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name"));
-            char origin[300], err[REPORT_ERR_MAX];
+            char origin[300];
+            struct err re = {0};
             snprintf(origin, sizeof origin, "kubernetes %s %s%s%s", res->kind, ns ? ns : "",
                      ns ? "/" : "", name ? name : "(unnamed)");
-            if (report_load(k->rs, item, origin, err) == 0) continue;
+            if (report_load(k->rs, item, origin, &re) == 0) continue;
             if (k->opts->skip_invalid) {
-                rowset_warn(k->rs, origin, "skipped: %s", err);
+                rowset_warn(k->rs, origin, "skipped: %s", re.msg);
                 continue;
             }
             cJSON_Delete(doc);
             /* report_load's errors may already start with the origin: name it once. */
-            int named = !strncmp(err, origin, strlen(origin));
-            return kube_fail(k, "%s%s%s (--skip-invalid skips such reports)", named ? "" : origin,
-                             named ? "" : ": ", err);
+            int named = !strncmp(re.msg, origin, strlen(origin));
+            return err_set(k->e, ERR_INVALID, "%s%s%s (--skip-invalid skips such reports)",
+                           named ? "" : origin, named ? "" : ": ", re.msg);
         }
         cJSON_Delete(doc);
     }
@@ -357,36 +336,33 @@ static int kube_run_all(struct kube_run *k)
 
 /* The kubeconfig path: the --source argument, else $KUBECONFIG (one file), else NULL for
  * in-cluster. */
-static const char *kubeconfig_path(const char *arg, char err[SOURCE_ERR_MAX], int *bad)
+static const char *kubeconfig_path(const char *arg, struct err *e, int *bad)
 {
     *bad = 0;
     if (arg && *arg) return arg;
     const char *env = getenv("KUBECONFIG");
     if (!env || !*env) return NULL;
     if (strchr(env, ':')) {
-        snprintf(err, SOURCE_ERR_MAX,
-                 "KUBECONFIG lists several files (%s); polsnap reads one: "
-                 "name it with --source kubernetes:PATH",
-                 env);
+        err_set(e, ERR_INVALID,
+                "KUBECONFIG lists several files (%s); polsnap reads one: "
+                "name it with --source kubernetes:PATH",
+                env);
         *bad = 1;
     }
     return env;
 }
 
 int source_kube_collect(const char *arg, const struct source_opts *opts, struct rowset *rs,
-                        char err[SOURCE_ERR_MAX])
+                        struct err *e)
 {
     int bad;
-    const char *path = kubeconfig_path(arg, err, &bad);
+    const char *path = kubeconfig_path(arg, e, &bad);
     struct kube_target target;
-    char kerr[KUBECONFIG_ERR_MAX];
     int rc = -1;
     if (bad) goto out_status;
-    if (path ? kubeconfig_load(path, opts->kube_context, &target, kerr)
-             : kubeconfig_in_cluster(&target, kerr)) {
-        snprintf(err, SOURCE_ERR_MAX, "%s", kerr);
+    if (path ? kubeconfig_load(path, opts->kube_context, &target, e)
+             : kubeconfig_in_cluster(&target, e))
         goto out_status;
-    }
     if (!strncmp(target.server, "http://", 7))
         fprintf(stderr,
                 "polsnap-snapshot: warning: kubernetes: %s is plain http: the "
@@ -406,17 +382,16 @@ int source_kube_collect(const char *arg, const struct source_opts *opts, struct 
         (timeout < KUBE_CONNECT_TIMEOUT_S ? timeout : KUBE_CONNECT_TIMEOUT_S) * 1000;
     conf.max_body = KUBE_MAX_RESPONSE;
     conf.max_retry_after_s = KUBE_MAX_RETRY_AFTER_S;
-    char herr[HTTP_ERR_MAX];
     struct kube_run k = {
-        .http = http_client_new(&conf, herr),
+        .http = http_client_new(&conf, e),
         .target = &target,
         .identity = path ? "the kubeconfig's user" : "the service account",
         .opts = opts,
         .rs = rs,
-        .err = err,
+        .e = e,
     };
     if (!k.http)
-        snprintf(err, SOURCE_ERR_MAX, "%s: %s", target.where, herr);
+        err_prefix(e, "%s: ", target.where);
     else
         rc = kube_run_all(&k);
     http_client_free(k.http);

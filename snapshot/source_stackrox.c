@@ -10,6 +10,8 @@
  * without a namespace: the name keeps two clusters' "default" namespaces apart in /metrics. */
 #include "source.h"
 
+#include "err.h"
+
 #include "http.h"
 #include "stackrox_alert.h"
 #include "util.h"
@@ -53,15 +55,12 @@ struct sr_run {
     char base[SR_URL_MAX];    /* the URL without trailing slashes */
     struct sr_map groups, rules;
     unsigned alerts, detailed, undetailed;
-    char *err;
+    struct err *e;
 };
 
 static size_t map_hash(const char *s)
 {
-    size_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)fnv1a(s, strlen(s));
 }
 
 /* The entry for key, created (text NULL, num 0) when absent; *created says which. */
@@ -102,32 +101,9 @@ static void map_release(struct sr_map *m)
     free(m->slots);
 }
 
-static int fail(struct sr_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct sr_run *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->err, SOURCE_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Percent-encodes everything but RFC 3986's unreserved characters. */
-static void put_urlencoded(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~')
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
 }
 
 /* Central's own explanation from an error body ({"code":16,"message":"...","error":"..."}),
@@ -151,18 +127,18 @@ static void server_message(const struct buf *body, char out[SR_SERVER_MSG_MAX + 
 }
 
 /* GETs base+path and parses the body as a JSON object into *doc. 0 on success; 1 for a 404
- * when allow_404 (*doc NULL); else -1 with r->err filled. */
+ * when allow_404 (*doc NULL); else -1 with r->e set. */
 static int get_json(struct sr_run *r, const char *path, int allow_404, cJSON **doc)
 {
-    char url[SR_URL_MAX * 2], herr[HTTP_ERR_MAX], smsg[SR_SERVER_MSG_MAX + 3];
+    char url[SR_URL_MAX * 2], smsg[SR_SERVER_MSG_MAX + 3];
     struct http_response resp;
     *doc = NULL;
     if ((size_t)snprintf(url, sizeof url, "%s%s", r->base, path) >= sizeof url)
-        return fail(r, "request URL too long (%s...)", r->base);
-    int rc = http_get(r->http, url, &resp, herr);
+        return err_set(r->e, ERR_UPSTREAM, "request URL too long (%s...)", r->base);
+    int rc = http_get(r->http, url, &resp, r->e);
     if (rc != 0) {
         http_response_release(&resp);
-        return fail(r, "%s", herr);
+        return -1;
     }
     if (resp.status != 200) {
         long status = resp.status;
@@ -171,20 +147,23 @@ static int get_json(struct sr_run *r, const char *path, int allow_404, cJSON **d
         http_response_release(&resp);
         if (status == 404 && allow_404) return 1;
         if (status == 401)
-            return fail(r, "StackRox rejected the API token (401): check %s%s", r->token_origin,
-                        smsg);
+            return err_set(r->e, ERR_UPSTREAM, "StackRox rejected the API token (401): check %s%s",
+                           r->token_origin, smsg);
         if (status == 403)
-            return fail(r,
-                        "StackRox denied GET %s (403): the token's role needs read access to "
-                        "Alert%s",
-                        url, smsg);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "StackRox denied GET %s (403): the token's role needs read access to "
+                           "Alert%s",
+                           url, smsg);
         if (status == 404)
-            return fail(r, "GET %s: 404 Not Found: is %s StackRox Central's API address?%s", url,
-                        r->base, smsg);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "GET %s: 404 Not Found: is %s StackRox Central's API address?%s", url,
+                           r->base, smsg);
         if (status == 429 || status >= 500)
-            return fail(r, "GET %s: Central answered %ld, still after %d attempts%s", url, status,
-                        attempts, smsg);
-        return fail(r, "GET %s: unexpected HTTP status %ld%s", url, status, smsg);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "GET %s: Central answered %ld, still after %d attempts%s", url, status,
+                           attempts, smsg);
+        return err_set(r->e, ERR_UPSTREAM, "GET %s: unexpected HTTP status %ld%s", url, status,
+                       smsg);
     }
     const char *end = NULL;
     *doc = cJSON_ParseWithLengthOpts(resp.body.ptr ? resp.body.ptr : "", resp.body.len, &end, 0);
@@ -197,14 +176,14 @@ static int get_json(struct sr_run *r, const char *path, int allow_404, cJSON **d
     if (!ok) {
         cJSON_Delete(*doc);
         *doc = NULL;
-        return fail(r, "GET %s: the answer is not a JSON object (%lu bytes)", url,
-                    (unsigned long)len);
+        return err_set(r->e, ERR_UPSTREAM, "GET %s: the answer is not a JSON object (%lu bytes)",
+                       url, (unsigned long)len);
     }
     return 0;
 }
 
 /* Fills *token (malloc'd, trimmed) from --stackrox-token-file, else $ROX_API_TOKEN, and
- * r->token_origin; 0, or -1 with r->err filled. */
+ * r->token_origin; 0, or -1 with r->e set. */
 static int read_token(struct sr_run *r, char **token, char origin[SR_URL_MAX])
 {
     const char *file = r->opts->stackrox_token_file;
@@ -212,22 +191,27 @@ static int read_token(struct sr_run *r, char **token, char origin[SR_URL_MAX])
     if (file && *file) {
         snprintf(origin, SR_URL_MAX, "the token in %s", file);
         if (buf_read_file(&b, file) != 0) {
-            int e = errno;
+            int no = errno;
             buf_release(&b);
-            if (e != EFBIG) return fail(r, "cannot read the token file %s: %s", file, strerror(e));
-            return fail(r, "the token file %s is larger than %d bytes: not an API token", file,
-                        SR_TOKEN_MAX);
+            if (no != EFBIG)
+                return err_set(r->e, ERR_IO, "cannot read the token file %s: %s", file,
+                               strerror(no));
+            return err_set(r->e, ERR_UPSTREAM,
+                           "the token file %s is larger than %d bytes: not an API token", file,
+                           SR_TOKEN_MAX);
         }
     } else {
         snprintf(origin, SR_URL_MAX, "ROX_API_TOKEN");
         const char *env = getenv("ROX_API_TOKEN");
         if (!env)
-            return fail(r, "no API token: set ROX_API_TOKEN or --stackrox-token-file FILE "
+            return err_set(r->e, ERR_UPSTREAM,
+                           "no API token: set ROX_API_TOKEN or --stackrox-token-file FILE "
                            "(a token with read access to Alert)");
         buf_puts(&b, env);
         if (buf_failed(&b)) {
             buf_release(&b);
-            return fail(r, "ROX_API_TOKEN is longer than %d bytes: not an API token", SR_TOKEN_MAX);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "ROX_API_TOKEN is longer than %d bytes: not an API token", SR_TOKEN_MAX);
         }
     }
     size_t len, start = 0;
@@ -239,15 +223,15 @@ static int read_token(struct sr_run *r, char **token, char origin[SR_URL_MAX])
     for (size_t i = start; i < len; i++) {
         if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f) {
             free(t);
-            return fail(r,
-                        "%s holds a space, a line break or a non-ASCII byte inside: an API "
-                        "token is one word",
-                        origin);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "%s holds a space, a line break or a non-ASCII byte inside: an API "
+                           "token is one word",
+                           origin);
         }
     }
     if (len == start) {
         free(t);
-        return fail(r, "%s is empty", origin);
+        return err_set(r->e, ERR_UPSTREAM, "%s is empty", origin);
     }
     memmove(t, t + start, len - start);
     t[len - start] = '\0';
@@ -259,19 +243,22 @@ static int read_token(struct sr_run *r, char **token, char origin[SR_URL_MAX])
 static int sr_open(struct sr_run *r, const char *arg, char origin[SR_URL_MAX])
 {
     if (!arg || !*arg)
-        return fail(r, "--source stackrox:URL needs Central's address, e.g. "
+        return err_set(r->e, ERR_UPSTREAM,
+                       "--source stackrox:URL needs Central's address, e.g. "
                        "stackrox:https://central.example.com");
     size_t n = strlen(arg);
-    if (n >= SR_URL_MAX - 64) return fail(r, "the URL is longer than %d bytes", SR_URL_MAX - 64);
+    if (n >= SR_URL_MAX - 64)
+        return err_set(r->e, ERR_UPSTREAM, "the URL is longer than %d bytes", SR_URL_MAX - 64);
     if (!ascii_has_prefix_nc(arg, "https://", 8) || n == 8)
-        return fail(r, "%s: the URL must start with https:// (Central serves its API over TLS)",
-                    arg);
+        return err_set(r->e, ERR_UPSTREAM,
+                       "%s: the URL must start with https:// (Central serves its API over TLS)",
+                       arg);
     for (const char *s = arg; *s; s++)
         if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '?' || *s == '#')
-            return fail(r,
-                        "%s: the URL must be Central's address alone (no spaces, query or "
-                        "fragment)",
-                        arg);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "%s: the URL must be Central's address alone (no spaces, query or "
+                           "fragment)",
+                           arg);
     while (n > 8 && arg[n - 1] == '/')
         n--;
     memcpy(r->base, arg, n);
@@ -290,8 +277,8 @@ static int sr_open(struct sr_run *r, const char *arg, char origin[SR_URL_MAX])
         FILE *f = fopen(o->stackrox_ca, "rb");
         if (!f) {
             free(token);
-            return fail(r, "cannot read the CA bundle %s (--stackrox-ca): %s", o->stackrox_ca,
-                        strerror(errno));
+            return err_set(r->e, ERR_UPSTREAM, "cannot read the CA bundle %s (--stackrox-ca): %s",
+                           o->stackrox_ca, strerror(errno));
         }
         fclose(f);
     }
@@ -302,12 +289,11 @@ static int sr_open(struct sr_run *r, const char *arg, char origin[SR_URL_MAX])
         .timeout_ms = o->timeout_seconds > 0 ? o->timeout_seconds * 1000 : 0,
         .max_body = SR_BODY_MAX,
     };
-    char herr[HTTP_ERR_MAX];
-    r->http = http_client_new(&conf, herr);
+    r->http = http_client_new(&conf, r->e);
     /* The client keeps its own copy; ours is wiped so it does not linger on the heap. */
     if (token) memset(token, 0, strlen(token));
     free(token);
-    return r->http ? 0 : fail(r, "%s", herr);
+    return r->http ? 0 : -1;
 }
 
 /* Adds a mapped alert to the report of its (cluster, namespace), creating the report on first
@@ -350,8 +336,9 @@ static int add_alert(struct sr_run *r, const cJSON *alert)
     } else if (id) {
         struct buf path = BUF_INIT(SR_URL_MAX);
         buf_puts(&path, "/v1/alerts/");
-        put_urlencoded(&path, id);
-        int rc = buf_failed(&path) ? fail(r, "an alert id longer than %d bytes", SR_URL_MAX / 4)
+        buf_put_urlencoded(&path, id);
+        int rc = buf_failed(&path) ? err_set(r->e, ERR_UPSTREAM, "an alert id longer than %d bytes",
+                                             SR_URL_MAX / 4)
                                    : get_json(r, path.ptr, 1, &detail);
         buf_release(&path);
         if (rc < 0) return -1;
@@ -363,15 +350,15 @@ static int add_alert(struct sr_run *r, const cJSON *alert)
         r->detailed++;
     }
     struct stackrox_row row;
-    char merr[STACKROX_ERR_MAX];
-    int rc = stackrox_alert_map(alert, detail, &row, merr);
+    struct err me = {0};
+    int rc = stackrox_alert_map(alert, detail, &row, &me);
     if (rc == 0) {
         add_row(r, &row, detail != NULL);
     } else if (r->opts->skip_invalid) {
-        rowset_warn(r->rs, r->base, "%s: skipped", merr);
+        rowset_warn(r->rs, r->base, "%s: skipped", me.msg);
         rc = 0;
     } else {
-        fail(r, "%s (--skip-invalid skips such alerts)", merr);
+        err_set(r->e, ERR_INVALID, "%s (--skip-invalid skips such alerts)", me.msg);
     }
     stackrox_row_release(&row);
     cJSON_Delete(detail);
@@ -384,20 +371,20 @@ static int list_alerts(struct sr_run *r)
     const char *q = r->opts->stackrox_query;
     for (long offset = 0;; offset += SR_PAGE) {
         if (offset >= SR_MAX_ALERTS)
-            return fail(r,
-                        "at least %d alerts: narrow them with --stackrox-query (e.g. "
-                        "'Cluster:NAME' or 'Severity:CRITICAL_SEVERITY')",
-                        SR_MAX_ALERTS);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "at least %d alerts: narrow them with --stackrox-query (e.g. "
+                           "'Cluster:NAME' or 'Severity:CRITICAL_SEVERITY')",
+                           SR_MAX_ALERTS);
         struct buf path = BUF_INIT(SR_URL_MAX);
         buf_puts(&path, "/v1/alerts?");
         if (q && *q) {
             buf_puts(&path, "query=");
-            put_urlencoded(&path, q);
+            buf_put_urlencoded(&path, q);
             buf_putc(&path, '&');
         }
         buf_printf(&path, "pagination.limit=%d&pagination.offset=%ld", SR_PAGE, offset);
         cJSON *doc = NULL;
-        int rc = buf_failed(&path) ? fail(r, "--stackrox-query is too long")
+        int rc = buf_failed(&path) ? err_set(r->e, ERR_UPSTREAM, "--stackrox-query is too long")
                                    : get_json(r, path.ptr, 0, &doc);
         buf_release(&path);
         if (rc || !doc) return -1;
@@ -405,10 +392,10 @@ static int list_alerts(struct sr_run *r)
         /* Without "alerts" only an empty object is an (empty) ListAlertsResponse. */
         if (!cJSON_IsArray(alerts) && (alerts || doc->child)) {
             cJSON_Delete(doc);
-            return fail(r,
-                        "GET %s/v1/alerts: the answer has no \"alerts\" list: is this "
-                        "StackRox Central?",
-                        r->base);
+            return err_set(r->e, ERR_UPSTREAM,
+                           "GET %s/v1/alerts: the answer has no \"alerts\" list: is this "
+                           "StackRox Central?",
+                           r->base);
         }
         int n = cJSON_GetArraySize(alerts);
         const cJSON *a;
@@ -433,9 +420,9 @@ static int list_alerts(struct sr_run *r)
 }
 
 int source_stackrox_collect(const char *arg, const struct source_opts *opts, struct rowset *rs,
-                            char err[SOURCE_ERR_MAX])
+                            struct err *e)
 {
-    struct sr_run r = {.opts = opts, .rs = rs, .err = err};
+    struct sr_run r = {.opts = opts, .rs = rs, .e = e};
     char origin[SR_URL_MAX];
     int rc = sr_open(&r, arg, origin);
     if (rc == 0) rc = list_alerts(&r);

@@ -1,6 +1,8 @@
 /* stackrox_alert.c - the StackRox alert -> row mapping (see stackrox_alert.h for the table). */
 #include "stackrox_alert.h"
 
+#include "err.h"
+
 #include "util.h"
 
 #include <stdio.h>
@@ -147,21 +149,21 @@ static void map_resource(const cJSON *list, const cJSON *detail, struct row_in *
 }
 
 int stackrox_alert_map(const cJSON *list, const cJSON *detail, struct stackrox_row *out,
-                       char err[STACKROX_ERR_MAX])
+                       struct err *e)
 {
     memset(out, 0, sizeof *out);
     buf_init(&out->message, STACKROX_MESSAGE_MAX);
     buf_init(&out->properties, 4 * STACKROX_MESSAGE_MAX);
     const char *id = text(list, "id");
     if (!id) {
-        snprintf(err, STACKROX_ERR_MAX, "alert without an id");
+        err_set(e, ERR_INVALID, "alert without an id");
         return -1;
     }
     if (detail) {
         const char *did = text(detail, "id");
         if (!did || strcmp(did, id) != 0) {
-            snprintf(err, STACKROX_ERR_MAX, "alert %.64s: the detail is of alert %.64s", id,
-                     did ? did : "(none)");
+            err_set(e, ERR_INVALID, "alert %.64s: the detail is of alert %.64s", id,
+                    did ? did : "(none)");
             return -1;
         }
     }

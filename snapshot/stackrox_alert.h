@@ -33,13 +33,14 @@
 #define POLSNAP_STACKROX_ALERT_H
 
 #include "buf.h"
+
+#include "err.h"
 #include "rows.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
 #define STACKROX_MESSAGE_MAX 4096
-#define STACKROX_ERR_MAX 256
 
 struct stackrox_row {
     struct row_in row;     /* ready for rowset_add_row */
@@ -55,7 +56,7 @@ struct stackrox_row {
  * err filled when list is not an object with a non-empty string id or detail is not the same
  * alert; out needs stackrox_row_release either way. */
 int stackrox_alert_map(const cJSON *list, const cJSON *detail, struct stackrox_row *out,
-                       char err[STACKROX_ERR_MAX]);
+                       struct err *e);
 void stackrox_row_release(struct stackrox_row *out);
 
 #endif

@@ -1,6 +1,8 @@
 /* yamldoc.c - builds one cJSON tree per YAML document from libyaml's events, without typing. */
 #include "yamldoc.h"
 
+#include "err.h"
+
 #include "util.h"
 
 #include <stdio.h>
@@ -54,26 +56,24 @@ int yamldoc_index(const struct yamldoc *y)
     return y->index;
 }
 
-static void syntax_error(const yaml_parser_t *p, char err[YAMLDOC_ERR_MAX])
+static void syntax_error(const yaml_parser_t *p, struct err *e)
 {
     const char *problem = p->problem ? p->problem : "malformed YAML";
     if (p->error == YAML_READER_ERROR)
-        snprintf(err, YAMLDOC_ERR_MAX, "byte %lu: %s", (unsigned long)p->problem_offset, problem);
+        err_set(e, ERR_INVALID, "byte %lu: %s", (unsigned long)p->problem_offset, problem);
     else if (p->context)
-        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s (%s)",
-                 (unsigned long)p->problem_mark.line + 1, (unsigned long)p->problem_mark.column + 1,
-                 problem, p->context);
+        err_set(e, ERR_INVALID, "line %lu, column %lu: %s (%s)",
+                (unsigned long)p->problem_mark.line + 1, (unsigned long)p->problem_mark.column + 1,
+                problem, p->context);
     else
-        snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s",
-                 (unsigned long)p->problem_mark.line + 1, (unsigned long)p->problem_mark.column + 1,
-                 problem);
+        err_set(e, ERR_INVALID, "line %lu, column %lu: %s", (unsigned long)p->problem_mark.line + 1,
+                (unsigned long)p->problem_mark.column + 1, problem);
 }
 
-static void event_error(const yaml_event_t *ev, const char *what, char err[YAMLDOC_ERR_MAX])
+static void event_error(const yaml_event_t *ev, const char *what, struct err *e)
 {
-    snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: %s",
-             (unsigned long)ev->start_mark.line + 1, (unsigned long)ev->start_mark.column + 1,
-             what);
+    err_set(e, ERR_INVALID, "line %lu, column %lu: %s", (unsigned long)ev->start_mark.line + 1,
+            (unsigned long)ev->start_mark.column + 1, what);
 }
 
 /* Puts node under the innermost open collection (or makes it the document's root). Returns -1
@@ -100,9 +100,9 @@ static int attach(struct frame *stack, int depth, cJSON **root, cJSON *node)
 }
 
 /* Handles one event of the document being built. Returns 0 to go on, 1 when the document
- * (or the stream) ended, -1 with err filled. */
+ * (or the stream) ended, -1 with *e set. */
 static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *stack, int *depth,
-                    cJSON **root, char err[YAMLDOC_ERR_MAX])
+                    cJSON **root, struct err *e)
 {
     cJSON *node;
     switch (ev->type) {
@@ -113,17 +113,17 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
     case YAML_STREAM_END_EVENT:
         return 1;
     case YAML_ALIAS_EVENT:
-        snprintf(err, YAMLDOC_ERR_MAX,
-                 "line %lu, column %lu: YAML aliases (*%.64s) are not "
-                 "supported",
-                 (unsigned long)ev->start_mark.line + 1, (unsigned long)ev->start_mark.column + 1,
-                 (const char *)ev->data.alias.anchor);
+        err_set(e, ERR_INVALID,
+                "line %lu, column %lu: YAML aliases (*%.64s) are not "
+                "supported",
+                (unsigned long)ev->start_mark.line + 1, (unsigned long)ev->start_mark.column + 1,
+                (const char *)ev->data.alias.anchor);
         return -1;
     case YAML_SCALAR_EVENT: {
         const char *v = (const char *)ev->data.scalar.value;
         size_t n = ev->data.scalar.length;
         if (memchr(v, '\0', n)) {
-            event_error(ev, "a scalar holds a NUL character", err);
+            event_error(ev, "a scalar holds a NUL character", e);
             return -1;
         }
         struct frame *top = *depth ? &stack[*depth - 1] : NULL;
@@ -138,15 +138,15 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
         if (*depth == YAMLDOC_MAX_DEPTH) {
-            snprintf(err, YAMLDOC_ERR_MAX, "line %lu, column %lu: nested deeper than %d levels",
-                     (unsigned long)ev->start_mark.line + 1,
-                     (unsigned long)ev->start_mark.column + 1, YAMLDOC_MAX_DEPTH);
+            err_set(e, ERR_INVALID, "line %lu, column %lu: nested deeper than %d levels",
+                    (unsigned long)ev->start_mark.line + 1,
+                    (unsigned long)ev->start_mark.column + 1, YAMLDOC_MAX_DEPTH);
             return -1;
         }
         node = must(ev->type == YAML_SEQUENCE_START_EVENT ? cJSON_CreateArray()
                                                           : cJSON_CreateObject());
         if (attach(stack, *depth, root, node)) {
-            event_error(ev, "a mapping key is not a scalar", err);
+            event_error(ev, "a mapping key is not a scalar", e);
             return -1;
         }
         stack[(*depth)++] = (struct frame){node, NULL};
@@ -160,7 +160,7 @@ static int on_event(struct yamldoc *y, const yaml_event_t *ev, struct frame *sta
     }
 }
 
-int yamldoc_next(struct yamldoc *y, cJSON **doc, char err[YAMLDOC_ERR_MAX])
+int yamldoc_next(struct yamldoc *y, cJSON **doc, struct err *e)
 {
     if (y->done) return 0;
     struct frame stack[YAMLDOC_MAX_DEPTH];
@@ -169,13 +169,13 @@ int yamldoc_next(struct yamldoc *y, cJSON **doc, char err[YAMLDOC_ERR_MAX])
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&y->parser, &ev)) {
-            syntax_error(&y->parser, err);
+            syntax_error(&y->parser, e);
             rc = -1;
             break;
         }
         int stream_end = ev.type == YAML_STREAM_END_EVENT;
         in_doc |= ev.type == YAML_DOCUMENT_START_EVENT;
-        rc = on_event(y, &ev, stack, &depth, &root, err);
+        rc = on_event(y, &ev, stack, &depth, &root, e);
         yaml_event_delete(&ev);
         if (rc == 1 && stream_end) rc = 0;
         if (rc || stream_end) break;

@@ -12,10 +12,10 @@
 #ifndef POLSNAP_YAMLDOC_H
 #define POLSNAP_YAMLDOC_H
 
+#include "err.h"
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#define YAMLDOC_ERR_MAX 256
 #define YAMLDOC_MAX_DEPTH 256
 
 struct yamldoc;
@@ -24,10 +24,10 @@ struct yamldoc;
 struct yamldoc *yamldoc_open(const char *data, size_t len);
 
 /* Reads the next document. Returns 1 with *doc set (the caller frees it with cJSON_Delete; an
- * empty document is the string ""), 0 at the end of the stream, or -1 with err filled ("line 3,
+ * empty document is the string ""), 0 at the end of the stream, or -1 with *e set ("line 3,
  * column 7: ...") on a syntax error or a limit. After -1 or 0, later calls return 0 and leave
  * *doc alone. */
-int yamldoc_next(struct yamldoc *y, cJSON **doc, char err[YAMLDOC_ERR_MAX]);
+int yamldoc_next(struct yamldoc *y, cJSON **doc, struct err *e);
 
 /* The number (from 1) of the document last returned or failed; 0 before the first. */
 int yamldoc_index(const struct yamldoc *y);

@@ -114,8 +114,9 @@ static struct http_client *client(int attempts, size_t max_body)
     conf.timeout_ms = 5000;
     conf.max_body = max_body;
     conf.bearer_token = "t0ken";
-    char err[HTTP_ERR_MAX];
-    struct http_client *c = http_client_new(&conf, err);
+    struct err e = {0};
+    const char *err = e.msg;
+    struct http_client *c = http_client_new(&conf, &e);
     if (!c) {
         printf("# http_client_new: %s\n", err);
         exit(2);
@@ -123,46 +124,46 @@ static struct http_client *client(int attempts, size_t max_body)
     return c;
 }
 
-static int get(struct http_client *c, const char *path, struct http_response *r, char *err)
+static int get(struct http_client *c, const char *path, struct http_response *r, struct err *e)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    err[0] = '\0';
-    return http_get(c, url, r, err);
+    return http_get(c, url, r, e);
 }
 
 static void test_responses(void)
 {
     struct http_client *c = client(3, 1000);
     struct http_response r;
-    char err[HTTP_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
 
-    CHECK(get(c, "/ok", &r, err) == 0 && r.status == 200 && r.attempts == 1, "200 (%s)", err);
+    CHECK(get(c, "/ok", &r, &e) == 0 && r.status == 200 && r.attempts == 1, "200 (%s)", err);
     CHECK_STR(r.body.ptr, "hello", "body");
     http_response_release(&r);
 
-    CHECK(get(c, "/forbidden", &r, err) == 0 && r.status == 403 && r.attempts == 1,
+    CHECK(get(c, "/forbidden", &r, &e) == 0 && r.status == 403 && r.attempts == 1,
           "a 403 is an answer, not retried");
     CHECK_STR(r.body.ptr, "no", "the error body is kept");
     http_response_release(&r);
 
     double t = now();
-    CHECK(get(c, "/busy-once", &r, err) == 0 && r.status == 200 && r.attempts == 2,
+    CHECK(get(c, "/busy-once", &r, &e) == 0 && r.status == 200 && r.attempts == 2,
           "a 503 is retried (%s)", err);
     CHECK(now() - t >= 0.9, "Retry-After: 1 was honoured (%.2f s)", now() - t);
     http_response_release(&r);
 
     t = now();
-    CHECK(get(c, "/busy-long", &r, err) == 0 && r.status == 429 && r.attempts == 3,
+    CHECK(get(c, "/busy-long", &r, &e) == 0 && r.status == 429 && r.attempts == 3,
           "a 429 that lasts is returned after the attempts ran out");
     CHECK(now() - t < 3.5, "Retry-After: 3600 was capped at 1 s (%.2f s)", now() - t);
     http_response_release(&r);
 
-    CHECK(get(c, "/big", &r, err) == -1 && strstr(err, "larger than the 1000-byte limit"),
+    CHECK(get(c, "/big", &r, &e) == -1 && strstr(err, "larger than the 1000-byte limit"),
           "oversized body: %s", err);
     http_response_release(&r);
 
-    CHECK(get(c, "/truncated", &r, err) == -1 && strstr(err, "cut off before its end") &&
+    CHECK(get(c, "/truncated", &r, &e) == -1 && strstr(err, "cut off before its end") &&
               strstr(err, "after 3 attempts"),
           "truncated body, retried: %s", err);
     http_response_release(&r);
@@ -173,13 +174,14 @@ static void test_transport_errors(void)
 {
     struct http_client *c = client(2, 0);
     struct http_response r;
-    char err[HTTP_ERR_MAX];
-    CHECK(http_get(c, "http://127.0.0.1:1/x", &r, err) == -1 &&
+    struct err e = {0};
+    const char *err = e.msg;
+    CHECK(http_get(c, "http://127.0.0.1:1/x", &r, &e) == -1 &&
               strstr(err, "GET http://127.0.0.1:1/x: cannot connect to the server after 2 "
                           "attempts"),
           "nothing listening: %s", err);
     http_response_release(&r);
-    CHECK(http_get(c, "ftp://127.0.0.1/x", &r, err) == -1 &&
+    CHECK(http_get(c, "ftp://127.0.0.1/x", &r, &e) == -1 &&
               strstr(err, "only http:// and https://"),
           "other schemes refused: %s", err);
     http_response_release(&r);
@@ -189,14 +191,15 @@ static void test_transport_errors(void)
 
 static void test_refusals(void)
 {
-    char err[HTTP_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     struct http_conf conf = {0};
     conf.bearer_token = "abc\r\nX-Evil: 1";
-    CHECK(http_client_new(&conf, err) == NULL && strstr(err, "line break"),
+    CHECK(http_client_new(&conf, &e) == NULL && strstr(err, "line break"),
           "a token with CR/LF is refused: %s", err);
     conf.bearer_token = NULL;
     conf.cert_file = "/x.crt";
-    CHECK(http_client_new(&conf, err) == NULL && strstr(err, "both the certificate and its key"),
+    CHECK(http_client_new(&conf, &e) == NULL && strstr(err, "both the certificate and its key"),
           "a certificate without its key is refused: %s", err);
 }
 

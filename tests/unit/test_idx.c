@@ -37,6 +37,7 @@ static char *slurp(const char *path, size_t *n)
 int main(void)
 {
     char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128], err[IDX_ERR_MAX];
+    struct err we = {0};
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/index.bin", dir);
 
@@ -52,7 +53,7 @@ int main(void)
     CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
 
     struct idxw_meta meta = {.snapshot_id = "snap-1", .created = 1700000000, .cron_period = 300};
-    CHECK(idxw_write(rs, path, &meta, err) == 0, "index written: %s", err);
+    CHECK(idxw_write(rs, path, &meta, &we) == 0, "index written: %s", we.msg);
     struct idx ix;
     CHECK(idx_open(&ix, path, err) == 0, "index opens and checks: %s", err);
     CHECK(ix.h->nrows == 3 && ix.h->nrows_ns == 2, "two namespaced rows, one cluster row");

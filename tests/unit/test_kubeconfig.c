@@ -27,7 +27,7 @@ static void write_file(const char *name, const char *text)
 /* A kubeconfig with one cluster, one user and two contexts; the test varies the user, the
  * cluster extras and the current context. */
 static int load(const char *cluster_extra, const char *user, const char *context,
-                struct kube_target *t, char *err)
+                struct kube_target *t, struct err *e)
 {
     char text[4096];
     snprintf(text, sizeof text,
@@ -39,15 +39,16 @@ static int load(const char *cluster_extra, const char *user, const char *context
              "users:\n- name: u1\n  user:\n%s",
              cluster_extra, user);
     write_file("config", text);
-    return kubeconfig_load(path, context, t, err);
+    return kubeconfig_load(path, context, t, e);
 }
 
 static void test_token_and_ca_file(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     int rc =
-        load("    certificate-authority: certs/ca.crt\n", "    token: abc.def\n", NULL, &t, err);
+        load("    certificate-authority: certs/ca.crt\n", "    token: abc.def\n", NULL, &t, &e);
     CHECK(rc == 0, "token kubeconfig loads (%s)", err);
     CHECK_STR(t.server, "https://10.0.0.1:6443", "server without its trailing slash");
     CHECK_STR(t.token, "abc.def", "token");
@@ -70,13 +71,14 @@ static void test_token_and_ca_file(void)
 static void test_inline_data(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     /* base64 of "-----BEGIN CERTIFICATE-----\nCA\n", of "CERT\n" and of "KEY\n", wrapped. */
     int rc = load("    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t\n"
                   "      CkNBCg==\n"
                   "    certificate-authority: ignored.crt\n",
                   "    client-certificate-data: Q0VSVAo=\n    client-key-data: S0VZCg==\n", NULL,
-                  &t, err);
+                  &t, &e);
     CHECK(rc == 0, "inline data loads (%s)", err);
     CHECK_STR(t.ca_pem, "-----BEGIN CERTIFICATE-----\nCA\n", "CA data decoded (folded lines)");
     CHECK(t.ca_file == NULL, "-data wins over the file");
@@ -92,10 +94,11 @@ static void test_inline_data(void)
 static void test_client_cert_files_and_context(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
-    int rc = load("    insecure-skip-tls-verify: true\n",
-                  "    client-certificate: /abs/user.crt\n    client-key: user.key\n", "second", &t,
-                  err);
+    struct err e = {0};
+    const char *err = e.msg;
+    int rc =
+        load("    insecure-skip-tls-verify: true\n",
+             "    client-certificate: /abs/user.crt\n    client-key: user.key\n", "second", &t, &e);
     CHECK(rc == 0, "client certificate files load (%s)", err);
     CHECK_STR(t.server, "https://10.0.0.2:6443", "--context picks the other cluster");
     CHECK_STR(t.cert_file, "/abs/user.crt", "absolute path kept");
@@ -103,7 +106,7 @@ static void test_client_cert_files_and_context(void)
     CHECK(t.insecure == 0, "insecure belongs to the other cluster");
     kube_target_release(&t);
 
-    rc = load("    insecure-skip-tls-verify: true\n", "    token: x\n", NULL, &t, err);
+    rc = load("    insecure-skip-tls-verify: true\n", "    token: x\n", NULL, &t, &e);
     CHECK(rc == 0 && t.insecure == 1, "insecure-skip-tls-verify: true");
     kube_target_release(&t);
 }
@@ -111,17 +114,18 @@ static void test_client_cert_files_and_context(void)
 static void test_token_file(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     write_file("tok", "s3cret-token\r\n");
-    int rc = load("", "    tokenFile: tok\n", NULL, &t, err);
+    int rc = load("", "    tokenFile: tok\n", NULL, &t, &e);
     CHECK(rc == 0, "tokenFile loads (%s)", err);
     CHECK_STR(t.token, "s3cret-token", "token read from the file, newline trimmed");
     kube_target_release(&t);
 
     write_file("tok", "\n");
-    rc = load("", "    tokenFile: tok\n", NULL, &t, err);
+    rc = load("", "    tokenFile: tok\n", NULL, &t, &e);
     CHECK(rc == -1 && strstr(err, "empty"), "an empty token file is an error: %s", err);
-    rc = load("", "    tokenFile: missing-token\n", NULL, &t, err);
+    rc = load("", "    tokenFile: missing-token\n", NULL, &t, &e);
     CHECK(rc == -1 && strstr(err, "missing-token"), "a missing token file is named: %s", err);
 }
 
@@ -150,8 +154,9 @@ static void test_refusals(void)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct kube_target t;
-        char err[KUBECONFIG_ERR_MAX] = "";
-        int rc = load(cases[i].cluster, cases[i].user, cases[i].context, &t, err);
+        struct err e = {0};
+        const char *err = e.msg;
+        int rc = load(cases[i].cluster, cases[i].user, cases[i].context, &t, &e);
         CHECK(rc == -1 && strstr(err, cases[i].want) && t.server == NULL, "refused %zu: %s", i,
               err);
     }
@@ -160,7 +165,8 @@ static void test_refusals(void)
 static void test_malformed(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     static const struct {
         const char *text, *want;
     } cases[] = {
@@ -180,10 +186,10 @@ static void test_malformed(void)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         write_file("bad", cases[i].text);
-        int rc = kubeconfig_load(path, NULL, &t, err);
+        int rc = kubeconfig_load(path, NULL, &t, &e);
         CHECK(rc == -1 && strstr(err, cases[i].want), "malformed %zu: %s", i, err);
     }
-    CHECK(kubeconfig_load("/nonexistent/kubeconfig", NULL, &t, err) == -1 &&
+    CHECK(kubeconfig_load("/nonexistent/kubeconfig", NULL, &t, &e) == -1 &&
               strstr(err, "cannot read /nonexistent/kubeconfig"),
           "missing file: %s", err);
 }
@@ -191,25 +197,26 @@ static void test_malformed(void)
 static void test_in_cluster(void)
 {
     struct kube_target t;
-    char err[KUBECONFIG_ERR_MAX] = "";
+    struct err e = {0};
+    const char *err = e.msg;
     char sa[300];
     snprintf(sa, sizeof sa, "%s/sa", dir);
     mkdir(sa, 0700);
     setenv("POLSNAP_SERVICEACCOUNT_DIR", sa, 1);
 
     unsetenv("KUBERNETES_SERVICE_HOST");
-    CHECK(kubeconfig_in_cluster(&t, err) == -1 && strstr(err, "not running inside a pod"),
+    CHECK(kubeconfig_in_cluster(&t, &e) == -1 && strstr(err, "not running inside a pod"),
           "outside a pod: %s", err);
     setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
     setenv("KUBERNETES_SERVICE_PORT", "443x", 1);
-    CHECK(kubeconfig_in_cluster(&t, err) == -1 && strstr(err, "port number"), "bad port: %s", err);
+    CHECK(kubeconfig_in_cluster(&t, &e) == -1 && strstr(err, "port number"), "bad port: %s", err);
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-    CHECK(kubeconfig_in_cluster(&t, err) == -1 && strstr(err, "sa/token"), "no token: %s", err);
+    CHECK(kubeconfig_in_cluster(&t, &e) == -1 && strstr(err, "sa/token"), "no token: %s", err);
 
     write_file("sa/token", "eyJhbGciOi.first\n");
-    CHECK(kubeconfig_in_cluster(&t, err) == -1 && strstr(err, "sa/ca.crt"), "no CA: %s", err);
+    CHECK(kubeconfig_in_cluster(&t, &e) == -1 && strstr(err, "sa/ca.crt"), "no CA: %s", err);
     write_file("sa/ca.crt", "-----BEGIN CERTIFICATE-----\n");
-    int rc = kubeconfig_in_cluster(&t, err);
+    int rc = kubeconfig_in_cluster(&t, &e);
     CHECK(rc == 0, "in-cluster loads (%s)", err);
     CHECK_STR(t.server, "https://10.96.0.1:443", "server from the environment");
     CHECK_STR(t.token, "eyJhbGciOi.first", "token from the service account");
@@ -219,7 +226,7 @@ static void test_in_cluster(void)
     /* Bound tokens rotate: the next call reads the new one. */
     write_file("sa/token", "eyJhbGciOi.second");
     setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
-    rc = kubeconfig_in_cluster(&t, err);
+    rc = kubeconfig_in_cluster(&t, &e);
     CHECK(rc == 0, "in-cluster again (%s)", err);
     CHECK_STR(t.token, "eyJhbGciOi.second", "the rotated token is read");
     CHECK_STR(t.server, "https://[fd00::1]:443", "an IPv6 host is bracketed");

@@ -414,12 +414,13 @@ struct fixture {
 static int fixture_open(struct fixture *f)
 {
     char err[IDX_ERR_MAX];
+    struct err we = {0};
     strcpy(f->dir, "/tmp/polsnap-test-query-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->path, sizeof f->path, "%s/index.bin", f->dir);
     struct idxw_meta meta = {.snapshot_id = "test", .created = 1700000000};
-    if (idxw_write(f->rs, f->path, &meta, err) != 0 || idx_open(&f->ix, f->path, err) != 0) {
-        printf("# index: %s\n", err);
+    if (idxw_write(f->rs, f->path, &meta, &we) != 0 || idx_open(&f->ix, f->path, err) != 0) {
+        printf("# index: %s%s\n", we.msg, err);
         return -1;
     }
     return 0;

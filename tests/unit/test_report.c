@@ -9,7 +9,7 @@
 /* What report_load_bytes reported: the first failure and how many. */
 struct errs {
     int n;
-    char origin[256], reason[REPORT_ERR_MAX];
+    char origin[256], reason[ERR_MSG_MAX];
 };
 
 static void on_err(void *ctx, const char *origin, const char *reason)
@@ -602,31 +602,32 @@ static void test_invalid(void)
 static void test_report_load(void)
 {
     struct rowset *rs = rowset_new();
-    char err[REPORT_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
     cJSON *doc =
         cJSON_Parse("{\"apiVersion\":\"wgpolicyk8s.io/v1alpha2\",\"kind\":\"PolicyReport\","
                     "\"metadata\":{\"name\":\"x\",\"namespace\":\"n\"},\"results\":["
                     "{\"policy\":\"p\",\"result\":\"pass\"},"
                     "{\"policy\":\"q\",\"result\":\"fail\",\"resources\":7}]}");
-    CHECK(report_load(rs, doc, "api/polr/n/x", err) == -1, "report_load fails a bad result");
+    CHECK(report_load(rs, doc, "api/polr/n/x", &e) == -1, "report_load fails a bad result");
     CHECK_STR(err, "api/polr/n/x: results[1].resources is not a list",
               "the error names the origin and the place");
     CHECK(rowset_rows(rs) == 0 && rowset_reports(rs) == 0,
           "no row of the failing document, not even the good first result");
     cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "results"), 1),
                               "resources", cJSON_CreateArray());
-    CHECK(report_load(rs, doc, "api/polr/n/x", err) == 0, "fixed, it loads");
+    CHECK(report_load(rs, doc, "api/polr/n/x", &e) == 0, "fixed, it loads");
     CHECK(rowset_rows(rs) == 2 && rowset_reports(rs) == 1, "two rows, one report");
-    CHECK(report_load(NULL, doc, "check", err) == 0, "rs NULL: a check only");
+    CHECK(report_load(NULL, doc, "check", &e) == 0, "rs NULL: a check only");
     cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "results"), 0);
     cJSON_AddItemToObject(first, "message", cJSON_CreateString("bad \xc3("));
-    CHECK(report_load(rs, doc, "api", err) == -1 &&
+    CHECK(report_load(rs, doc, "api", &e) == -1 &&
               !strcmp(err, "api: results[0].message is not valid UTF-8"),
           "a tree from elsewhere: strings are checked for UTF-8: %s", err);
     cJSON_DeleteItemFromObject(first, "message");
     cJSON *props = cJSON_AddObjectToObject(first, "properties");
     cJSON_AddItemToObject(props, "k", cJSON_CreateString("\xed\xa0\x80"));
-    CHECK(report_load(rs, doc, "api", err) == -1 &&
+    CHECK(report_load(rs, doc, "api", &e) == -1 &&
               !strcmp(err, "api: results[0].properties has a key or value that is not valid "
                            "UTF-8"),
           "property values too (a UTF-16 surrogate): %s", err);

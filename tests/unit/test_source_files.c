@@ -52,12 +52,11 @@ static int contains(const char *s, const char *part)
 }
 
 /* Runs the source on arg; returns its result and fills err. */
-static int collect(struct rowset *rs, const char *arg, int skip_invalid, char *err)
+static int collect(struct rowset *rs, const char *arg, int skip_invalid, struct err *e)
 {
     struct source_opts opts = {0};
     opts.skip_invalid = skip_invalid;
-    err[0] = '\0';
-    return source_files_collect(arg, &opts, rs, err);
+    return source_files_collect(arg, &opts, rs, e);
 }
 
 static void check_status(const struct rowset *rs, const char *name, int up)
@@ -70,9 +69,10 @@ static void check_status(const struct rowset *rs, const char *name, int up)
 
 static void test_fixtures(void)
 {
-    char err[SOURCE_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
     struct rowset *rs = rowset_new();
-    int rc = collect(rs, "tests/fixtures/reports/good", 0, err);
+    int rc = collect(rs, "tests/fixtures/reports/good", 0, &e);
     CHECK(rc == 0, "the good fixtures load: %s", err);
     CHECK(rowset_reports(rs) == 6 && rowset_rows(rs) == 8, "6 reports, 8 rows: %u, %u",
           rowset_reports(rs), rowset_rows(rs));
@@ -84,7 +84,7 @@ static void test_fixtures(void)
     rowset_free(rs);
 
     rs = rowset_new();
-    rc = collect(rs, "tests/fixtures/reports/bad", 0, err);
+    rc = collect(rs, "tests/fixtures/reports/bad", 0, &e);
     CHECK(rc == -1, "an invalid file fails the source");
     CHECK(contains(err, "tests/fixtures/reports/bad/alias.yaml#1: invalid YAML at line 6, "
                         "column 3: YAML aliases (*r) are not supported"),
@@ -94,7 +94,7 @@ static void test_fixtures(void)
     rowset_free(rs);
 
     rs = rowset_new();
-    rc = collect(rs, "tests/fixtures/reports/bad", 1, err);
+    rc = collect(rs, "tests/fixtures/reports/bad", 1, &e);
     CHECK(rc == 0, "--skip-invalid: the source succeeds: %s", err);
     CHECK(rowset_rows(rs) == 0 && rowset_reports(rs) == 0,
           "every bad file skipped whole, the valid first document of multi-doc.yaml too");
@@ -105,7 +105,8 @@ static void test_fixtures(void)
 
 static void test_order_and_selection(void)
 {
-    char err[SOURCE_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
     put("b.yml", report("b.yml"));
     put("a.json", report("a.json"));
     put("B.yaml", report("B.yaml"));
@@ -121,7 +122,7 @@ static void test_order_and_selection(void)
     CHECK(symlink("..", link) == 0, "a symlink loop sub/loop -> ..");
 
     struct rowset *rs = rowset_new();
-    int rc = collect(rs, tmp, 0, err);
+    int rc = collect(rs, tmp, 0, &e);
     CHECK(rc == 0, "the tree loads: %s", err);
     static const char *const order[] = {"B.yaml", "a.json", "a/z.yaml", "b.yml", "sub/c.yml"};
     CHECK(rowset_reports(rs) == 5,
@@ -134,38 +135,40 @@ static void test_order_and_selection(void)
     char arg[300];
     snprintf(arg, sizeof arg, "%s/", tmp);
     rs = rowset_new();
-    CHECK(collect(rs, arg, 0, err) == 0 && rowset_reports(rs) == 5, "a trailing slash is fine");
+    CHECK(collect(rs, arg, 0, &e) == 0 && rowset_reports(rs) == 5, "a trailing slash is fine");
     rowset_free(rs);
 
     snprintf(arg, sizeof arg, "%s/a/z.yaml", tmp);
     rs = rowset_new();
-    CHECK(collect(rs, arg, 0, err) == 0 && rowset_reports(rs) == 1, "a single file");
+    CHECK(collect(rs, arg, 0, &e) == 0 && rowset_reports(rs) == 1, "a single file");
     CHECK_STR(report_name(rs, 0), "a/z.yaml", "that file");
     rowset_free(rs);
 
     snprintf(arg, sizeof arg, "%s/notes.txt", tmp);
     rs = rowset_new();
-    CHECK(collect(rs, arg, 0, err) == -1 && contains(err, "not a .json, .yaml or .yml file"),
+    CHECK(collect(rs, arg, 0, &e) == -1 && contains(err, "not a .json, .yaml or .yml file"),
           "a named file of another extension fails: %s", err);
     rowset_free(rs);
 }
 
 static void test_failures(void)
 {
-    char err[SOURCE_ERR_MAX], dir[128], arg[300];
+    char dir[128], arg[300];
+    struct err e = {0};
+    const char *err = e.msg;
     struct rowset *rs = rowset_new();
-    CHECK(collect(rs, "/nonexistent/polsnap", 0, err) == -1 &&
+    CHECK(collect(rs, "/nonexistent/polsnap", 0, &e) == -1 &&
               contains(err, "/nonexistent/polsnap: No such file or directory"),
           "a missing path fails: %s", err);
     check_status(rs, "files:/nonexistent/polsnap", 0);
-    CHECK(collect(rs, NULL, 0, err) == -1 && contains(err, "needs a path"), "no path: %s", err);
-    CHECK(collect(rs, "", 0, err) == -1 && contains(err, "needs a path"), "empty path");
+    CHECK(collect(rs, NULL, 0, &e) == -1 && contains(err, "needs a path"), "no path: %s", err);
+    CHECK(collect(rs, "", 0, &e) == -1 && contains(err, "needs a path"), "empty path");
     rowset_free(rs);
 
     snprintf(dir, sizeof dir, "%s/empty", tmp);
     mkdir(dir, 0755);
     rs = rowset_new();
-    CHECK(collect(rs, dir, 0, err) == 0 && rowset_warnings(rs) == 1,
+    CHECK(collect(rs, dir, 0, &e) == 0 && rowset_warnings(rs) == 1,
           "an empty directory loads nothing, with a warning");
     rowset_free(rs);
 
@@ -186,12 +189,12 @@ static void test_failures(void)
     snprintf(dir, sizeof dir, "%s/mixed", tmp);
 
     rs = rowset_new();
-    CHECK(collect(rs, dir, 0, err) == -1 && contains(err, "2-multi.yaml#2: kind Secret is not"),
+    CHECK(collect(rs, dir, 0, &e) == -1 && contains(err, "2-multi.yaml#2: kind Secret is not"),
           "without --skip-invalid the first bad document fails the source: %s", err);
     rowset_free(rs);
 
     rs = rowset_new();
-    CHECK(collect(rs, dir, 1, err) == 0, "with --skip-invalid it succeeds: %s", err);
+    CHECK(collect(rs, dir, 1, &e) == 0, "with --skip-invalid it succeeds: %s", err);
     CHECK(rowset_reports(rs) == 2 && rowset_rows(rs) == 2, "only the two good files: %u reports",
           rowset_reports(rs));
     CHECK_STR(report_name(rs, 0), "good", "first good file");
@@ -200,11 +203,11 @@ static void test_failures(void)
     rowset_free(rs);
 
     rs = rowset_new();
-    CHECK(collect(rs, big, 0, err) == -1 && contains(err, "3-big.json: larger than 256 MiB"),
+    CHECK(collect(rs, big, 0, &e) == -1 && contains(err, "3-big.json: larger than 256 MiB"),
           "a file past the size bound: %s", err);
     rowset_free(rs);
     rs = rowset_new();
-    CHECK(collect(rs, arg, 1, err) == -1 && contains(err, "No such file"),
+    CHECK(collect(rs, arg, 1, &e) == -1 && contains(err, "No such file"),
           "a dangling symlink named as the path: %s", err);
     rowset_free(rs);
 }

@@ -31,10 +31,11 @@ static cJSON *load(const char *path)
 /* Maps list (+ detail) JSON text; the trees are kept in *l and *d for the row's strings. */
 static int map(const char *list, const char *detail, cJSON **l, cJSON **d, struct stackrox_row *row)
 {
-    char err[STACKROX_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
     *l = parse(list);
     *d = detail ? parse(detail) : NULL;
-    int rc = stackrox_alert_map(*l, *d, row, err);
+    int rc = stackrox_alert_map(*l, *d, row, &e);
     if (rc) printf("# map: %s\n", err);
     return rc;
 }
@@ -284,23 +285,24 @@ static void test_errors(void)
 {
     cJSON *l, *d;
     struct stackrox_row r;
-    char err[STACKROX_ERR_MAX];
+    struct err e = {0};
+    const char *err = e.msg;
     l = parse("{\"policy\":{\"name\":\"x\"}}");
-    CHECK(stackrox_alert_map(l, NULL, &r, err) == -1, "an alert without id fails");
+    CHECK(stackrox_alert_map(l, NULL, &r, &e) == -1, "an alert without id fails");
     CHECK(strstr(err, "without an id") != NULL, "and says why: %s", err);
     stackrox_row_release(&r);
     cJSON_Delete(l);
     l = parse("{\"id\":\"\"}");
-    CHECK(stackrox_alert_map(l, NULL, &r, err) == -1, "an empty id fails");
+    CHECK(stackrox_alert_map(l, NULL, &r, &e) == -1, "an empty id fails");
     stackrox_row_release(&r);
     cJSON_Delete(l);
     l = parse("[1]");
-    CHECK(stackrox_alert_map(l, NULL, &r, err) == -1, "a non-object fails");
+    CHECK(stackrox_alert_map(l, NULL, &r, &e) == -1, "a non-object fails");
     stackrox_row_release(&r);
     cJSON_Delete(l);
     l = parse("{\"id\":\"a\"}");
     d = parse("{\"id\":\"b\"}");
-    CHECK(stackrox_alert_map(l, d, &r, err) == -1, "a detail of another alert fails");
+    CHECK(stackrox_alert_map(l, d, &r, &e) == -1, "a detail of another alert fails");
     CHECK(strstr(err, "alert a") && strstr(err, "of alert b"), "and names both: %s", err);
     stackrox_row_release(&r);
     cJSON_Delete(l);
@@ -360,12 +362,13 @@ static void test_fixtures(void)
     int n = 0, failed = 0;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(list, "alerts"))
     {
-        char path[256], err[STACKROX_ERR_MAX];
+        char path[256];
+        struct err e = {0};
         snprintf(path, sizeof path, "tests/fixtures/stackrox/alerts/%s.json",
                  cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring);
         cJSON *detail = load(path);
         struct stackrox_row r;
-        if (!detail || stackrox_alert_map(a, detail, &r, err) != 0 || !r.row.message) failed++;
+        if (!detail || stackrox_alert_map(a, detail, &r, &e) != 0 || !r.row.message) failed++;
         buf_printf(&statuses, "%s%s", n ? "," : "", r.row.status ? r.row.status : "-");
         buf_printf(&kinds, "%s%s", n ? "," : "", r.row.res_kind ? r.row.res_kind : "-");
         n++;
