@@ -5,8 +5,9 @@
  *     SHA256HEX NAME ROLE EXPIRES [NAMESPACES]
  * (64 lower-case hex digits; a name of printable ASCII; Admin, Reader or Metrics; an RFC 3339
  * time or "-"; a comma list of Kubernetes namespace names). Anything else in the file makes
- * the whole file unusable, and an unusable file fails closed: every request but /healthz,
- * /ready and /v1/ping is answered 503 until the file is fixed. */
+ * the whole file unusable, and an unusable file fails closed: every request but the public
+ * endpoints (api_endpoints rows marked public: /healthz, /ready, /v1/ping) is answered 503
+ * until the file is fixed. */
 #ifndef POLSNAP_AUTH_H
 #define POLSNAP_AUTH_H
 
@@ -22,15 +23,12 @@
 #define AUTH_LINE_MAX 4096              /* bytes of one line */
 #define AUTH_TOKENS_MAX 10000           /* tokens in one file */
 #define AUTH_NAME_MAX 128               /* bytes of a token's NAME */
-#define AUTH_ERR_MAX 512                /* room for an error message */
 #define AUTH_NEVER INT64_MAX            /* expires: no expiry ("-") */
-
-enum auth_role { AUTH_ADMIN, AUTH_READER, AUTH_METRICS };
 
 struct auth_token {
     unsigned char digest[32]; /* SHA-256 of the token */
     char *name;
-    enum auth_role role;
+    enum api_role role; /* API_ADMIN, API_READER or API_METRICS */
     int64_t expires;    /* Unix seconds, AUTH_NEVER for none */
     char **namespaces;  /* NULL: no limit; else nnamespaces names in file order */
     size_t nnamespaces; /* >= 1 when namespaces is set */
@@ -42,10 +40,9 @@ struct auth_tokens {
 };
 
 /* Parses the text of a tokens file (len bytes, need not be NUL-terminated). Returns 0 with
- * *out filled (release with auth_tokens_release), or -1 with *out empty and err naming the
- * line and what is wrong with it. */
-int auth_tokens_parse(const char *text, size_t len, struct auth_tokens *out,
-                      char err[AUTH_ERR_MAX]);
+ * *out filled (release with auth_tokens_release), or -1 with *out empty and *err
+ * (ERR_INVALID) naming the line and what is wrong with it. */
+int auth_tokens_parse(const char *text, size_t len, struct auth_tokens *out, struct err *err);
 void auth_tokens_release(struct auth_tokens *t);
 
 /* The tokens file as last read, and what it was when read (to notice a change). */
@@ -54,7 +51,7 @@ struct auth {
     int loaded; /* 1 once auth_refresh ran */
     int usable; /* 1: tokens is valid; 0: fail closed, err says why */
     struct auth_tokens tokens;
-    char err[AUTH_ERR_MAX];
+    struct err err;
     /* the file's identity at the last read; errnum != 0 when stat failed */
     dev_t dev;
     ino_t ino;
@@ -72,10 +69,11 @@ void auth_release(struct auth *a);
 
 /* Whether a request for path (decoded, without the query string) carrying this Authorization
  * header (NULL when absent) may be answered at time now. Returns 0 and fills *view (its
- * strings point into a->tokens: valid until the next auth_refresh) when it may; else the HTTP
- * status to answer (401 no or bad token, 403 role not allowed, 503 unusable tokens file) with
- * msg set, and *view zeroed. /healthz, /ready and /v1/ping always pass, with no token. */
+ * strings point into a->tokens: valid until the next auth_refresh) when it may; else -1 with
+ * *e set (ERR_UNAUTHENTICATED: no or bad token, 401; ERR_FORBIDDEN: a role the endpoint's
+ * row does not list, 403; ERR_UNAVAILABLE: unusable tokens file, 503) and *view holding only
+ * auth = 1 (no name, no role, no namespaces). Public endpoints always pass, with no token. */
 int auth_check(const struct auth *a, const char *path, const char *authorization, int64_t now,
-               struct api_view *view, char msg[AUTH_ERR_MAX]);
+               struct api_view *view, struct err *e);
 
 #endif

@@ -26,7 +26,7 @@ static void on_term(int sig)
 }
 
 /* Streams body bytes; the first flush sends the headers of a 200 answer (error answers are
- * small and never flush early, see api.h). */
+ * small and never flush early: api_handle's contract in api.h). */
 struct response {
     FCGX_Stream *out;
     const char *content_type;
@@ -84,16 +84,13 @@ static int send_static(struct response *r, const struct snap *snap, const struct
     if (!ix || (qs && *qs) || (view && view->namespaces) || !snap->target[0] ||
         snap->target[0] == '/' || strstr(snap->target, ".."))
         return 0;
-    const struct api_static_file *f = api_static_files;
-    while (f->path && strcmp(f->path, path) != 0)
-        f++;
-    if (!f->path) return 0;
+    const struct api_endpoint *ep = api_endpoint_find(path, NULL);
+    if (!ep || !ep->file) return 0;
     char file[PATH_MAX * 3];
     struct stat st;
-    snprintf(file, sizeof file, "%s/%s/%s", snap->data_dir, snap->target, f->file);
+    snprintf(file, sizeof file, "%s/%s/%s", snap->data_dir, snap->target, ep->file);
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-    FCGX_FPrintF(r->out,
-                 "Status: 200 OK\r\nContent-Type: %s\r\nX-Sendfile: ", api_content_type(path));
+    FCGX_FPrintF(r->out, "Status: 200 OK\r\nContent-Type: %s\r\nX-Sendfile: ", ep->content_type);
     /* lighttpd percent-decodes the header's path: escape all but the plainest bytes */
     for (const unsigned char *p = (const unsigned char *)file; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -107,6 +104,57 @@ static int send_static(struct response *r, const struct snap *snap, const struct
     return 1;
 }
 
+/* The error lighttpd's error handler passed on (REDIRECT_STATUS) when it is not a missing
+ * file: 1 with *e set, else 0. A missing static file (404) is answered like any request; 403
+ * from the static handler is a directory without index.html, as unknown as a 404; other
+ * errors (431: headers past server.max-request-field-size) are answered as what they mean. */
+static int redirect_error(const char *redirect, struct err *e)
+{
+    if (!redirect || !strcmp(redirect, "404") || !strcmp(redirect, "403") ||
+        !strcmp(redirect, "200"))
+        return 0;
+    if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
+        err_set(e, ERR_TOO_LONG, "request line or headers too long (at most 16 KiB)");
+    else
+        err_set(e, ERR_INVALID,
+                "malformed request: the URL holds a control character or a byte lighttpd "
+                "refuses (%s)",
+                redirect);
+    return 1;
+}
+
+/* Checks the token (when tokens are on) and answers path: as its precomputed file, or
+ * rendered into out (streaming through r). *extra gets a header line a 401 needs. */
+static struct api_result answer(FCGX_Request *req, struct response *r, struct snap *snap,
+                                struct auth *auth, const char *path, const char *qs,
+                                struct buf *out, const char **extra)
+{
+    const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    if (!method) method = "GET";
+    struct api_view view, *v = NULL;
+    struct err e = {0};
+    if (auth) {
+        auth_refresh(auth);
+        v = &view;
+        if (auth_check(auth, path, FCGX_GetParam("HTTP_AUTHORIZATION", req->envp),
+                       (int64_t)time(NULL), &view, &e)) {
+            if (e.code == ERR_UNAUTHENTICATED)
+                *extra = "WWW-Authenticate: Bearer realm=\"polsnap\"\r\n";
+            return api_error(out, &e);
+        }
+    }
+    /* one snapshot for the whole request, whether sent as a file or rendered */
+    const struct idx *ix = snap_current(snap);
+    /* not from the error handler (REDIRECT_STATUS 404: the file is missing) */
+    const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
+    int handler = redirect && (!strcmp(redirect, "404") || !strcmp(redirect, "403"));
+    if (!handler && (r->head || !strcmp(method, "GET")) && send_static(r, snap, ix, path, qs, v))
+        return (struct api_result){200, NULL};
+    r->content_type = api_content_type(path);
+    buf_set_sink(out, stream_body, r);
+    return api_handle(ix, method, path, qs, v, out);
+}
+
 static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, struct buf *out)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
@@ -118,59 +166,24 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
     buf_set_sink(out, NULL, NULL);
 
     struct api_result res;
-    char path[PATH_MAX_BYTES + 1];
-    /* lighttpd's error handler: a missing static file (404) is answered like any request,
-     * other errors (431: headers past server.max-request-field-size) as what they mean. */
-    const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
-    /* 403 from the static handler is a directory without index.html: as unknown as a 404 */
-    if (redirect && !strcmp(redirect, "403")) redirect = "404";
-    if (redirect && strcmp(redirect, "404") != 0 && strcmp(redirect, "200") != 0) {
-        if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
-            res = api_error(out, 414, "request line or headers too long (at most 16 KiB)");
-        else
-            res = api_error(out, 400,
-                            "malformed request: the URL holds a control character or a "
-                            "byte lighttpd refuses (%s)",
-                            redirect);
-        start(&r, res.status, res.content_type, (long)out->len, NULL);
-        if (!r.head) FCGX_PutStr(out->ptr, (int)out->len, req->out);
-        return;
-    }
+    struct err e = {0};
+    char path[PATH_MAX_BYTES + 1] = "";
     const char *extra = NULL;
     const char *q = strchr(uri, '?');
     size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-    if (plen > PATH_MAX_BYTES) {
-        res = api_error(out, 414, "request path longer than %d bytes", PATH_MAX_BYTES);
+    if (redirect_error(FCGX_GetParam("REDIRECT_STATUS", req->envp), &e)) {
+        res = api_error(out, &e);
+    } else if (plen > PATH_MAX_BYTES) {
+        err_set(&e, ERR_TOO_LONG, "request path longer than %d bytes", PATH_MAX_BYTES);
+        res = api_error(out, &e);
     } else {
         memcpy(path, uri, plen);
         path[plen] = '\0';
         if (decode_path(path) != 0) {
-            res = api_error(out, 400, "invalid percent-encoding in the request path");
+            err_set(&e, ERR_INVALID, "invalid percent-encoding in the request path");
+            res = api_error(out, &e);
         } else {
-            struct api_view view, *v = NULL;
-            char msg[AUTH_ERR_MAX];
-            int denied = 0;
-            if (auth) {
-                auth_refresh(auth);
-                denied = auth_check(auth, path, FCGX_GetParam("HTTP_AUTHORIZATION", req->envp),
-                                    (int64_t)time(NULL), &view, msg);
-                v = &view;
-            }
-            if (denied) {
-                res = api_error(out, denied, "%s", msg);
-                if (denied == 401) extra = "WWW-Authenticate: Bearer realm=\"polsnap\"\r\n";
-            } else {
-                /* one snapshot for the whole request, whether sent as a file or rendered */
-                const struct idx *ix = snap_current(snap);
-                /* not from the error handler (REDIRECT_STATUS 404: the file is missing) */
-                int handler = redirect && !strcmp(redirect, "404");
-                if (!handler && (r.head || !strcmp(method, "GET")) &&
-                    send_static(&r, snap, ix, path, q ? q + 1 : NULL, v))
-                    return;
-                r.content_type = api_content_type(path);
-                buf_set_sink(out, stream_body, &r);
-                res = api_handle(ix, method, path, q ? q + 1 : NULL, v, out);
-            }
+            res = answer(req, &r, snap, auth, path, q ? q + 1 : NULL, out, &extra);
         }
     }
     if (r.started) {
@@ -184,8 +197,31 @@ static void handle(FCGX_Request *req, struct snap *snap, struct auth *auth, stru
     if (!r.head) FCGX_PutStr(out->ptr ? out->ptr : "", (int)out->len, req->out);
 }
 
-int main(void)
+/* --endpoints: the endpoint table, one tab-separated line per row (path, methods, content
+ * type, precomputed file or "-", roles, "limited" when namespace-limited tokens are refused,
+ * "public" or "token"), so that tests and operators see what is served without reading C. */
+static void list_endpoints(void)
 {
+    for (size_t i = 0; i < api_nendpoints; i++) {
+        const struct api_endpoint *ep = &api_endpoints[i];
+        printf("%s\t%s\t%s\t%s\t", ep->path, ep->methods, ep->content_type,
+               ep->file ? ep->file : "-");
+        const char *sep = "";
+        for (int r = API_ADMIN; r < API_NROLES; r++) {
+            if (!(ep->roles & API_ROLE(r))) continue;
+            printf("%s%s", sep, api_role_names[r]);
+            sep = ",";
+        }
+        printf("\t%s\t%s\n", ep->limited ? "limited" : "-", ep->public ? "public" : "token");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--endpoints") == 0) {
+        list_endpoints();
+        return 0;
+    }
     const char *data = getenv("POLSNAP_DATA");
     if (!data || !*data) {
         fprintf(stderr, "polsnap-fcgi: POLSNAP_DATA is not set (lighttpd.conf passes it)\n");

@@ -25,14 +25,15 @@ const struct idx *snap_current(struct snap *s)
 
     /* Open through the resolved target, not through current, so that a swap between the
      * readlink and the open cannot pair one snapshot's name with another's index. */
-    char path[PATH_MAX * 2 + 32], err[IDX_ERR_MAX];
+    char path[PATH_MAX * 2 + 32];
+    struct err err = {0};
     if (target[0] == '/')
         snprintf(path, sizeof path, "%s/%s", target, IDX_FILE);
     else
         snprintf(path, sizeof path, "%s/%s/%s", s->data_dir, target, IDX_FILE);
     struct idx next;
-    if (idx_open(&next, path, err) != 0) {
-        fprintf(stderr, "polsnap-fcgi: cannot use snapshot %s: %s%s\n", target, err,
+    if (idx_open(&next, path, &err) != 0) {
+        fprintf(stderr, "polsnap-fcgi: cannot use snapshot %s: %s%s\n", target, err.msg,
                 s->mapped ? " (still answering from the previous one)" : "");
         return s->mapped ? &s->ix : NULL;
     }

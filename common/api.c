@@ -1,380 +1,166 @@
-/* api.c - routing, errors and the small fixed endpoints of the HTTP API (api.h). */
-#include "api_int.h"
+/* api.c - the endpoint table and the routing that follows it (api.h). Adding an endpoint is
+ * one row here plus its renderer. */
+#include "api_common.h"
 
-#include "metrics.h"
 #include "util.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-#define JSON "application/json"
-#define METRICS_TYPE "text/plain; version=0.0.4"
+#define READ "GET HEAD"
+#define ALL_ROLES (API_ROLE(API_ADMIN) | API_ROLE(API_READER) | API_ROLE(API_METRICS))
+#define REPORTS (API_ROLE(API_ADMIN) | API_ROLE(API_READER))
+/* the 403 messages of the two kinds of endpoint a namespace-limited token may not read */
+#define CLUSTER_ONLY                                                                               \
+    "this token is limited to namespaces: cluster-scoped results are not visible to it"
+#define WHOLE_CLUSTER                                                                              \
+    "this token is limited to namespaces: /metrics covers every namespace and the cluster, so "    \
+    "it is not visible to it"
 
-/* The gRPC code StackRox uses for each HTTP status (spec section 4). */
-static int grpc_code(int status)
-{
-    switch (status) {
-    case 400:
-        return 3;
-    case 401:
-        return 16;
-    case 403:
-        return 7;
-    case 404:
-        return 5;
-    case 405:
-        return 12;
-    case 414:
-        return 3;
-    case 503:
-        return 14;
-    default:
-        return 13;
-    }
-}
+/* clang-format off */
+/* The six endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
+ * as v1/<name>/....json. */
+#define SCOPED(name, scope, limited)                                                           \
+    {"/v1/" name "/policies", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_POLICY,     \
+       "v1/" name "/policies.json", API_JSON, REPORTS, limited, 0},                            \
+    {"/v1/" name "/kinds", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_KIND,          \
+       "v1/" name "/kinds.json", API_JSON, REPORTS, limited, 0},                               \
+    {"/v1/" name "/sources", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_SOURCE,      \
+       "v1/" name "/sources.json", API_JSON, REPORTS, limited, 0},                             \
+    {"/v1/" name "/resources", READ, api_resources, API_PARAMS_FILTERS, scope, 0,              \
+       "v1/" name "/resources.json", API_JSON, REPORTS, limited, 0},                           \
+    {"/v1/" name "/status-counts", READ, api_status_counts, API_PARAMS_FILTERS, scope, 0,      \
+       "v1/" name "/status-counts.json", API_JSON, REPORTS, limited, 0},                       \
+    {"/v1/" name "/results", READ, api_results, API_PARAMS_SEARCH, scope, 0,                   \
+       "v1/" name "/results.json", API_JSON, REPORTS, limited, 0}
 
-struct api_result api_error(struct buf *out, int status, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    buf_printf(out, "{\"code\":%d,\"message\":", grpc_code(status));
-    buf_json_str(out, msg);
-    buf_puts(out, ",\"error\":");
-    buf_json_str(out, msg);
-    buf_puts(out, ",\"details\":[]}");
-    return (struct api_result){status, JSON};
-}
-
-void api_put_counts(struct buf *b, const uint32_t count[IDX_NSTATUS])
-{
-    for (int s = 0; s < IDX_NSTATUS; s++)
-        buf_printf(b, "%c\"%s\":%u", s ? ',' : '{', idx_status_names[s], count[s]);
-    buf_putc(b, '}');
-}
-
-void api_select(const struct api_ctx *c, struct bitmap *sel)
-{
-    const struct idx_header *h = c->ix->h;
-    uint32_t lo = c->scope == SCOPE_CLUSTER ? h->nrows_ns : 0;
-    uint32_t hi = c->scope == SCOPE_NAMESPACED ? h->nrows_ns : h->nrows;
-    if (c->view && c->view->namespaces) hi = h->nrows_ns; /* limited tokens: namespaced only */
-    bitmap_init(sel, h->nrows);
-    if (lo >= hi) return;
-    query_select(c->ix, c->q, lo, hi, sel);
-    if (c->view && c->view->namespaces) {
-        struct bitmap allowed;
-        bitmap_init(&allowed, h->nrows);
-        for (size_t i = 0; i < c->view->nnamespaces; i++) {
-            const char *ns = c->view->namespaces[i];
-            const struct idx_dict_entry *e;
-            size_t n = idx_dict_range(c->ix, IDX_F_NAMESPACE, ns, strlen(ns), 0, &e);
-            for (size_t k = 0; k < n; k++) {
-                if (strcmp(idx_str(c->ix, e[k].str), ns) != 0) continue; /* exact, not folded */
-                const uint32_t *p = idx_postings(c->ix, &e[k]);
-                for (uint32_t j = 0; j < e[k].post_n; j++)
-                    bitmap_set(&allowed, p[j]);
-            }
-        }
-        bitmap_and(sel, &allowed);
-        bitmap_release(&allowed);
-    }
-}
-
-static int snapshot_meta(struct api_ctx *c)
-{
-    const struct idx *ix = c->ix;
-    char created[21];
-    rfc3339_utc(ix->h->created, created);
-    struct buf *b = c->out;
-    buf_puts(b, "{\"id\":");
-    buf_json_str(b, ix->h->snapshot_id);
-    buf_printf(b,
-               ",\"created\":\"%s\",\"createdUnix\":%lld,\"rows\":%u,\"warnings\":%u,"
-               "\"noCrds\":%s,\"cronPeriodSeconds\":",
-               created, (long long)ix->h->created, ix->h->nrows, ix->h->warnings,
-               (ix->h->flags & IDX_FLAG_NO_CRDS) ? "true" : "false");
-    if (ix->h->cron_period)
-        buf_printf(b, "%u", ix->h->cron_period);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, ",\"sources\":[");
-    for (uint32_t i = 0; i < ix->h->nsources; i++) {
-        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-        buf_json_str(b, idx_str(ix, ix->sources[i].name));
-        buf_printf(b, ",\"up\":%s}", ix->sources[i].up ? "true" : "false");
-    }
-    buf_puts(b, "],\"changes\":{\"previous\":");
-    buf_json_str_or_null(b, ix->h->previous_id[0] ? ix->h->previous_id : NULL);
-    buf_printf(b, ",\"new\":%u,\"resolved\":%u}}", ix->h->changes_new, ix->h->changes_resolved);
-    return 200;
-}
-
-/* Spec section 9: name, minimumPriority, sources, skipExistingOnStartup; nothing else (the
- * index holds nothing else: no URL, header or secret). */
-static int targets_list(struct api_ctx *c)
-{
-    const struct idx *ix = c->ix;
-    struct buf *b = c->out;
-    buf_putc(b, '[');
-    for (uint32_t i = 0; i < ix->h->ntargets; i++) {
-        const struct idx_target *t = &ix->targets[i];
-        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-        buf_json_str(b, idx_str(ix, t->name));
-        buf_puts(b, ",\"minimumPriority\":");
-        buf_json_str(b, idx_str(ix, t->min_priority));
-        buf_puts(b, ",\"sources\":");
-        buf_puts(b, t->sources ? idx_str(ix, t->sources) : "null");
-        buf_printf(b, ",\"skipExistingOnStartup\":%s}", t->skip_existing ? "true" : "false");
-    }
-    buf_putc(b, ']');
-    return 200;
-}
-
-static void put_namespaces_or_null(struct buf *b, const struct api_view *v)
-{
-    if (!v || !v->namespaces) {
-        buf_puts(b, "null");
-        return;
-    }
-    buf_putc(b, '[');
-    for (size_t i = 0; i < v->nnamespaces; i++) {
-        if (i) buf_putc(b, ',');
-        buf_json_str(b, v->namespaces[i]);
-    }
-    buf_putc(b, ']');
-}
-
-static int auth_status(struct api_ctx *c)
-{
-    const struct api_view *v = c->view;
-    struct buf *b = c->out;
-    if (!v || !v->auth) {
-        buf_puts(b, "{\"userId\":\"anonymous\",\"expires\":null,\"refreshUrl\":null,"
-                    "\"role\":\"Admin\",\"namespaces\":null}");
-        return 200;
-    }
-    buf_puts(b, "{\"userId\":");
-    char user[300];
-    snprintf(user, sizeof user, "auth-token:%s", v->token_name ? v->token_name : "");
-    buf_json_str(b, user);
-    buf_puts(b, ",\"expires\":");
-    if (v->expires) {
-        char t[21];
-        rfc3339_utc(v->expires, t);
-        buf_printf(b, "\"%s\"", t);
-    } else {
-        buf_puts(b, "null");
-    }
-    buf_puts(b, ",\"refreshUrl\":null,\"role\":");
-    buf_json_str_or_null(b, v->role);
-    buf_puts(b, ",\"namespaces\":");
-    put_namespaces_or_null(b, v);
-    buf_putc(b, '}');
-    return 200;
-}
-
-static int my_permissions(struct api_ctx *c)
-{
-    const struct api_view *v = c->view;
-    const char *role = (v && v->auth) ? v->role : "Admin";
-    int reports = role && (strcmp(role, "Admin") == 0 || strcmp(role, "Reader") == 0);
-    int cluster = reports && !(v && v->namespaces);
-    /* /metrics is the whole cluster's: a namespace-limited token may not read it */
-    int metrics = role && !(v && v->namespaces);
-#define ACCESS(x) ((x) ? "\"READ_ACCESS\"" : "\"NO_ACCESS\"")
-    buf_puts(c->out, "{\"name\":");
-    buf_json_str_or_null(c->out, role);
-    buf_printf(c->out,
-               ",\"globalAccess\":%s,\"resourceToAccess\":{\"PolicyReport\":%s,"
-               "\"ClusterPolicyReport\":%s,\"Metrics\":%s}}",
-               ACCESS(cluster), ACCESS(reports), ACCESS(cluster), ACCESS(metrics));
-#undef ACCESS
-    return 200;
-}
-
-enum route_kind {
-    R_DISTINCT,
-    R_RESOURCES,
-    R_STATUS_COUNTS,
-    R_RULE_STATUS,
-    R_RESULTS,
-    R_DETAIL,
-    R_SUMMARY,
-    R_SNAPSHOT,
-    R_TARGETS,
-    R_AUTH_STATUS,
-    R_PERMISSIONS
+const struct api_endpoint api_endpoints[] = {
+    /* path, methods, render, params, scope, field (distinct-value endpoints)
+     *   precomputed file, content type, roles, why a namespace-limited token may not, public */
+    {"/healthz", READ, api_healthz, API_PARAMS_IGNORED, API_BOTH, 0,
+       NULL, API_JSON, ALL_ROLES, NULL, 1},
+    {"/ready", READ, api_ready, API_PARAMS_IGNORED, API_BOTH, 0,
+       NULL, API_JSON, ALL_ROLES, NULL, 1},
+    {"/v1/ping", READ, api_ping, API_PARAMS_IGNORED, API_BOTH, 0,
+       NULL, API_JSON, ALL_ROLES, NULL, 1},
+    {"/v1/targets", READ, api_targets, API_PARAMS_FILTERS, API_BOTH, 0,
+       "v1/targets.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/categories", READ, api_distinct, API_PARAMS_FILTERS, API_BOTH, IDX_F_CATEGORY,
+       "v1/categories.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/namespaces", READ, api_distinct, API_PARAMS_FILTERS, API_NAMESPACED, IDX_F_NAMESPACE,
+       "v1/namespaces.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/rule-status-count", READ, api_rule_status_count, API_PARAMS_FILTERS, API_BOTH, 0,
+       NULL, API_JSON, REPORTS, NULL, 0},
+    SCOPED("namespaced-resources", API_NAMESPACED, NULL),
+    SCOPED("cluster-resources", API_CLUSTER, CLUSTER_ONLY),
+    {"/v1/summary", READ, api_summary, API_PARAMS_FILTERS, API_BOTH, 0,
+       "v1/summary.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/snapshot", READ, api_snapshot_meta, API_PARAMS_FILTERS, API_BOTH, 0,
+       "v1/snapshot.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/auth/status", READ, api_auth_status, API_PARAMS_FILTERS, API_BOTH, 0,
+       NULL, API_JSON, ALL_ROLES, NULL, 0},
+    {"/v1/mypermissions", READ, api_my_permissions, API_PARAMS_FILTERS, API_BOTH, 0,
+       NULL, API_JSON, ALL_ROLES, NULL, 0},
+    {"/v1/results/{id}", READ, api_result_detail, API_PARAMS_FILTERS, API_BOTH, 0,
+       NULL, API_JSON, REPORTS, NULL, 0},
+    {"/metrics", READ, api_metrics, API_PARAMS_FILTERS, API_BOTH, 0,
+       "metrics.txt", API_METRICS_TYPE, ALL_ROLES, WHOLE_CLUSTER, 0},
 };
+/* clang-format on */
+const size_t api_nendpoints = ARRAY_LEN(api_endpoints);
 
-struct route {
-    const char *path;
-    enum route_kind kind;
-    enum api_scope scope;
-    int field; /* R_DISTINCT */
-};
-
-#define NS_ROUTES(prefix, scope)                                                                   \
-    {prefix "/policies", R_DISTINCT, scope, IDX_F_POLICY},                                         \
-        {prefix "/kinds", R_DISTINCT, scope, IDX_F_KIND},                                          \
-        {prefix "/sources", R_DISTINCT, scope, IDX_F_SOURCE},                                      \
-        {prefix "/resources", R_RESOURCES, scope, 0},                                              \
-        {prefix "/status-counts", R_STATUS_COUNTS, scope, 0},                                      \
-    {                                                                                              \
-        prefix "/results", R_RESULTS, scope, 0                                                     \
-    }
-
-static const struct route routes[] = {
-    {"/v1/targets", R_TARGETS, SCOPE_BOTH, 0},
-    {"/v1/categories", R_DISTINCT, SCOPE_BOTH, IDX_F_CATEGORY},
-    {"/v1/namespaces", R_DISTINCT, SCOPE_NAMESPACED, IDX_F_NAMESPACE},
-    {"/v1/rule-status-count", R_RULE_STATUS, SCOPE_BOTH, 0},
-    NS_ROUTES("/v1/namespaced-resources", SCOPE_NAMESPACED),
-    NS_ROUTES("/v1/cluster-resources", SCOPE_CLUSTER),
-    {"/v1/summary", R_SUMMARY, SCOPE_BOTH, 0},
-    {"/v1/snapshot", R_SNAPSHOT, SCOPE_BOTH, 0},
-    {"/v1/auth/status", R_AUTH_STATUS, SCOPE_BOTH, 0},
-    {"/v1/mypermissions", R_PERMISSIONS, SCOPE_BOTH, 0},
-};
-
-const struct api_static_file api_static_files[] = {
-    {"/v1/targets", "v1/targets.json"},
-    {"/v1/categories", "v1/categories.json"},
-    {"/v1/namespaces", "v1/namespaces.json"},
-    {"/v1/namespaced-resources/policies", "v1/namespaced-resources/policies.json"},
-    {"/v1/namespaced-resources/kinds", "v1/namespaced-resources/kinds.json"},
-    {"/v1/namespaced-resources/sources", "v1/namespaced-resources/sources.json"},
-    {"/v1/namespaced-resources/resources", "v1/namespaced-resources/resources.json"},
-    {"/v1/namespaced-resources/status-counts", "v1/namespaced-resources/status-counts.json"},
-    {"/v1/namespaced-resources/results", "v1/namespaced-resources/results.json"},
-    {"/v1/cluster-resources/policies", "v1/cluster-resources/policies.json"},
-    {"/v1/cluster-resources/kinds", "v1/cluster-resources/kinds.json"},
-    {"/v1/cluster-resources/sources", "v1/cluster-resources/sources.json"},
-    {"/v1/cluster-resources/resources", "v1/cluster-resources/resources.json"},
-    {"/v1/cluster-resources/status-counts", "v1/cluster-resources/status-counts.json"},
-    {"/v1/cluster-resources/results", "v1/cluster-resources/results.json"},
-    {"/v1/summary", "v1/summary.json"},
-    {"/v1/snapshot", "v1/snapshot.json"},
-    {"/metrics", "metrics.txt"},
-    {NULL, NULL},
-};
-
-static int dispatch(struct api_ctx *c, const struct route *r)
+/* path matches pattern: exactly, or for "...{id}" the part before it then one non-empty
+ * segment; *arg then points at that segment. */
+static int path_matches(const char *pattern, const char *path, const char **arg)
 {
-    switch (r->kind) {
-    case R_DISTINCT:
-        return api_distinct(c, r->field);
-    case R_RESOURCES:
-        return api_resources(c);
-    case R_STATUS_COUNTS:
-        return api_status_counts(c);
-    case R_RULE_STATUS:
-        return api_rule_status_count(c);
-    case R_RESULTS:
-        return api_results(c);
-    case R_DETAIL:
-        return api_result_detail(c);
-    case R_SUMMARY:
-        return api_summary(c);
-    case R_SNAPSHOT:
-        return snapshot_meta(c);
-    case R_TARGETS:
-        return targets_list(c);
-    case R_AUTH_STATUS:
-        return auth_status(c);
-    case R_PERMISSIONS:
-        return my_permissions(c);
-    }
-    return 500;
+    const char *hole = strstr(pattern, "{id}");
+    if (!hole) return strcmp(pattern, path) == 0;
+    size_t n = (size_t)(hole - pattern);
+    if (strncmp(pattern, path, n) != 0 || !path[n] || strchr(path + n, '/')) return 0;
+    *arg = path + n;
+    return 1;
+}
+
+const struct api_endpoint *api_endpoint_find(const char *path, const char **arg)
+{
+    const char *ignored;
+    for (size_t i = 0; i < api_nendpoints; i++)
+        if (path_matches(api_endpoints[i].path, path, arg ? arg : &ignored))
+            return &api_endpoints[i];
+    return NULL;
 }
 
 const char *api_content_type(const char *path)
 {
-    return strcmp(path, "/metrics") == 0 ? METRICS_TYPE : JSON;
+    const struct api_endpoint *ep = api_endpoint_find(path, NULL);
+    return ep ? ep->content_type : API_JSON;
 }
 
-static int is_read(const char *method)
+/* method is one of the space-separated words of methods */
+static int method_allowed(const char *methods, const char *method)
 {
-    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    size_t n = strlen(method);
+    if (n == 0) return 0;
+    for (const char *m = methods; (m = strstr(m, method)) != NULL; m += n)
+        if ((m == methods || m[-1] == ' ') && (m[n] == ' ' || m[n] == '\0')) return 1;
+    return 0;
+}
+
+/* The refusals before rendering, in the order the spec gives them: unknown path (404),
+ * method (405), no snapshot (503), a namespace-limited token on an endpoint it may not read
+ * (403). 0 when none applies, else -1 with *e set. */
+static int refuse(const struct api_endpoint *ep, const struct idx *ix, const char *method,
+                  const char *path, const struct api_view *view, struct err *e)
+{
+    if (!ep) return err_set(e, ERR_NOT_FOUND, "no such endpoint: %s", path);
+    if (!method_allowed(ep->methods, method)) {
+        if (ep->public) return err_set(e, ERR_METHOD, "method %s is not allowed: use GET", method);
+        return err_set(e, ERR_METHOD, "method %s is not allowed on %s: use GET", method, path);
+    }
+    if (ep->public) return 0;
+    if (!ix) return err_set(e, ERR_UNAVAILABLE, "no snapshot yet: the snapshot job has not run");
+    if (view && view->namespaces && ep->limited)
+        return err_set(e, ERR_FORBIDDEN, "%s", ep->limited);
+    return 0;
+}
+
+/* Runs the renderer of c->ep into c->out, through a streaming re-indenter when pretty is
+ * asked for and the answer is JSON. Returns the status, or -1 with *e set. */
+static int render(struct api_ctx *c, int pretty, struct err *e)
+{
+    if (!pretty || strcmp(c->ep->content_type, API_JSON) != 0) return c->ep->render(c, e);
+    struct buf *out = c->out;
+    struct json_pretty jp = {out, 0, 0, 0, 0};
+    struct buf compact = BUF_INIT(out->max);
+    buf_set_sink(&compact, json_pretty_sink, &jp);
+    c->out = &compact;
+    int status = c->ep->render(c, e);
+    if (status < 0) api_error(&compact, e); /* an error is re-indented like the answer */
+    buf_flush(&compact);
+    buf_release(&compact);
+    c->out = out;
+    return status < 0 ? err_http_status(e->code) : status;
 }
 
 struct api_result api_handle(const struct idx *ix, const char *method, const char *path,
                              const char *qs, const struct api_view *view, struct buf *out)
 {
-    /* Health and ping answer whatever the parameters: probes must not break on a cache-buster. */
-    if (!strcmp(path, "/healthz") || !strcmp(path, "/ready") || !strcmp(path, "/v1/ping")) {
-        if (!is_read(method))
-            return api_error(out, 405, "method %s is not allowed: use GET", method);
-        if (!strcmp(path, "/v1/ping")) {
-            buf_puts(out, "{\"status\":\"ok\"}");
-            return (struct api_result){200, JSON};
-        }
-        if (!ix) {
-            buf_puts(out, "{\"error\":\"no snapshot yet\"}");
-            return (struct api_result){503, JSON};
-        }
-        if (!strcmp(path, "/healthz") && (ix->h->flags & IDX_FLAG_NO_CRDS)) {
-            buf_puts(out, "{\"error\":\"No PolicyReport CRDs found\"}");
-            return (struct api_result){503, JSON};
-        }
-        buf_puts(out, "{}");
-        return (struct api_result){200, JSON};
+    struct err e = {0};
+    struct api_ctx c = {ix, NULL, view, out, NULL, NULL};
+    c.ep = api_endpoint_find(path, &c.arg);
+    if (refuse(c.ep, ix, method, path, view, &e)) return api_error(out, &e);
+    struct api_result res = {0, c.ep->content_type};
+    if (c.ep->params == API_PARAMS_IGNORED) {
+        res.status = c.ep->render(&c, &e);
+        return res.status < 0 ? api_error(out, &e) : res;
     }
-
-    struct route detail = {"/v1/results/", R_DETAIL, SCOPE_BOTH, 0};
-    const struct route *r = NULL;
-    int metrics = strcmp(path, "/metrics") == 0;
-    for (size_t i = 0; !metrics && i < ARRAY_LEN(routes); i++)
-        if (strcmp(path, routes[i].path) == 0) r = &routes[i];
-    struct api_ctx c = {ix, NULL, view, out, SCOPE_BOTH, NULL};
-    if (!r && !metrics && strncmp(path, detail.path, strlen(detail.path)) == 0 &&
-        path[strlen(detail.path)] && !strchr(path + strlen(detail.path), '/')) {
-        r = &detail;
-        c.arg = path + strlen(detail.path);
-    }
-    if (!r && !metrics) return api_error(out, 404, "no such endpoint: %s", path);
-    if (!is_read(method))
-        return api_error(out, 405, "method %s is not allowed on %s: use GET", method, path);
-    if (!ix) return api_error(out, 503, "no snapshot yet: the snapshot job has not run");
-    if (view && view->namespaces && r && r->scope == SCOPE_CLUSTER)
-        return api_error(out, 403,
-                         "this token is limited to namespaces: cluster-scoped "
-                         "results are not visible to it");
-    if (view && view->namespaces && metrics)
-        return api_error(out, 403,
-                         "this token is limited to namespaces: /metrics covers every "
-                         "namespace and the cluster, so it is not visible to it");
-
     struct query q;
-    char err[QUERY_ERR_MAX];
-    int status = query_parse(qs, &q, err);
-    if (status) return api_error(out, status, "%s", err);
-    if (metrics) {
-        metrics_render(ix, out);
-        query_release(&q);
-        return (struct api_result){200, api_content_type(path)};
-    }
-    /* search applies to the results endpoints only (spec section 7) */
+    if (query_parse(qs, &q, &e)) return api_error(out, &e);
     struct query without_search = q;
     without_search.search = NULL;
-    c.q = r->kind == R_RESULTS ? &q : &without_search;
-    c.scope = r->scope;
-    struct json_pretty pretty = {out, 0, 0, 0, 0};
-    struct buf compact = BUF_INIT(out->max);
-    struct buf *target = out;
-    if (q.pretty) { /* render compact into a streaming re-indenter in front of out */
-        buf_set_sink(&compact, json_pretty_sink, &pretty);
-        target = &compact;
-    }
-    c.out = target;
-    status = dispatch(&c, r);
-    if (q.pretty) {
-        buf_flush(&compact);
-        buf_release(&compact);
-    }
+    c.q = c.ep->params == API_PARAMS_SEARCH ? &q : &without_search;
+    res.status = render(&c, q.pretty, &e);
     query_release(&q);
-    return (struct api_result){status, JSON};
+    if (res.status < 0) return api_error(out, &e);
+    if (res.status != 200) res.content_type = API_JSON; /* an error re-indented by render */
+    return res;
 }

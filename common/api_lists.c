@@ -1,6 +1,6 @@
 /* api_lists.c - the list and count endpoints: distinct values, resources, status counts,
  * rule status counts and the dashboard's summary, all from one selection bitmap. */
-#include "api_int.h"
+#include "api_common.h"
 
 #include "util.h"
 
@@ -9,8 +9,10 @@
 
 /* Distinct values of field over the selection, in byte order: string ids are byte-order
  * ranks, so a bitmap over string ids, read in order, is the sorted answer. */
-int api_distinct(struct api_ctx *c, int field)
+int api_distinct(const struct api_ctx *c, struct err *e)
 {
+    (void)e;
+    int field = c->ep->field;
     struct bitmap sel, seen;
     api_select(c, &sel);
     bitmap_init(&seen, c->ix->h->nstrings);
@@ -45,8 +47,9 @@ static size_t sort_unique(uint64_t *keys, size_t n)
     return m;
 }
 
-int api_resources(struct api_ctx *c)
+int api_resources(const struct api_ctx *c, struct err *e)
 {
+    (void)e;
     struct bitmap sel;
     api_select(c, &sel);
     size_t n = 0;
@@ -82,8 +85,9 @@ static void wanted_statuses(const struct query *q, int want[IDX_NSTATUS])
     }
 }
 
-int api_status_counts(struct api_ctx *c)
+int api_status_counts(const struct api_ctx *c, struct err *e)
 {
+    (void)e;
     struct bitmap sel;
     api_select(c, &sel);
     int want[IDX_NSTATUS];
@@ -118,7 +122,7 @@ int api_status_counts(struct api_ctx *c)
         if (!want[s]) continue;
         buf_printf(b, "%s{\"status\":\"%s\",", first ? "" : ",", idx_status_names[s]);
         first = 0;
-        if (c->scope == SCOPE_CLUSTER) {
+        if (c->ep->scope == API_CLUSTER) {
             buf_printf(b, "\"count\":%u}", total[s]);
         } else {
             buf_puts(b, "\"items\":[");
@@ -133,12 +137,12 @@ int api_status_counts(struct api_ctx *c)
     return 200;
 }
 
-int api_rule_status_count(struct api_ctx *c)
+int api_rule_status_count(const struct api_ctx *c, struct err *e)
 {
     if (!c->q->filter[IDX_F_POLICY].n)
-        return api_error(c->out, 400, "missing required parameter \"policy\"").status;
+        return err_set(e, ERR_INVALID, "missing required parameter \"policy\"");
     if (!c->q->filter[IDX_F_RULE].n)
-        return api_error(c->out, 400, "missing required parameter \"rule\"").status;
+        return err_set(e, ERR_INVALID, "missing required parameter \"rule\"");
     struct bitmap sel;
     api_select(c, &sel);
     uint32_t count[IDX_NSTATUS] = {0};
@@ -197,8 +201,9 @@ static void put_tallies(struct buf *b, const struct idx *ix, const char *key, co
 
 /* The dashboard's overview in one answer: status x severity, per namespace, cluster, per
  * policy with its rules, per result source. */
-int api_summary(struct api_ctx *c)
+int api_summary(const struct api_ctx *c, struct err *e)
 {
+    (void)e;
     const struct idx *ix = c->ix;
     struct bitmap sel;
     api_select(c, &sel);
@@ -224,12 +229,11 @@ int api_summary(struct api_ctx *c)
     struct buf *b = c->out;
 
     buf_puts(b, "{\"statusSeverity\":{");
-    static const char *const sevnames[IDX_NSEVERITY] = {"none",   "info", "low",
-                                                        "medium", "high", "critical"};
     for (int s = 0; s < IDX_NSTATUS; s++) {
         buf_printf(b, "%s\"%s\":{", s ? "," : "", idx_status_names[s]);
         for (int v = IDX_NSEVERITY - 1; v >= 0; v--)
-            buf_printf(b, "\"%s\":%u%s", sevnames[v], sevcount[s][v], v ? "," : "");
+            buf_printf(b, "\"%s\":%u%s", v ? idx_severity_names[v] : "none", sevcount[s][v],
+                       v ? "," : "");
         buf_putc(b, '}');
     }
     buf_puts(b, "},\"namespaces\":[");

@@ -1,57 +1,15 @@
 /* api_results.c - the results endpoints: the summary representation of rows with pagination,
  * and the detailed representation of one result (spec sections 2, 3 and 5). */
-#include "api_int.h"
+#include "api_common.h"
 
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void put_field(struct buf *b, const struct idx *ix, const char *key, uint32_t id)
+int api_results(const struct api_ctx *c, struct err *e)
 {
-    buf_puts(b, key);
-    buf_json_str_or_null(b, idx_str(ix, id));
-}
-
-/* The 13 keys of a row, in the spec's order, without the closing brace. */
-static void put_row_fields(struct buf *b, const struct idx *ix, const struct idx_row *row)
-{
-    const uint32_t *s = row->str;
-    put_field(b, ix, "{\"id\":", s[IDX_F_ID]);
-    put_field(b, ix, ",\"namespace\":", s[IDX_F_NAMESPACE]);
-    put_field(b, ix, ",\"kind\":", s[IDX_F_KIND]);
-    put_field(b, ix, ",\"name\":", s[IDX_F_NAME]);
-    put_field(b, ix, ",\"message\":", s[IDX_F_MESSAGE]);
-    put_field(b, ix, ",\"category\":", s[IDX_F_CATEGORY]);
-    put_field(b, ix, ",\"policy\":", s[IDX_F_POLICY]);
-    put_field(b, ix, ",\"rule\":", s[IDX_F_RULE]);
-    put_field(b, ix, ",\"status\":", s[IDX_F_STATUS]);
-    put_field(b, ix, ",\"severity\":", s[IDX_F_SEVERITY]);
-    put_field(b, ix, ",\"source\":", s[IDX_F_SOURCE]);
-}
-
-static void put_properties(struct buf *b, const struct idx *ix, const struct idx_row *row)
-{
-    /* stored as the compact JSON object text the loader built */
-    const char *props = idx_str(ix, row->str[IDX_F_PROPERTIES]);
-    buf_puts(b, ",\"properties\":");
-    buf_puts(b, props ? props : "null");
-}
-
-void api_put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
-{
-    put_row_fields(b, ix, row);
-    buf_puts(b, ",\"timestamp\":");
-    if (row->timestamp == IDX_NO_TIME)
-        buf_puts(b, "null");
-    else
-        buf_put_i64(b, row->timestamp);
-    put_properties(b, ix, row);
-    buf_putc(b, '}');
-}
-
-int api_results(struct api_ctx *c)
-{
+    (void)e;
     const struct idx *ix = c->ix;
     struct bitmap sel;
     api_select(c, &sel);
@@ -69,16 +27,6 @@ int api_results(struct api_ctx *c)
     buf_printf(b, "],\"count\":%lu}", (unsigned long)total);
     bitmap_release(&sel);
     return 200;
-}
-
-void api_write_rows(const struct idx *ix, uint32_t lo, uint32_t hi, struct buf *out)
-{
-    buf_puts(out, "{\"items\":[");
-    for (uint32_t r = lo; r < hi; r++) {
-        if (r > lo) buf_putc(out, ',');
-        api_put_row(out, ix, &ix->rows[r]);
-    }
-    buf_printf(out, "],\"count\":%u}", hi - lo);
 }
 
 /* An RFC 3339 UTC time, or null for IDX_NO_TIME. */
@@ -113,39 +61,39 @@ static uint32_t find_id(const struct api_ctx *c, const char *id)
     return UINT32_MAX;
 }
 
-int api_result_detail(struct api_ctx *c)
+int api_result_detail(const struct api_ctx *c, struct err *e)
 {
     const struct idx *ix = c->ix;
     uint32_t r = find_id(c, c->arg);
-    if (r == UINT32_MAX) return api_error(c->out, 404, "no result with id %s", c->arg).status;
+    if (r == UINT32_MAX) return err_set(e, ERR_NOT_FOUND, "no result with id %s", c->arg);
     const struct idx_row *row = &ix->rows[r];
     const struct idx_report *rep = &ix->reports[row->report];
     struct buf *b = c->out;
-    put_row_fields(b, ix, row);
+    api_put_row_fields(b, ix, row);
     buf_puts(b, ",\"timestamp\":");
     put_time_or_null(b, row->timestamp);
-    put_properties(b, ix, row);
-    put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
-    put_field(b, ix, ",\"name\":", rep->name);
-    put_field(b, ix, ",\"namespace\":", rep->namespace);
+    api_put_properties(b, ix, row);
+    api_put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
+    api_put_field(b, ix, ",\"name\":", rep->name);
+    api_put_field(b, ix, ",\"namespace\":", rep->namespace);
     buf_puts(b, "},\"resource\":");
     const uint32_t *s = row->str;
     if (!s[IDX_F_KIND] && !s[IDX_F_NAME] && !s[IDX_F_RES_API] && !s[IDX_F_RES_UID] &&
         !s[IDX_F_RES_NS]) {
         buf_puts(b, "null");
     } else {
-        put_field(b, ix, "{\"apiVersion\":", s[IDX_F_RES_API]);
-        put_field(b, ix, ",\"kind\":", s[IDX_F_KIND]);
-        put_field(b, ix, ",\"name\":", s[IDX_F_NAME]);
-        put_field(b, ix, ",\"namespace\":", s[IDX_F_RES_NS]);
-        put_field(b, ix, ",\"uid\":", s[IDX_F_RES_UID]);
+        api_put_field(b, ix, "{\"apiVersion\":", s[IDX_F_RES_API]);
+        api_put_field(b, ix, ",\"kind\":", s[IDX_F_KIND]);
+        api_put_field(b, ix, ",\"name\":", s[IDX_F_NAME]);
+        api_put_field(b, ix, ",\"namespace\":", s[IDX_F_RES_NS]);
+        api_put_field(b, ix, ",\"uid\":", s[IDX_F_RES_UID]);
         buf_putc(b, '}');
     }
     buf_printf(b, ",\"scored\":%s",
                row->scored == 0   ? "null"
                : row->scored == 2 ? "true"
                                   : "false");
-    put_field(b, ix, ",\"change\":", s[IDX_F_CHANGE]);
+    api_put_field(b, ix, ",\"change\":", s[IDX_F_CHANGE]);
     buf_puts(b, ",\"firstSeen\":");
     put_time_or_null(b, row->first_seen);
     buf_putc(b, '}');

@@ -5,14 +5,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Keep in sync with enum idx_status, enum idx_severity and enum idx_field in idx.h. */
+/* The one table of status, severity and field names (the API, the query parser and the row
+ * loader all use these). Keep in sync with the enums in idx.h. */
 const char *const idx_status_names[IDX_NSTATUS] = {"pass", "fail", "warn", "error", "skip"};
 const char *const idx_severity_names[IDX_NSEVERITY] = {NULL,     "info", "low",
                                                        "medium", "high", "critical"};
@@ -36,11 +36,7 @@ const char *const idx_field_names[IDX_NFIELDS] = {
     "resource.uid",
 };
 
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        snprintf(err, IDX_ERR_MAX, __VA_ARGS__);                                                   \
-        return -1;                                                                                 \
-    } while (0)
+#define FAIL(...) return err_set(e, ERR_INVALID, __VA_ARGS__)
 
 /* Section s holds whole elements of elsize bytes, aligned for them, inside the file. */
 static int section_ok(const struct idx_header *h, size_t size, int s, size_t elsize)
@@ -50,9 +46,9 @@ static int section_ok(const struct idx_header *h, size_t size, int s, size_t els
            sp->off % 8 == 0 && sp->count % elsize == 0;
 }
 
-int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_MAX])
+/* Invariants 1 and 2: the header, and every section inside the file. */
+static int check_header(const struct idx_header *h, size_t size, struct err *e)
 {
-    const struct idx_header *h = base;
     if (size < sizeof *h) FAIL("index is %lu bytes, shorter than its header", (unsigned long)size);
     if (memcmp(h->magic, IDX_MAGIC, 8) != 0) FAIL("not a polsnap index (bad magic)");
     if (h->version != IDX_VERSION || h->header_size != IDX_HEADER_SIZE)
@@ -77,7 +73,142 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
     if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0' ||
         h->previous_id[sizeof h->previous_id - 1] != '\0')
         FAIL("snapshot id not terminated");
+    return 0;
+}
 
+/* Invariant 3: every string terminated at its end, and in byte order from string 1 on. */
+static int check_strings(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    uint64_t datalen = h->sec[IDX_SEC_STRDATA].count;
+    if (h->nstrings < 1 || (uint64_t)h->nstrings + 1 != h->sec[IDX_SEC_STROFF].count / 4)
+        FAIL("string offset table has the wrong length");
+    if (ix->stroff[0] != 0 || ix->stroff[h->nstrings] != datalen)
+        FAIL("string table does not cover its data");
+    for (uint32_t i = 0; i < h->nstrings; i++) {
+        if (ix->stroff[i + 1] <= ix->stroff[i]) FAIL("string %u has no terminator", i);
+        if (ix->strdata[ix->stroff[i + 1] - 1] != '\0') FAIL("string %u is not terminated", i);
+    }
+    /* ids compare as their strings only when ranks are in order (distinct, ascending) */
+    for (uint32_t i = 1; i + 1 < h->nstrings; i++)
+        if (strcmp(idx_str(ix, i), idx_str(ix, i + 1)) >= 0)
+            FAIL("strings %u and %u are not in byte order", i, i + 1);
+    return 0;
+}
+
+/* Invariant 4: rows, reports and sources refer only to what exists. */
+static int check_records(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    if (h->nrows_ns > h->nrows ||
+        (uint64_t)h->nrows * sizeof(struct idx_row) != h->sec[IDX_SEC_ROWS].count)
+        FAIL("row counts do not match the row section");
+    if ((uint64_t)h->nreports * sizeof(struct idx_report) != h->sec[IDX_SEC_REPORTS].count ||
+        (uint64_t)h->nsources * sizeof(struct idx_source) != h->sec[IDX_SEC_SOURCES].count)
+        FAIL("report or source counts do not match their sections");
+    for (uint32_t r = 0; r < h->nrows; r++) {
+        const struct idx_row *row = &ix->rows[r];
+        for (int f = 0; f < IDX_NFIELDS; f++)
+            if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
+        const char *change = idx_str(ix, row->str[IDX_F_CHANGE]);
+        if (!change ||
+            (strcmp(change, IDX_CHANGE_NEW) != 0 && strcmp(change, IDX_CHANGE_UNCHANGED) != 0))
+            FAIL("row %u: bad change value", r);
+        if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
+            row->severity >= IDX_NSEVERITY || row->scored > 2 || row->cluster != (r >= h->nrows_ns))
+            FAIL("row %u: value out of range", r);
+    }
+    for (uint32_t r = 0; r < h->nreports; r++) {
+        const struct idx_report *rep = &ix->reports[r];
+        if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings)
+            FAIL("report %u: bad string id", r);
+    }
+    for (uint32_t s = 0; s < h->nsources; s++)
+        if (ix->sources[s].name >= h->nstrings || ix->sources[s].up > 1)
+            FAIL("source %u: value out of range", s);
+    if ((uint64_t)h->ntargets * sizeof(struct idx_target) != h->sec[IDX_SEC_TARGETS].count)
+        FAIL("target count does not match its section");
+    for (uint32_t t = 0; t < h->ntargets; t++) {
+        const struct idx_target *tg = &ix->targets[t];
+        if (!tg->name || tg->name >= h->nstrings || !tg->min_priority ||
+            tg->min_priority >= h->nstrings || tg->sources >= h->nstrings ||
+            tg->skip_existing > 1 || tg->up > 1)
+            FAIL("target %u: value out of range", t);
+    }
+    return 0;
+}
+
+/* Invariant 6: one dictionary's entries in folded order (ties by id, so no value twice), the
+ * order idx_dict_range's binary search relies on, and each posting list strictly ascending. */
+static int check_dict_order(const struct idx *ix, int f, struct err *e)
+{
+    const struct idx_span *d = &ix->h->dict[f];
+    for (uint64_t k = d->off; k < d->off + d->count; k++) {
+        const struct idx_dict_entry *de = &ix->dict[k];
+        if (k > d->off) {
+            const struct idx_dict_entry *prev = de - 1;
+            int c = ascii_casecmp(idx_str(ix, prev->str), idx_str(ix, de->str));
+            if (c > 0 || (c == 0 && prev->str >= de->str))
+                FAIL("dictionary %d entry %llu is not in folded order", f, (unsigned long long)k);
+        }
+        const uint32_t *p = idx_postings(ix, de);
+        for (uint32_t j = 1; j < de->post_n; j++)
+            if (p[j] <= p[j - 1])
+                FAIL("dictionary %d entry %llu: postings not ascending", f, (unsigned long long)k);
+    }
+    return 0;
+}
+
+/* Invariants 5 and 6: dictionary and posting spans inside their sections, postings naming
+ * rows, then the orders. */
+static int check_dicts(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    uint64_t ndict = h->sec[IDX_SEC_DICT].count / sizeof(struct idx_dict_entry);
+    uint64_t npost = h->sec[IDX_SEC_POSTINGS].count / 4;
+    for (int f = 0; f < IDX_NDICT; f++) {
+        const struct idx_span *d = &h->dict[f];
+        if (d->off > ndict || d->count > ndict - d->off) FAIL("dictionary %d out of bounds", f);
+        for (uint64_t k = d->off; k < d->off + d->count; k++) {
+            const struct idx_dict_entry *de = &ix->dict[k];
+            if (de->str == 0 || de->str >= h->nstrings || de->post_off > npost ||
+                de->post_n > npost - de->post_off)
+                FAIL("dictionary %d entry %llu out of bounds", f, (unsigned long long)k);
+        }
+    }
+    for (uint64_t p = 0; p < npost; p++)
+        if (ix->postings[p] >= h->nrows) FAIL("posting %llu names no row", (unsigned long long)p);
+    for (int f = 0; f < IDX_NDICT; f++)
+        if (check_dict_order(ix, f, e)) return -1;
+    return 0;
+}
+
+/* Invariant 7: each sort order is a permutation of the rows. */
+static int check_sorts(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    if (h->sec[IDX_SEC_SORT].count != (uint64_t)IDX_NSORT * h->nrows * sizeof(uint32_t))
+        FAIL("sort section has the wrong length");
+    unsigned char *seen = calloc(h->nrows ? h->nrows : 1, 1);
+    if (!seen) return err_set(e, ERR_IO, "out of memory checking the sort orders");
+    for (int k = 0; k < IDX_NSORT; k++) {
+        const uint32_t *perm = ix->sort + (size_t)k * h->nrows;
+        for (uint32_t i = 0; i < h->nrows; i++) {
+            if (perm[i] >= h->nrows || seen[perm[i]] == k + 1) {
+                free(seen);
+                FAIL("sort order %d is not a permutation of the rows", k);
+            }
+            seen[perm[i]] = (unsigned char)(k + 1);
+        }
+    }
+    free(seen);
+    return 0;
+}
+
+int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
+{
+    const struct idx_header *h = base;
+    if (check_header(h, size, e)) return -1;
     const unsigned char *b = base;
     struct idx ix = {
         .base = b,
@@ -93,96 +224,17 @@ int idx_check(struct idx *out, const void *base, size_t size, char err[IDX_ERR_M
         .sort = (const uint32_t *)(b + h->sec[IDX_SEC_SORT].off),
         .targets = (const struct idx_target *)(b + h->sec[IDX_SEC_TARGETS].off),
     };
-
-    /* 3: strings */
-    uint64_t datalen = h->sec[IDX_SEC_STRDATA].count;
-    if (h->nstrings < 1 || (uint64_t)h->nstrings + 1 != h->sec[IDX_SEC_STROFF].count / 4)
-        FAIL("string offset table has the wrong length");
-    if (ix.stroff[0] != 0 || ix.stroff[h->nstrings] != datalen)
-        FAIL("string table does not cover its data");
-    for (uint32_t i = 0; i < h->nstrings; i++) {
-        if (ix.stroff[i + 1] <= ix.stroff[i]) FAIL("string %u has no terminator", i);
-        if (ix.strdata[ix.stroff[i + 1] - 1] != '\0') FAIL("string %u is not terminated", i);
-    }
-
-    /* 4: rows, reports, sources */
-    if (h->nrows_ns > h->nrows ||
-        (uint64_t)h->nrows * sizeof(struct idx_row) != h->sec[IDX_SEC_ROWS].count)
-        FAIL("row counts do not match the row section");
-    if ((uint64_t)h->nreports * sizeof(struct idx_report) != h->sec[IDX_SEC_REPORTS].count ||
-        (uint64_t)h->nsources * sizeof(struct idx_source) != h->sec[IDX_SEC_SOURCES].count)
-        FAIL("report or source counts do not match their sections");
-    for (uint32_t r = 0; r < h->nrows; r++) {
-        const struct idx_row *row = &ix.rows[r];
-        for (int f = 0; f < IDX_NFIELDS; f++)
-            if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
-        const char *change = idx_str(&ix, row->str[IDX_F_CHANGE]);
-        if (!change ||
-            (strcmp(change, IDX_CHANGE_NEW) != 0 && strcmp(change, IDX_CHANGE_UNCHANGED) != 0))
-            FAIL("row %u: bad change value", r);
-        if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
-            row->severity >= IDX_NSEVERITY || row->scored > 2 || row->cluster != (r >= h->nrows_ns))
-            FAIL("row %u: value out of range", r);
-    }
-    for (uint32_t r = 0; r < h->nreports; r++) {
-        const struct idx_report *rep = &ix.reports[r];
-        if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings)
-            FAIL("report %u: bad string id", r);
-    }
-    for (uint32_t s = 0; s < h->nsources; s++)
-        if (ix.sources[s].name >= h->nstrings || ix.sources[s].up > 1)
-            FAIL("source %u: value out of range", s);
-    if ((uint64_t)h->ntargets * sizeof(struct idx_target) != h->sec[IDX_SEC_TARGETS].count)
-        FAIL("target count does not match its section");
-    for (uint32_t t = 0; t < h->ntargets; t++) {
-        const struct idx_target *tg = &ix.targets[t];
-        if (!tg->name || tg->name >= h->nstrings || !tg->min_priority ||
-            tg->min_priority >= h->nstrings || tg->sources >= h->nstrings ||
-            tg->skip_existing > 1 || tg->up > 1)
-            FAIL("target %u: value out of range", t);
-    }
-
-    /* 5: dictionaries and postings */
-    uint64_t ndict = h->sec[IDX_SEC_DICT].count / sizeof(struct idx_dict_entry);
-    uint64_t npost = h->sec[IDX_SEC_POSTINGS].count / 4;
-    for (int f = 0; f < IDX_NDICT; f++) {
-        const struct idx_span *d = &h->dict[f];
-        if (d->off > ndict || d->count > ndict - d->off) FAIL("dictionary %d out of bounds", f);
-        for (uint64_t e = d->off; e < d->off + d->count; e++) {
-            const struct idx_dict_entry *de = &ix.dict[e];
-            if (de->str == 0 || de->str >= h->nstrings || de->post_off > npost ||
-                de->post_n > npost - de->post_off)
-                FAIL("dictionary %d entry %llu out of bounds", f, (unsigned long long)e);
-        }
-    }
-    for (uint64_t p = 0; p < npost; p++)
-        if (ix.postings[p] >= h->nrows) FAIL("posting %llu names no row", (unsigned long long)p);
-
-    /* 6: sort orders */
-    if (h->sec[IDX_SEC_SORT].count != (uint64_t)IDX_NSORT * h->nrows * sizeof(uint32_t))
-        FAIL("sort section has the wrong length");
-    unsigned char *seen = calloc(h->nrows ? h->nrows : 1, 1);
-    if (!seen) FAIL("out of memory checking the sort orders");
-    for (int k = 0; k < IDX_NSORT; k++) {
-        const uint32_t *perm = ix.sort + (size_t)k * h->nrows;
-        for (uint32_t i = 0; i < h->nrows; i++) {
-            if (perm[i] >= h->nrows || seen[perm[i]] == k + 1) {
-                free(seen);
-                FAIL("sort order %d is not a permutation of the rows", k);
-            }
-            seen[perm[i]] = (unsigned char)(k + 1);
-        }
-    }
-    free(seen);
-
+    if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||
+        check_sorts(&ix, e))
+        return -1;
     *out = ix;
     return 0;
 }
 
-int idx_open(struct idx *ix, const char *path, char err[IDX_ERR_MAX])
+int idx_open(struct idx *ix, const char *path, struct err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) FAIL("%s: %s", path, strerror(errno));
+    if (fd < 0) return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct idx_header)) {
         close(fd);
@@ -190,8 +242,8 @@ int idx_open(struct idx *ix, const char *path, char err[IDX_ERR_MAX])
     }
     void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
-    if (base == MAP_FAILED) FAIL("%s: mmap: %s", path, strerror(errno));
-    if (idx_check(ix, base, (size_t)st.st_size, err) != 0) {
+    if (base == MAP_FAILED) return err_set(e, ERR_IO, "%s: mmap: %s", path, strerror(errno));
+    if (idx_check(ix, base, (size_t)st.st_size, e) != 0) {
         munmap(base, (size_t)st.st_size);
         return -1;
     }
@@ -246,59 +298,4 @@ size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry
 {
     *first = ix->dict + ix->h->dict[field].off;
     return (size_t)ix->h->dict[field].count;
-}
-
-/* Stable LSD radix sort of rows[0..n) by key[0..n), both permuted together. A byte that is the
- * same in every key costs no pass, so string ids (< 2^24 in practice) take three passes and
- * timestamps of one year three or four. */
-static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
-{
-    size_t count[8][256] = {{0}};
-    for (size_t i = 0; i < n; i++)
-        for (unsigned b = 0; b < 8; b++)
-            count[b][(key[i] >> (8 * b)) & 0xff]++;
-    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
-    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
-    for (unsigned b = 0; b < 8; b++) {
-        size_t *c = count[b], sum = 0;
-        if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
-        for (int d = 0; d < 256; d++) {
-            size_t cd = c[d];
-            c[d] = sum;
-            sum += cd;
-        }
-        for (size_t i = 0; i < n; i++) {
-            size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
-            kdst[at] = ksrc[i];
-            rdst[at] = rsrc[i];
-        }
-        uint64_t *kt = ksrc;
-        ksrc = kdst;
-        kdst = kt;
-        uint32_t *rt = rsrc;
-        rsrc = rdst;
-        rdst = rt;
-    }
-    if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
-    free(k2);
-    free(r2);
-}
-
-/* Keys: a string id (ids order as their strings, and null is 0, first), a severity rank
- * (null 0), or a timestamp with its sign bit flipped (int64 order as unsigned; null,
- * INT64_MIN, becomes 0). The sort is stable, so ties keep the default order. */
-void idx_sort_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n)
-{
-    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
-    for (size_t i = 0; i < n; i++) {
-        const struct idx_row *r = &rows[ids[i]];
-        if (k == IDX_SORT_TIMESTAMP)
-            key[i] = (uint64_t)r->timestamp ^ ((uint64_t)1 << 63);
-        else if (k == IDX_F_SEVERITY)
-            key[i] = r->severity;
-        else
-            key[i] = r->str[k];
-    }
-    radix_sort(key, ids, n);
-    free(key);
 }

@@ -1,8 +1,9 @@
 /* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
  * answers from, and the writer's and reader's shared definition of its format.
  *
- * File format, version 3. All integers little-endian (the writer refuses big-endian hosts);
- * every section starts 8-byte aligned; offsets count from the start of the file.
+ * File format, version 3 (IDX_VERSION). All integers little-endian (the writer refuses
+ * big-endian hosts); every section starts 8-byte aligned; offsets count from the start of
+ * the file.
  *
  *   [0, IDX_HEADER_SIZE)   struct idx_header
  *   sec[IDX_SEC_STROFF]    uint32_t stroff[nstrings + 1]: string i is strdata + stroff[i],
@@ -36,15 +37,19 @@
  *   1. magic, version and header_size match; file_size equals the real size;
  *   2. every section lies inside the file and is aligned for its element type;
  *   3. stroff is non-decreasing, stroff[nstrings] == strdata length, every string NUL-terminated
- *      exactly at its end;
- *   4. every string id < nstrings, every report index < nreports, enums in range; every
+ *      exactly at its end; strings 1.. are distinct and ascending in byte order;
+ *   4. every string id < nstrings, every report index < nreports,  enums in range; every
  *      row's change field is IDX_CHANGE_NEW or IDX_CHANGE_UNCHANGED;
  *   5. nrows_ns <= nrows; dict spans inside the DICT section; postings spans inside POSTINGS;
  *      every posting < nrows;
- *   6. each of the IDX_NSORT sort orders is a permutation of [0, nrows).
+ *   6. each dictionary's entries are in folded order, ties by string id (what idx_dict_range's
+ *      binary search relies on), and each entry's postings are strictly ascending;
+ *   7. each of the IDX_NSORT sort orders is a permutation of [0, nrows).
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
+
+#include "err.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +62,6 @@
 #define IDX_VERSION 3u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
-#define IDX_ERR_MAX 256
 
 /* Row string fields. The first IDX_NDICT have dictionaries (filterable, searchable).
  * Keep in sync with idx_field_names in idx.c. */
@@ -128,7 +132,7 @@ struct idx_header {
     int64_t created; /* Unix seconds when the snapshot was taken */
     uint32_t nrows, nrows_ns, nstrings, nreports, nsources, flags, warnings;
     uint32_t cron_period; /* seconds between snapshots as configured, 0 when unknown */
-    char snapshot_id[32]; /* NUL-terminated, e.g. "20261125T153000Z-1a2b" */
+    char snapshot_id[32]; /* NUL-terminated, e.g. "20261125T153000.123456Z" */
     /* Change tracking (spec section 9): the snapshot this one was compared with ("" when none
      * was readable: then nothing is new), and how many finding keys are new and resolved. */
     char previous_id[32];
@@ -196,13 +200,14 @@ struct idx {
     const struct idx_target *targets;
 };
 
-/* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with err filled and *ix
- * untouched. Close with idx_close. */
-int idx_open(struct idx *ix, const char *path, char err[IDX_ERR_MAX]);
+/* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with *e set (ERR_IO: the
+ * file cannot be read; ERR_INVALID: it is not a sound index) and *ix untouched. Close with
+ * idx_close. */
+int idx_open(struct idx *ix, const char *path, struct err *e);
 void idx_close(struct idx *ix); /* on a zeroed struct: nothing */
-/* Verifies invariants 1-5 of a mapping of size bytes at base; fills *ix on success.
- * Returns 0, or -1 with err saying which invariant failed. */
-int idx_check(struct idx *ix, const void *base, size_t size, char err[IDX_ERR_MAX]);
+/* Verifies invariants 1-7 of a mapping of size bytes at base; fills *ix on success.
+ * Returns 0, or -1 with *e saying which invariant failed (ERR_INVALID) and *ix untouched. */
+int idx_check(struct idx *ix, const void *base, size_t size, struct err *e);
 
 /* The string with id (NULL for id 0: a blank field). */
 static inline const char *idx_str(const struct idx *ix, uint32_t id)
@@ -221,9 +226,6 @@ size_t idx_dict_range(const struct idx *ix, int field, const char *value, size_t
                       const struct idx_dict_entry **first);
 /* All entries of a field's dictionary (every distinct non-null value). */
 size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry **first);
-/* Sorts ids[0..n) (row ids, ascending) of rows[] stably by sort key k (see IDX_SEC_SORT):
- * the writer builds the permutations with it. */
-void idx_sort_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n);
 
 static inline const uint32_t *idx_postings(const struct idx *ix, const struct idx_dict_entry *e)
 {

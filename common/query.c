@@ -3,22 +3,11 @@
 
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- error messages ------------------------------------------------------------------- */
-
-static int fail(char *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, QUERY_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return status;
-}
 
 /* Error messages quote what the client sent, but never more than QUOTE_MAX bytes of it, and
  * only as valid UTF-8 without control characters (other bytes become '?'), so a message is
@@ -131,7 +120,7 @@ struct parser {
     char *arena_end, *next;
     size_t nvalues; /* filter and query= values so far, against QUERY_MAX_VALUES */
     unsigned seen;  /* bit per single-valued enum param given */
-    char *err;
+    struct err *err;
 };
 
 static char *arena_take(struct parser *p, size_t n)
@@ -144,7 +133,7 @@ static char *arena_take(struct parser *p, size_t n)
 
 /* Decodes s[0..n) ('+' is a space, %XX a byte) into a NUL-terminated arena string *out; the
  * result is valid UTF-8 without NUL bytes. piece/piecelen is the whole raw parameter, quoted
- * in errors. Returns 0, or 400 (*out then holds garbage). */
+ * in errors. Returns 0, or -1 with p->err set (*out then holds garbage). */
 static int decode(struct parser *p, const char *s, size_t n, const char *piece, size_t piecelen,
                   char **out)
 {
@@ -155,8 +144,8 @@ static int decode(struct parser *p, const char *s, size_t n, const char *piece, 
             d[o++] = ' ';
         } else if (s[i] == '%') {
             if (i + 2 >= n || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
-                return fail(p->err, 400, "invalid percent-encoding in %s",
-                            quote_n(piece, piecelen).s);
+                return err_set(p->err, ERR_INVALID, "invalid percent-encoding in %s",
+                               quote_n(piece, piecelen).s);
             d[o++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {
@@ -165,9 +154,11 @@ static int decode(struct parser *p, const char *s, size_t n, const char *piece, 
     }
     d[o] = '\0';
     for (size_t i = 0; i < o;) {
-        if (d[i] == '\0') return fail(p->err, 400, "NUL byte in %s", quote_n(piece, piecelen).s);
+        if (d[i] == '\0')
+            return err_set(p->err, ERR_INVALID, "NUL byte in %s", quote_n(piece, piecelen).s);
         size_t k = utf8_seq((const unsigned char *)d + i, o - i);
-        if (!k) return fail(p->err, 400, "invalid UTF-8 in %s", quote_n(piece, piecelen).s);
+        if (!k)
+            return err_set(p->err, ERR_INVALID, "invalid UTF-8 in %s", quote_n(piece, piecelen).s);
         i += k;
     }
     return 0;
@@ -176,7 +167,8 @@ static int decode(struct parser *p, const char *s, size_t n, const char *piece, 
 static int count_value(struct parser *p)
 {
     if (++p->nvalues > QUERY_MAX_VALUES)
-        return fail(p->err, 400, "too many values: at most %d per request", QUERY_MAX_VALUES);
+        return err_set(p->err, ERR_INVALID, "too many values: at most %d per request",
+                       QUERY_MAX_VALUES);
     return 0;
 }
 
@@ -205,13 +197,13 @@ static int add_filter(struct parser *p, int field, const char *v)
 {
     if (!*v) return 0; /* "status=": a form's empty field, not a filter on null */
     if (field == IDX_F_STATUS && !is_one_of(v, idx_status_names, IDX_NSTATUS))
-        return fail(p->err, 400,
-                    "invalid status %s: allowed values are pass, fail, warn, error, skip",
-                    quote(v).s);
+        return err_set(p->err, ERR_INVALID,
+                       "invalid status %s: allowed values are pass, fail, warn, error, skip",
+                       quote(v).s);
     if (field == IDX_F_SEVERITY && !is_one_of(v, idx_severity_names, IDX_NSEVERITY))
-        return fail(p->err, 400,
-                    "invalid severity %s: allowed values are critical, high, medium, low, info",
-                    quote(v).s);
+        return err_set(p->err, ERR_INVALID,
+                       "invalid severity %s: allowed values are critical, high, medium, low, info",
+                       quote(v).s);
     int rc = count_value(p);
     if (rc) return rc;
     struct query_values *fv = &p->q->filter[field];
@@ -246,11 +238,15 @@ static int parse_value(struct parser *p, struct query_term *t, const char *v, si
         v++;
         n--;
     }
-    if (n == 0) return fail(p->err, 400, "query: '!' without a value in term %s", quote(term).s);
+    if (n == 0)
+        return err_set(p->err, ERR_INVALID, "query: '!' without a value in term %s", quote(term).s);
     if (v[0] == '"') {
         if (n < 2 || v[n - 1] != '"')
-            return fail(p->err, 400, "query: unterminated quote in term %s", quote(term).s);
-        if (n == 2) return fail(p->err, 400, "query: empty quoted value in term %s", quote(term).s);
+            return err_set(p->err, ERR_INVALID, "query: unterminated quote in term %s",
+                           quote(term).s);
+        if (n == 2)
+            return err_set(p->err, ERR_INVALID, "query: empty quoted value in term %s",
+                           quote(term).s);
         qv.how = QM_EXACT;
         v++;
         n -= 2;
@@ -260,16 +256,18 @@ static int parse_value(struct parser *p, struct query_term *t, const char *v, si
         qv.how = QM_REGEX;
         v += 2;
         n -= 2;
-        if (n == 0) return fail(p->err, 400, "query: empty regex in term %s", quote(term).s);
+        if (n == 0)
+            return err_set(p->err, ERR_INVALID, "query: empty regex in term %s", quote(term).s);
         if (n > QUERY_MAX_REGEX)
-            return fail(p->err, 400, "query: regex longer than %d bytes in term %s",
-                        QUERY_MAX_REGEX, quote(term).s);
+            return err_set(p->err, ERR_INVALID, "query: regex longer than %d bytes in term %s",
+                           QUERY_MAX_REGEX, quote(term).s);
         /* glibc gives ERE back-references, whose matching can take exponential time. */
         for (size_t i = 0; i + 1 < n; i++) {
             if (v[i] != '\\') continue;
             if (v[i + 1] >= '1' && v[i + 1] <= '9')
-                return fail(p->err, 400, "query: back-references are not supported in term %s",
-                            quote(term).s);
+                return err_set(p->err, ERR_INVALID,
+                               "query: back-references are not supported in term %s",
+                               quote(term).s);
             i++;
         }
     }
@@ -284,8 +282,8 @@ static int parse_value(struct parser *p, struct query_term *t, const char *v, si
         if (e) {
             char why[128];
             regerror(e, &qv.re, why, sizeof why);
-            return fail(p->err, 400, "query: bad regex %s (%s) in term %s", quote(text).s, why,
-                        quote(term).s);
+            return err_set(p->err, ERR_INVALID, "query: bad regex %s (%s) in term %s",
+                           quote(text).s, why, quote(term).s);
         }
     }
     t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
@@ -300,7 +298,7 @@ static int parse_term(struct parser *p, const char *s, size_t b, size_t e)
     memcpy(term, s + b, e - b);
     term[e - b] = '\0';
     const char *colon = strchr(term, ':');
-    if (!colon) return fail(p->err, 400, "query: missing ':' in term %s", quote(term).s);
+    if (!colon) return err_set(p->err, ERR_INVALID, "query: missing ':' in term %s", quote(term).s);
     size_t fb = 0, fe = (size_t)(colon - term);
     trim(term, &fb, &fe);
     int field = -1;
@@ -310,8 +308,8 @@ static int parse_term(struct parser *p, const char *s, size_t b, size_t e)
             field = query_fields[i].field;
     }
     if (field < 0)
-        return fail(p->err, 400, "query: unknown field %s in term %s",
-                    quote_n(term + fb, fe - fb).s, quote(term).s);
+        return err_set(p->err, ERR_INVALID, "query: unknown field %s in term %s",
+                       quote_n(term + fb, fe - fb).s, quote(term).s);
 
     struct query *q = p->q;
     q->terms = xreallocarray(q->terms, q->nterms + 1, sizeof *q->terms);
@@ -328,7 +326,8 @@ static int parse_term(struct parser *p, const char *s, size_t b, size_t e)
         }
         vb = next;
     }
-    if (t->nvalues == 0) return fail(p->err, 400, "query: no values in term %s", quote(term).s);
+    if (t->nvalues == 0)
+        return err_set(p->err, ERR_INVALID, "query: no values in term %s", quote(term).s);
     return 0;
 }
 
@@ -356,7 +355,8 @@ static int parse_param(struct parser *p, const struct param_def *def, char *v)
     struct query *q = p->q;
     if (def->kind != P_FILTER && def->kind != P_PRETTY) {
         if (p->seen & (1u << def->kind))
-            return fail(p->err, 400, "parameter %s given more than once", quote(def->name).s);
+            return err_set(p->err, ERR_INVALID, "parameter %s given more than once",
+                           quote(def->name).s);
         p->seen |= 1u << def->kind;
     }
     switch (def->kind) {
@@ -372,27 +372,27 @@ static int parse_param(struct parser *p, const struct param_def *def, char *v)
         return 0;
     case P_PAGE:
         if (parse_uint(v, &q->page))
-            return fail(p->err, 400, "page must be a non-negative integer");
+            return err_set(p->err, ERR_INVALID, "page must be a non-negative integer");
         return 0;
     case P_OFFSET:
         if (parse_uint(v, &q->page_size))
-            return fail(p->err, 400, "offset must be a non-negative integer");
+            return err_set(p->err, ERR_INVALID, "offset must be a non-negative integer");
         return 0;
     case P_DIRECTION:
         if (ascii_casecmp(v, "asc") != 0 && ascii_casecmp(v, "desc") != 0)
-            return fail(p->err, 400, "invalid direction %s: allowed values are asc, desc",
-                        quote(v).s);
+            return err_set(p->err, ERR_INVALID,
+                           "invalid direction %s: allowed values are asc, desc", quote(v).s);
         q->desc = ascii_casecmp(v, "desc") == 0;
         return 0;
     case P_LIMIT:
         if (parse_uint(v, &q->limit) || q->limit < 1 || q->limit > QUERY_LIMIT_MAX)
-            return fail(p->err, 400, "pagination.limit must be an integer from 1 to %d",
-                        QUERY_LIMIT_MAX);
+            return err_set(p->err, ERR_INVALID, "pagination.limit must be an integer from 1 to %d",
+                           QUERY_LIMIT_MAX);
         q->has_limit = 1;
         return 0;
     case P_POFFSET:
         if (parse_uint(v, &q->offset))
-            return fail(p->err, 400, "pagination.offset must be a non-negative integer");
+            return err_set(p->err, ERR_INVALID, "pagination.offset must be a non-negative integer");
         q->has_offset = 1;
         return 0;
     case P_SORT_FIELD:
@@ -406,15 +406,16 @@ static int parse_param(struct parser *p, const struct param_def *def, char *v)
                 return 0;
             }
         }
-        return fail(
-            p->err, 400,
+        return err_set(
+            p->err, ERR_INVALID,
             "invalid pagination.sortOption.field %s: allowed values are " SORT_FIELDS_ALLOWED,
             quote(v).s);
     case P_REVERSED:
         if (ascii_casecmp(v, "true") != 0 && ascii_casecmp(v, "false") != 0)
-            return fail(p->err, 400,
-                        "invalid pagination.sortOption.reversed %s: allowed values are true, false",
-                        quote(v).s);
+            return err_set(
+                p->err, ERR_INVALID,
+                "invalid pagination.sortOption.reversed %s: allowed values are true, false",
+                quote(v).s);
         q->reversed = ascii_casecmp(v, "true") == 0;
         return 0;
     }
@@ -438,15 +439,15 @@ static int parse_piece(struct parser *p, const char *s, size_t n)
 #define REF_STYLE ((1u << P_PAGE) | (1u << P_OFFSET) | (1u << P_DIRECTION))
 #define ROX_STYLE ((1u << P_LIMIT) | (1u << P_POFFSET) | (1u << P_SORT_FIELD) | (1u << P_REVERSED))
 
-int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX])
+int query_parse(const char *qs, struct query *q, struct err *err)
 {
     memset(q, 0, sizeof *q);
     q->sort_field = QUERY_SORT_DEFAULT;
     if (!qs) qs = "";
     size_t len = strlen(qs);
     if (len > QUERY_MAX_BYTES)
-        return fail(err, 414, "query string too long: %lu bytes (at most %d)", (unsigned long)len,
-                    QUERY_MAX_BYTES);
+        return err_set(err, ERR_TOO_LONG, "query string too long: %lu bytes (at most %d)",
+                       (unsigned long)len, QUERY_MAX_BYTES);
     /* Arena sizing: a piece of k raw bytes decodes to at most k + 2 bytes (name and value,
      * each NUL-terminated); with its '&' a piece spans k + 1 of the len + 1 bytes, so all
      * pieces take at most 3 * (len + 1) / 2. query= (at most once) also copies each term and
@@ -462,9 +463,9 @@ int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX])
         b = e + 1;
     }
     if (!rc && (p.seen & REF_STYLE) && (p.seen & ROX_STYLE))
-        rc = fail(err, 400,
-                  "page, offset and direction cannot be mixed with pagination.* "
-                  "parameters");
+        rc = err_set(err, ERR_INVALID,
+                     "page, offset and direction cannot be mixed with pagination.* "
+                     "parameters");
     if (rc) query_release(q);
     return rc;
 }

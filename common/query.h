@@ -5,7 +5,8 @@
  * decoding ('+' is a space), UTF-8 validation, size bounds, the filter parameters (plural and
  * singular spellings), status/severity enum checks, search, query= (the StackRox search
  * language, regexes compiled here, once per request), both pagination styles and pretty.
- * Every rejection carries the HTTP status and a message naming the offending part.
+ * Every rejection is a struct err (ERR_INVALID: 400, ERR_TOO_LONG: 414) whose message names
+ * the offending part.
  *
  * Evaluation never scans rows: each filter value is a range of an index dictionary whose
  * postings are OR-ed into a bitmap; parameters are AND-ed. */
@@ -13,6 +14,7 @@
 #define POLSNAP_QUERY_H
 
 #include "bitmap.h"
+#include "err.h"
 #include "idx.h"
 
 #include <regex.h>
@@ -22,7 +24,6 @@
 #define QUERY_MAX_BYTES 8192 /* longer raw query strings: 414 */
 #define QUERY_MAX_VALUES 256 /* values over all parameters: 400 past it */
 #define QUERY_MAX_REGEX 256  /* bytes of one r/ pattern: 400 past it */
-#define QUERY_ERR_MAX 512
 #define QUERY_LIMIT_MAX 1000 /* pagination.limit range is 1..1000 */
 
 /* Filterable fields: the index's dictionary fields (enum idx_field) NAMESPACE..REPORT. The
@@ -73,9 +74,8 @@ struct query {
 };
 
 /* Parses qs (QUERY_STRING without '?', may be NULL or ""). Returns 0 with *q filled (release
- * with query_release), or the HTTP status to answer (400, 414) with err filled and *q
- * released. */
-int query_parse(const char *qs, struct query *q, char err[QUERY_ERR_MAX]);
+ * with query_release), or -1 with *err set (ERR_INVALID or ERR_TOO_LONG) and *q released. */
+int query_parse(const char *qs, struct query *q, struct err *err);
 void query_release(struct query *q);
 
 /* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller; its previous content

@@ -114,12 +114,12 @@ int main(int argc, char **argv)
         mail_conf_release(&conf);
         return die_usage("--report names a report the file does not hold");
     }
-    char path[PATH_MAX], ierr[IDX_ERR_MAX];
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/current/%s", a.data, IDX_FILE);
     struct idx ix = {0};
     rc = 1;
-    if (idx_open(&ix, path, ierr) != 0)
-        fprintf(stderr, "polsnap-report: no snapshot to report on: %s\n", ierr);
+    if (idx_open(&ix, path, &e) != 0)
+        fprintf(stderr, "polsnap-report: no snapshot to report on: %s\n", e.msg);
     else
         rc = send_all(&conf, &ix, &a.only);
     idx_close(&ix);

@@ -2,6 +2,7 @@
 #include "changes.h"
 
 #include "buf.h"
+#include "err.h"
 #include "util.h"
 
 #include <errno.h>
@@ -128,7 +129,8 @@ static void add_previous(struct table *t, const struct idx *prev, struct buf *b)
 /* Opens data_dir's current index into *prev, or says (on stderr) why there is none. */
 static int open_previous(const char *data_dir, struct idx *prev)
 {
-    char path[PATH_MAX], err[IDX_ERR_MAX];
+    char path[PATH_MAX];
+    struct err e = {0};
     struct stat st;
     snprintf(path, sizeof path, "%s/current", data_dir);
     if (lstat(path, &st) != 0 && errno == ENOENT) {
@@ -139,11 +141,11 @@ static int open_previous(const char *data_dir, struct idx *prev)
         return -1;
     }
     snprintf(path, sizeof path, "%s/current/%s", data_dir, IDX_FILE);
-    if (idx_open(prev, path, err) != 0) {
+    if (idx_open(prev, path, &e) != 0) {
         fprintf(stderr,
                 "polsnap-snapshot: changes: the previous snapshot cannot be read (%s): "
                 "nothing is marked new\n",
-                err);
+                e.msg);
         return -1;
     }
     return 0;

@@ -13,6 +13,7 @@
 #include "err.h"
 
 #include "rows_int.h"
+#include "sort_orders.h"
 #include "util.h"
 
 #include <errno.h>
@@ -355,7 +356,7 @@ static void put_sort_orders(struct out *o, struct idx_header *h, const struct ta
     for (int k = 0; k < IDX_NSORT; k++) {
         for (uint32_t r = 0; r < t->nrows; r++)
             ids[r] = r;
-        idx_sort_by(t->rows, k, ids, t->nrows);
+        sort_orders_by(t->rows, k, ids, t->nrows);
         put(o, ids, sizeof *ids * t->nrows);
     }
     end_section(o, h, IDX_SEC_SORT);

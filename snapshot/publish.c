@@ -9,6 +9,7 @@
 #include "changes.h"
 #include "idx.h"
 #include "idxw.h"
+#include "shard_rows.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -137,7 +138,7 @@ struct rows_arg {
 static void render_rows(const struct idx *ix, const void *arg, struct buf *out)
 {
     const struct rows_arg *r = arg;
-    api_write_rows(ix, r->lo, r->hi, out);
+    shard_rows_render(ix, r->lo, r->hi, out);
 }
 
 struct shard_index {
@@ -241,7 +242,8 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
                      struct err *e)
 {
     char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
-        target[PATH_MAX], id[32], ierr[IDX_ERR_MAX];
+        target[PATH_MAX], id[32];
+    struct err rerr = {0};
     struct idx ix = {0};
     int made_tmp = 0;
 
@@ -276,10 +278,11 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     }
     /* Render from the index just written, through the reader the query server uses: the
      * static files and the dynamic answers come from the same bytes by construction. */
-    if (idx_open(&ix, idxpath, ierr) != 0) FAIL("reading back the index: %s", ierr);
+    if (idx_open(&ix, idxpath, &rerr) != 0) FAIL("reading back the index: %s", rerr.msg);
     fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
-    for (const struct api_static_file *f = api_static_files; f->path; f++)
-        if (write_rendered(tmp, f->file, &ix, render_endpoint, f->path, e) != 0) goto fail;
+    for (const struct api_endpoint *ep = api_endpoints; ep < api_endpoints + api_nendpoints; ep++)
+        if (ep->file && write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, e) != 0)
+            goto fail;
     if (write_shards(tmp, &ix, e) != 0) goto fail;
     if (o->before_swap) o->before_swap(&ix, o->ctx);
     idx_close(&ix);

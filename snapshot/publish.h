@@ -9,8 +9,8 @@
  *   DIR/snapshots/.tmp-ID/    a snapshot being written; never served, removed on failure
  *   DIR/current -> snapshots/ID   the newest, swapped with rename(2) (write, fsync, rename)
  * A snapshot directory holds index.bin, metrics.txt, v1/... (one JSON file per unfiltered
- * endpoint, api_static_files) and shards/ (per-namespace results for static hosting:
- * shards/index.json lists them). */
+ * endpoint: the rows of api_endpoints with a file) and shards/ (per-namespace results for static
+ * hosting: shards/index.json lists them). */
 #ifndef POLSNAP_PUBLISH_H
 #define POLSNAP_PUBLISH_H
 

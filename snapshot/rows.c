@@ -4,6 +4,7 @@
 #include "rows_int.h"
 
 #include "buf.h"
+#include "idx.h"
 #include "util.h"
 
 #include <openssl/evp.h>
@@ -140,7 +141,6 @@ static const char *lower(const char *s, char *out, size_t outsize)
     return out;
 }
 
-static const char *const statuses[] = {"pass", "fail", "warn", "error", "skip"};
 static const char *const severities[] = {"critical", "high", "medium", "low", "info"};
 
 static const char *find_word(const char *w, const char *const *words, size_t n)
@@ -200,7 +200,8 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
 {
     const struct report *rep = &rs->reports[report];
     char statusbuf[16], sevbuf[16];
-    const char *status = find_word(lower(in->status, statusbuf, sizeof statusbuf), statuses, 5);
+    const char *status =
+        find_word(lower(in->status, statusbuf, sizeof statusbuf), idx_status_names, IDX_NSTATUS);
     if (!status) {
         rowset_warn(rs, rs->strs[rep->origin],
                     "result of policy %s rule %s has status \"%s\" "

@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t *copy = malloc(size + 8);
     memcpy(copy, data, size);
     struct idx ix;
-    char err[IDX_ERR_MAX];
-    if (idx_check(&ix, copy, size, err) == 0) {
+    struct err e = {0};
+    if (idx_check(&ix, copy, size, &e) == 0) {
         struct buf out = BUF_INIT((size_t)1 << 24);
         for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
             buf_reset(&out);

@@ -44,11 +44,11 @@ static void build_index(void)
                             .scored = -1};
         rowset_add_row(rs, i % 4 ? ra : rc, &in);
     }
-    char path[] = "/tmp/polsnap-fuzz-query-XXXXXX", err[IDX_ERR_MAX];
-    struct err we = {0};
+    char path[] = "/tmp/polsnap-fuzz-query-XXXXXX";
+    struct err e = {0};
     int fd = mkstemp(path);
     struct idxw_meta meta = {.snapshot_id = "fuzz", .created = 1700000000};
-    if (fd < 0 || idxw_write(rs, path, &meta, &we) != 0 || idx_open(&ix, path, err) != 0) abort();
+    if (fd < 0 || idxw_write(rs, path, &meta, &e) != 0 || idx_open(&ix, path, &e) != 0) abort();
     close(fd);
     unlink(path);
     rowset_free(rs);

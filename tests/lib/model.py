@@ -86,6 +86,7 @@ import time
 import yaml
 
 STATUSES = ["pass", "fail", "warn", "error", "skip"]
+SCOPES = ("namespaced-resources", "cluster-resources")  # namespaced, then cluster
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 SEVERITY_RANK = {None: 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 ROW_KEYS = ["id", "namespace", "kind", "name", "message", "category", "policy", "rule",
@@ -456,23 +457,35 @@ class Snapshot:
             raise HTTPError(414)
         return handler(arg, qs)
 
-    def _route(self, path):
-        fixed = {
+    def _fixed_routes(self):
+        return {
             "/healthz": self._healthz, "/ready": self._ready, "/v1/ping": self._ping,
             "/v1/targets": self._targets, "/v1/auth/status": self._auth_status,
             "/v1/mypermissions": self._mypermissions, "/metrics": self._metrics,
             "/v1/categories": self._categories, "/v1/namespaces": self._namespaces,
             "/v1/rule-status-count": self._rule_status_count,
         }
+
+    def _scoped_routes(self):
+        return {"policies": self._strings("policy"), "kinds": self._strings("kind"),
+                "sources": self._strings("source"), "resources": self._resources,
+                "status-counts": self._status_counts, "results": self._results}
+
+    def route_paths(self):
+        """Every path this model answers ("/v1/results/{id}" for the detail): this oracle's own
+        list, which tests/integration/test_endpoints.py compares with the server's table."""
+        return (list(self._fixed_routes())
+                + ["/v1/%s/%s" % (scope, name) for scope in SCOPES for name in self._scoped_routes()]
+                + ["/v1/results/{id}"])
+
+    def _route(self, path):
+        fixed = self._fixed_routes()
         if path in fixed:
             return fixed[path], None
-        for scope, cluster in (("namespaced-resources", False), ("cluster-resources", True)):
+        for scope, cluster in zip(SCOPES, (False, True)):
             pre = "/v1/%s/" % scope
             if path.startswith(pre):
-                rest = path[len(pre):]
-                h = {"policies": self._strings("policy"), "kinds": self._strings("kind"),
-                     "sources": self._strings("source"), "resources": self._resources,
-                     "status-counts": self._status_counts, "results": self._results}.get(rest)
+                h = self._scoped_routes().get(path[len(pre):])
                 return (h, cluster) if h else (None, None)
         if path.startswith("/v1/results/") and len(path) > len("/v1/results/"):
             seg = path[len("/v1/results/"):]

@@ -14,10 +14,11 @@
 #define H_READER "c0d8d55c1d8fdbd5fd6b3bc26b0f2b7e1bb2c03ab1e87b73a1e0b2a7e6c3b0c1"
 #define H_METRICS "7c2b8e5e6f3a1f0f4d0f6cd4e7e0d2f2c2b1f9a3b6e3b8c0d4a9f1e2d3c4b5a6"
 
-static int parse(const char *text, struct auth_tokens *t, char err[AUTH_ERR_MAX])
+static int parse(const char *text, struct auth_tokens *t, char err[ERR_MSG_MAX])
 {
-    err[0] = '\0';
-    int rc = auth_tokens_parse(text, strlen(text), t, err);
+    struct err e = {0};
+    int rc = auth_tokens_parse(text, strlen(text), t, &e);
+    snprintf(err, ERR_MSG_MAX, "%s", e.msg);
     if (rc) printf("# %s\n", err);
     return rc;
 }
@@ -26,7 +27,7 @@ static int parse(const char *text, struct auth_tokens *t, char err[AUTH_ERR_MAX]
 static void rejects(const char *text, const char *want, const char *what)
 {
     struct auth_tokens t;
-    char err[AUTH_ERR_MAX];
+    char err[ERR_MSG_MAX];
     int rc = parse(text, &t, err);
     CHECK(rc == -1 && t.n == 0 && t.v == NULL && strstr(err, want), "rejects %s", what);
 }
@@ -34,7 +35,7 @@ static void rejects(const char *text, const char *want, const char *what)
 static void good_files(void)
 {
     struct auth_tokens t;
-    char err[AUTH_ERR_MAX];
+    char err[ERR_MSG_MAX];
     CHECK(parse("", &t, err) == 0 && t.n == 0, "an empty file holds no tokens");
     CHECK(parse("# only a comment\n\n   \n\t# indented comment\n", &t, err) == 0 && t.n == 0,
           "comments and blank lines are ignored");
@@ -44,11 +45,11 @@ static void good_files(void)
     CHECK(parse(text, &t, err) == 0 && t.n == 3, "three tokens: CRLF, tabs, no final newline");
     if (t.n == 3) {
         CHECK_STR(t.v[0].name, "ops", "name");
-        CHECK(t.v[0].role == AUTH_ADMIN && t.v[0].expires == AUTH_NEVER && !t.v[0].namespaces,
+        CHECK(t.v[0].role == API_ADMIN && t.v[0].expires == AUTH_NEVER && !t.v[0].namespaces,
               "Admin, no expiry, no namespace limit");
         CHECK(t.v[0].digest[0] == 0xb4 && t.v[0].digest[31] == 0x34, "digest from hex");
-        CHECK(t.v[1].role == AUTH_READER && t.v[1].expires == 1801353600, "Reader, expiry");
-        CHECK(t.v[2].role == AUTH_METRICS && t.v[2].expires == 1801353600,
+        CHECK(t.v[1].role == API_READER && t.v[1].expires == 1801353600, "Reader, expiry");
+        CHECK(t.v[2].role == API_METRICS && t.v[2].expires == 1801353600,
               "Metrics, an expiry with an offset means the same instant");
         CHECK(t.v[2].nnamespaces == 3, "three namespaces");
         if (t.v[2].nnamespaces == 3) {
@@ -104,9 +105,9 @@ static void bad_files(void)
             "line 3: the same token hash as token \"a\"", "the same hash twice");
     char nul[] = H_ADMIN " ops Admin -\n# x\0y\n";
     struct auth_tokens t;
-    char err[AUTH_ERR_MAX];
-    CHECK(auth_tokens_parse(nul, sizeof nul - 1, &t, err) == -1 &&
-              strstr(err, "line 2 holds a NUL byte"),
+    struct err e = {0};
+    CHECK(auth_tokens_parse(nul, sizeof nul - 1, &t, &e) == -1 &&
+              strstr(e.msg, "line 2 holds a NUL byte"),
           "rejects a NUL byte");
 
     char *big = malloc(AUTH_LINE_MAX + 100);
@@ -123,7 +124,7 @@ static void bad_files(void)
     free(many);
     char *huge = calloc(AUTH_FILE_MAX + 2, 1);
     memset(huge, '\n', AUTH_FILE_MAX + 1);
-    CHECK(auth_tokens_parse(huge, AUTH_FILE_MAX + 1, &t, err) == -1 && strstr(err, "larger than"),
+    CHECK(auth_tokens_parse(huge, AUTH_FILE_MAX + 1, &t, &e) == -1 && strstr(e.msg, "larger than"),
           "rejects a file over 1 MiB");
     free(huge);
 }
@@ -164,13 +165,15 @@ static void write_file(const char *text)
     rename(tmp, tokens_path);
 }
 
-/* status of auth_check for path with header, the message in msg */
+/* the HTTP status auth_check refuses path with (0: allowed), the message in msg */
 static int check(struct auth *a, const char *path, const char *header, struct api_view *v,
-                 char msg[AUTH_ERR_MAX])
+                 char msg[ERR_MSG_MAX])
 {
-    msg[0] = '\0';
+    struct err e = {0};
     auth_refresh(a);
-    return auth_check(a, path, header, 1800000000, v, msg);
+    int rc = auth_check(a, path, header, 1800000000, v, &e);
+    snprintf(msg, ERR_MSG_MAX, "%s", e.msg);
+    return rc ? err_http_status(e.code) : 0; /* the status the server answers */
 }
 
 #define TOKENS                                                                                     \
@@ -203,7 +206,7 @@ static void checks(void)
     struct auth a;
     auth_init(&a, tokens_path);
     struct api_view v;
-    char msg[AUTH_ERR_MAX];
+    char msg[ERR_MSG_MAX];
     CHECK(check(&a, "/v1/namespaces", NULL, &v, msg) == 401 && strstr(msg, "no token"),
           "no header: 401");
     CHECK(a.usable && a.tokens.n == 5, "the file was read: 5 tokens");
@@ -218,20 +221,19 @@ static void checks(void)
     CHECK(check(&a, "/v1/namespaces", "Bearer " H_ADMIN, &v, msg) == 401,
           "the hash itself is not a token");
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 0 && v.auth &&
-              !strcmp(v.role, "Admin") && !strcmp(v.token_name, "admin") && !v.expires &&
-              !v.namespaces,
+              v.role == API_ADMIN && !strcmp(v.token_name, "admin") && !v.expires && !v.namespaces,
           "Admin passes, view filled");
     CHECK(check(&a, "/v1/namespaces", "bearer   t-admin  ", &v, msg) == 0,
           "scheme in any case, spaces around the token");
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admi", &v, msg) == 401, "a token's prefix: 401");
     CHECK(check(&a, "/v1/cluster-resources/results", "Bearer t-reader", &v, msg) == 0 &&
-              !strcmp(v.role, "Reader") && v.expires == 1893456000,
+              v.role == API_READER && v.expires == 1893456000,
           "Reader passes, expiry in the view");
     CHECK(check(&a, "/metrics", "Bearer t-reader", &v, msg) == 0, "Reader reads /metrics");
     CHECK(check(&a, "/v1/namespaces", "Bearer t-old", &v, msg) == 401 &&
               strstr(msg, "expired at 2020-01-01T00:00:00Z") && !v.role,
           "an expired token: 401 saying so, view zeroed");
-    CHECK(check(&a, "/metrics", "Bearer t-metrics", &v, msg) == 0 && !strcmp(v.role, "Metrics"),
+    CHECK(check(&a, "/metrics", "Bearer t-metrics", &v, msg) == 0 && v.role == API_METRICS,
           "Metrics reads /metrics");
     CHECK(check(&a, "/v1/auth/status", "Bearer t-metrics", &v, msg) == 0 &&
               check(&a, "/v1/mypermissions", "Bearer t-metrics", &v, msg) == 0,
@@ -262,24 +264,24 @@ static void checks(void)
     write_file("not-a-token line\n");
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 503 &&
               strstr(msg, "tokens file cannot be used") && !a.usable &&
-              strstr(a.err, "line 1: 2 fields"),
+              strstr(a.err.msg, "line 1: 2 fields"),
           "a malformed file: 503 for every token, the reason kept for the log");
     CHECK(check(&a, "/v1/namespaces", NULL, &v, msg) == 503, "... and without a token");
     CHECK(check(&a, "/v1/ping", NULL, &v, msg) == 0 && check(&a, "/ready", NULL, &v, msg) == 0,
           "... but ping and ready still answer");
     unlink(tokens_path);
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 503 &&
-              strstr(a.err, "No such file"),
+              strstr(a.err.msg, "No such file"),
           "a missing file: 503");
     mkdir(tokens_path, 0700);
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 503 &&
-              strstr(a.err, "not a regular file"),
+              strstr(a.err.msg, "not a regular file"),
           "a directory: 503");
     rmdir(tokens_path);
     write_file(text);
     chmod(tokens_path, 0666);
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 503 &&
-              strstr(a.err, "writable by every user"),
+              strstr(a.err.msg, "writable by every user"),
           "a world-writable file: 503");
     chmod(tokens_path, 0644);
     CHECK(check(&a, "/v1/namespaces", "Bearer t-admin", &v, msg) == 0 && a.usable,
@@ -297,7 +299,7 @@ static void example_file(void)
     struct auth a;
     auth_init(&a, path);
     struct api_view v;
-    char msg[AUTH_ERR_MAX];
+    char msg[ERR_MSG_MAX];
     CHECK(check(&a, "/v1/namespaces", "Bearer example-admin", &v, msg) == 0 && a.tokens.n == 4,
           "the example file: 4 tokens, example-admin passes");
     CHECK(check(&a, "/v1/namespaces", "Bearer example-reader", &v, msg) == 0 &&

@@ -34,10 +34,47 @@ static char *slurp(const char *path, size_t *n)
     return p;
 }
 
+/* The orders the reader relies on (idx.h invariants 3 and 6): each corrupted copy of a sound
+ * index must be refused, naming the order it breaks. */
+static void refuse_disorder(const char *bytes, size_t size)
+{
+    char *copy = malloc(size);
+    struct idx bad;
+    struct err ie = {0};
+
+    memcpy(copy, bytes, size);
+    struct idx_header *h = (struct idx_header *)copy;
+    uint32_t *stroff = (uint32_t *)(copy + h->sec[IDX_SEC_STROFF].off);
+    char *strdata = copy + h->sec[IDX_SEC_STRDATA].off;
+    strdata[stroff[1]] = '\x7f'; /* string 1 now sorts after string 2 */
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "byte order"),
+          "strings out of byte order are refused: %s", ie.msg);
+
+    memcpy(copy, bytes, size);
+    struct idx_dict_entry *dict = (struct idx_dict_entry *)(copy + h->sec[IDX_SEC_DICT].off);
+    struct idx_dict_entry *pol = dict + h->dict[IDX_F_POLICY].off, t = pol[0];
+    CHECK(h->dict[IDX_F_POLICY].count >= 2, "the policy dictionary has entries to swap");
+    pol[0] = pol[1];
+    pol[1] = t;
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "folded order"),
+          "dictionary entries out of folded order are refused: %s", ie.msg);
+
+    memcpy(copy, bytes, size);
+    const struct idx_dict_entry *ns = dict + h->dict[IDX_F_NAMESPACE].off; /* "b": two rows */
+    uint32_t *post = (uint32_t *)(copy + h->sec[IDX_SEC_POSTINGS].off) + ns->post_off;
+    CHECK(h->dict[IDX_F_NAMESPACE].count == 1 && ns->post_n == 2, "namespace b has two postings");
+    uint32_t p0 = post[0];
+    post[0] = post[1];
+    post[1] = p0;
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "postings not ascending"),
+          "postings out of order are refused: %s", ie.msg);
+    free(copy);
+}
+
 int main(void)
 {
-    char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128], err[IDX_ERR_MAX];
-    struct err we = {0};
+    char dir[] = "/tmp/polsnap-test-idx-XXXXXX", path[128];
+    struct err ie = {0}, we = {0};
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/index.bin", dir);
 
@@ -55,7 +92,7 @@ int main(void)
     struct idxw_meta meta = {.snapshot_id = "snap-1", .created = 1700000000, .cron_period = 300};
     CHECK(idxw_write(rs, path, &meta, &we) == 0, "index written: %s", we.msg);
     struct idx ix;
-    CHECK(idx_open(&ix, path, err) == 0, "index opens and checks: %s", err);
+    CHECK(idx_open(&ix, path, &ie) == 0, "index opens and checks: %s", ie.msg);
     CHECK(ix.h->nrows == 3 && ix.h->nrows_ns == 2, "two namespaced rows, one cluster row");
     CHECK_STR(idx_str(&ix, ix.rows[0].str[IDX_F_NAME]), "api", "default order: api before web");
     CHECK_STR(idx_str(&ix, ix.rows[1].str[IDX_F_STATUS]), "fail", "status lower-cased");
@@ -88,27 +125,28 @@ int main(void)
     size_t size;
     char *bytes = slurp(path, &size);
     struct idx bad;
-    CHECK(idx_check(&bad, bytes, size - 8, err) != 0 && strstr(err, "truncated"),
-          "a truncated index is refused: %s", err);
+    CHECK(idx_check(&bad, bytes, size - 8, &ie) != 0 && strstr(ie.msg, "truncated"),
+          "a truncated index is refused: %s", ie.msg);
     char *copy = malloc(size);
     memcpy(copy, bytes, size);
     copy[0] = 'X';
-    CHECK(idx_check(&bad, copy, size, err) != 0, "bad magic refused");
+    CHECK(idx_check(&bad, copy, size, &ie) != 0, "bad magic refused");
     memcpy(copy, bytes, size);
     ((struct idx_header *)copy)->nrows_ns = 99;
-    CHECK(idx_check(&bad, copy, size, err) != 0, "inconsistent counts refused");
+    CHECK(idx_check(&bad, copy, size, &ie) != 0, "inconsistent counts refused");
     memcpy(copy, bytes, size);
     struct idx_header *h = (struct idx_header *)copy;
     uint32_t *post = (uint32_t *)(copy + h->sec[IDX_SEC_POSTINGS].off);
     post[0] = 12345;
-    CHECK(idx_check(&bad, copy, size, err) != 0 && strstr(err, "posting"),
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "posting"),
           "a posting naming no row is refused");
     memcpy(copy, bytes, size);
     h = (struct idx_header *)copy;
     uint32_t *sort = (uint32_t *)(copy + h->sec[IDX_SEC_SORT].off);
     sort[1] = sort[0];
-    CHECK(idx_check(&bad, copy, size, err) != 0 && strstr(err, "permutation"),
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "permutation"),
           "a sort order that repeats a row is refused");
+    refuse_disorder(bytes, size);
     free(copy);
     free(bytes);
     rowset_free(rs);

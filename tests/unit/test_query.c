@@ -17,23 +17,22 @@
 /* "400 message" for a rejected query string, "ok" for an accepted one. */
 static const char *perr(const char *qs)
 {
-    static char out[QUERY_ERR_MAX + 16];
+    static char out[ERR_MSG_MAX + 16];
     struct query q;
-    char err[QUERY_ERR_MAX];
-    int rc = query_parse(qs, &q, err);
-    if (rc == 0) {
+    struct err err = {0};
+    if (query_parse(qs, &q, &err) == 0) {
         query_release(&q);
         return "ok";
     }
-    snprintf(out, sizeof out, "%d %s", rc, err);
+    snprintf(out, sizeof out, "%d %s", err_http_status(err.code), err.msg);
     return out;
 }
 
 static int parse_ok(const char *qs, struct query *q)
 {
-    char err[QUERY_ERR_MAX];
-    int rc = query_parse(qs, q, err);
-    if (rc) printf("#   %s: %d %s\n", qs ? qs : "(null)", rc, err);
+    struct err err = {0};
+    int rc = query_parse(qs, q, &err);
+    if (rc) printf("#   %s: %d %s\n", qs ? qs : "(null)", err_http_status(err.code), err.msg);
     return rc == 0;
 }
 
@@ -392,12 +391,10 @@ static void test_parse_fuzz(void)
         }
         qs[o] = '\0';
         struct query q;
-        char err[QUERY_ERR_MAX];
-        err[0] = '\0';
-        int rc = query_parse(qs, &q, err);
-        if (rc == 0)
+        struct err err = {0};
+        if (query_parse(qs, &q, &err) == 0)
             query_release(&q);
-        else if (rc != 400 || !err[0])
+        else if (err_http_status(err.code) != 400 || !err.msg[0])
             bad++;
     }
     CHECK(bad == 0, "20000 random query strings: accepted, or 400 with a message");
@@ -413,14 +410,17 @@ struct fixture {
 
 static int fixture_open(struct fixture *f)
 {
-    char err[IDX_ERR_MAX];
-    struct err we = {0};
+    struct err e = {0};
     strcpy(f->dir, "/tmp/polsnap-test-query-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->path, sizeof f->path, "%s/index.bin", f->dir);
     struct idxw_meta meta = {.snapshot_id = "test", .created = 1700000000};
-    if (idxw_write(f->rs, f->path, &meta, &we) != 0 || idx_open(&f->ix, f->path, err) != 0) {
-        printf("# index: %s%s\n", we.msg, err);
+    if (idxw_write(f->rs, f->path, &meta, &e) != 0) {
+        printf("# index: %s\n", e.msg);
+        return -1;
+    }
+    if (idx_open(&f->ix, f->path, &e) != 0) {
+        printf("# index: %s\n", e.msg);
         return -1;
     }
     return 0;
@@ -487,10 +487,9 @@ static const char *run(const struct idx *ix, const char *qs, uint32_t lo, uint32
 {
     static char out[1024];
     struct query q;
-    char err[QUERY_ERR_MAX];
-    int rc = query_parse(qs, &q, err);
-    if (rc) {
-        snprintf(out, sizeof out, "ERR %d %s", rc, err);
+    struct err err = {0};
+    if (query_parse(qs, &q, &err)) {
+        snprintf(out, sizeof out, "ERR %d %s", err_http_status(err.code), err.msg);
         return out;
     }
     struct bitmap sel;
@@ -623,8 +622,8 @@ static void test_fixed_index(void)
 
     /* select replaces out's previous content */
     struct query q;
-    char err[QUERY_ERR_MAX];
-    query_parse("status=pass", &q, err);
+    struct err err = {0};
+    query_parse("status=pass", &q, &err);
     struct bitmap sel;
     bitmap_init(&sel, all);
     bitmap_fill(&sel);
@@ -877,9 +876,9 @@ static void test_random_index(void)
         char qs[512];
         random_query(qs, sizeof qs);
         struct query q;
-        char err[QUERY_ERR_MAX];
-        if (query_parse(qs, &q, err) != 0) {
-            printf("# unexpected parse error for %s: %s\n", qs, err);
+        struct err err = {0};
+        if (query_parse(qs, &q, &err) != 0) {
+            printf("# unexpected parse error for %s: %s\n", qs, err.msg);
             wrong++;
             continue;
         }

@@ -1,7 +1,11 @@
 // ui.js - DOM building, icons, formatting and the small widgets every view shares.
 
-// Tables and bars show the worst first; the API's own order is pass, fail, warn, error, skip.
-export const STATUSES = ['fail', 'error', 'warn', 'pass', 'skip'];
+// The dashboard's one list of statuses: in the API's order (pass, fail, warn, error, skip; the
+// worker's rows.js checks filters against it), each with its place when tables, bars and cards
+// show the worst first (STATUSES).
+const STATUS_RANK = { pass: 3, fail: 0, warn: 2, error: 1, skip: 4 };
+export const API_STATUSES = Object.keys(STATUS_RANK);
+export const STATUSES = [...API_STATUSES].sort((a, b) => STATUS_RANK[a] - STATUS_RANK[b]);
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 const SVG = 'http://www.w3.org/2000/svg';
 
