@@ -29,10 +29,10 @@ UNIT   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_
 
 .PHONY: all help deps run serve test bench fuzz lint format clean install uninstall deb image
 .SECONDARY:
-all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi
+all: $(BIN)/polsnap-snapshot $(BIN)/polsnap-fcgi $(BIN)/polsnap-report
 
 help:
-	@echo "make            build $(BIN)/polsnap-snapshot and $(BIN)/polsnap-fcgi"
+	@echo "make            build $(BIN)/polsnap-snapshot, $(BIN)/polsnap-report and $(BIN)/polsnap-fcgi"
 	@echo "make deps       install the Debian and npm packages the build and tests need"
 	@echo "make run        deps + build + snapshot samples/ + serve on http://127.0.0.1:$(POLSNAP_PORT)"
 	@echo "make serve      run lighttpd in the foreground (POLSNAP_DATA=DIR POLSNAP_PORT=PORT)"
@@ -49,6 +49,10 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BIN)/polsnap-snapshot: $(BUILD)/snapshot/main.o $(SNAP) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/polsnap-report: $(BUILD)/report/main.o $(SNAP) $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -92,14 +96,14 @@ fuzz: all
 
 lint: compile_commands.json
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr \
-	  --suppress=missingIncludeSystem --include=tests/cppcheck.h -Icommon -Isnapshot -Icgi common snapshot cgi tests/unit
-	clang-tidy --quiet -p . --extra-arg=-Wno-unknown-warning-option $(wildcard common/*.c snapshot/*.c cgi/*.c)
+	  --suppress=missingIncludeSystem --include=tests/cppcheck.h -Icommon -Isnapshot -Icgi common snapshot cgi report tests/unit
+	clang-tidy --quiet -p . --extra-arg=-Wno-unknown-warning-option $(wildcard common/*.c snapshot/*.c cgi/*.c report/*.c)
 
-compile_commands.json: $(wildcard common/*.c snapshot/*.c cgi/*.c) Makefile
+compile_commands.json: $(wildcard common/*.c snapshot/*.c cgi/*.c report/*.c) Makefile
 	bear --output $@ -- $(MAKE) --no-print-directory -B BUILD=build/compdb BIN=build/compdb/bin all
 
 format:
-	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
+	clang-format -i $(wildcard common/*.[ch] snapshot/*.[ch] cgi/*.[ch] report/*.c tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 
 clean:
 	rm -rf build build-san bin compile_commands.json

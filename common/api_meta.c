@@ -39,7 +39,20 @@ int api_healthz(const struct api_ctx *c, struct err *e)
 int api_targets(const struct api_ctx *c, struct err *e)
 {
     (void)e;
-    buf_puts(c->out, "[]"); /* polsnap sends no notifications */
+    const struct idx *ix = c->ix;
+    struct buf *b = c->out;
+    buf_putc(b, '[');
+    for (uint32_t i = 0; i < ix->h->ntargets; i++) {
+        const struct idx_target *t = &ix->targets[i];
+        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        buf_json_str(b, idx_str(ix, t->name));
+        buf_puts(b, ",\"minimumPriority\":");
+        buf_json_str(b, idx_str(ix, t->min_priority));
+        buf_puts(b, ",\"sources\":");
+        buf_puts(b, t->sources ? idx_str(ix, t->sources) : "null");
+        buf_printf(b, ",\"skipExistingOnStartup\":%s}", t->skip_existing ? "true" : "false");
+    }
+    buf_putc(b, ']');
     return 200;
 }
 
@@ -74,7 +87,9 @@ int api_snapshot_meta(const struct api_ctx *c, struct err *e)
         buf_json_str(b, idx_str(ix, ix->sources[i].name));
         buf_printf(b, ",\"up\":%s}", ix->sources[i].up ? "true" : "false");
     }
-    buf_puts(b, "]}");
+    buf_puts(b, "],\"changes\":{\"previous\":");
+    buf_json_str_or_null(b, ix->h->previous_id[0] ? ix->h->previous_id : NULL);
+    buf_printf(b, ",\"new\":%u,\"resolved\":%u}}", ix->h->changes_new, ix->h->changes_resolved);
     return 200;
 }
 

@@ -28,6 +28,7 @@ const char *const idx_field_names[IDX_NFIELDS] = {
     "source",
     "message",
     "report",
+    "change",
     "id",
     "properties",
     "resource.apiVersion",
@@ -65,10 +66,13 @@ static int check_header(const struct idx_header *h, size_t size, struct err *e)
         [IDX_SEC_DICT] = sizeof(struct idx_dict_entry),
         [IDX_SEC_POSTINGS] = sizeof(uint32_t),
         [IDX_SEC_SORT] = sizeof(uint32_t),
+        [IDX_SEC_TARGETS] = sizeof(struct idx_target),
     };
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
-    if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0') FAIL("snapshot id not terminated");
+    if (h->snapshot_id[sizeof h->snapshot_id - 1] != '\0' ||
+        h->previous_id[sizeof h->previous_id - 1] != '\0')
+        FAIL("snapshot id not terminated");
     return 0;
 }
 
@@ -106,6 +110,10 @@ static int check_records(const struct idx *ix, struct err *e)
         const struct idx_row *row = &ix->rows[r];
         for (int f = 0; f < IDX_NFIELDS; f++)
             if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
+        const char *change = idx_str(ix, row->str[IDX_F_CHANGE]);
+        if (!change ||
+            (strcmp(change, IDX_CHANGE_NEW) != 0 && strcmp(change, IDX_CHANGE_UNCHANGED) != 0))
+            FAIL("row %u: bad change value", r);
         if (row->report >= h->nreports || row->status >= IDX_NSTATUS ||
             row->severity >= IDX_NSEVERITY || row->scored > 2 || row->cluster != (r >= h->nrows_ns))
             FAIL("row %u: value out of range", r);
@@ -118,6 +126,15 @@ static int check_records(const struct idx *ix, struct err *e)
     for (uint32_t s = 0; s < h->nsources; s++)
         if (ix->sources[s].name >= h->nstrings || ix->sources[s].up > 1)
             FAIL("source %u: value out of range", s);
+    if ((uint64_t)h->ntargets * sizeof(struct idx_target) != h->sec[IDX_SEC_TARGETS].count)
+        FAIL("target count does not match its section");
+    for (uint32_t t = 0; t < h->ntargets; t++) {
+        const struct idx_target *tg = &ix->targets[t];
+        if (!tg->name || tg->name >= h->nstrings || !tg->min_priority ||
+            tg->min_priority >= h->nstrings || tg->sources >= h->nstrings ||
+            tg->skip_existing > 1 || tg->up > 1)
+            FAIL("target %u: value out of range", t);
+    }
     return 0;
 }
 
@@ -205,6 +222,7 @@ int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
         .dict = (const struct idx_dict_entry *)(b + h->sec[IDX_SEC_DICT].off),
         .postings = (const uint32_t *)(b + h->sec[IDX_SEC_POSTINGS].off),
         .sort = (const uint32_t *)(b + h->sec[IDX_SEC_SORT].off),
+        .targets = (const struct idx_target *)(b + h->sec[IDX_SEC_TARGETS].off),
     };
     if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||
         check_sorts(&ix, e))

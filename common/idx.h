@@ -1,7 +1,7 @@
 /* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
  * answers from, and the writer's and reader's shared definition of its format.
  *
- * File format, version 2 (IDX_VERSION). All integers little-endian (the writer refuses
+ * File format, version 3 (IDX_VERSION). All integers little-endian (the writer refuses
  * big-endian hosts); every section starts 8-byte aligned; offsets count from the start of
  * the file.
  *
@@ -30,13 +30,16 @@
  *                          that key's order, ties in row order, nulls first: strings by id
  *                          (byte order), severity by rank, timestamps numerically. A sorted
  *                          page walks it and costs what the page costs, not a sort.
+ *   sec[IDX_SEC_TARGETS]   struct idx_target targets[ntargets], sorted by name: the
+ *                          notification targets as /v1/targets and /metrics show them.
  *
  * Invariants (idx_check() verifies all of them before a mapping is trusted):
  *   1. magic, version and header_size match; file_size equals the real size;
  *   2. every section lies inside the file and is aligned for its element type;
  *   3. stroff is non-decreasing, stroff[nstrings] == strdata length, every string NUL-terminated
  *      exactly at its end; strings 1.. are distinct and ascending in byte order;
- *   4. every string id < nstrings, every report index < nreports, enums in range;
+ *   4. every string id < nstrings, every report index < nreports,  enums in range; every
+ *      row's change field is IDX_CHANGE_NEW or IDX_CHANGE_UNCHANGED;
  *   5. nrows_ns <= nrows; dict spans inside the DICT section; postings spans inside POSTINGS;
  *      every posting < nrows;
  *   6. each dictionary's entries are in folded order, ties by string id (what idx_dict_range's
@@ -56,7 +59,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 2u
+#define IDX_VERSION 3u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 
@@ -74,13 +77,14 @@ enum idx_field {
     IDX_F_SOURCE = 8,
     IDX_F_MESSAGE = 9,
     IDX_F_REPORT = 10, /* the report's metadata.name */
-    IDX_F_ID = 11,
-    IDX_NDICT = 12,
-    IDX_F_PROPERTIES = 12, /* compact JSON object text, or null */
-    IDX_F_RES_API = 13,    /* resource apiVersion */
-    IDX_F_RES_NS = 14,     /* resource's own namespace */
-    IDX_F_RES_UID = 15,
-    IDX_NFIELDS = 16,
+    IDX_F_CHANGE = 11, /* "new" or "unchanged" (spec section 9; never null) */
+    IDX_F_ID = 12,
+    IDX_NDICT = 13,
+    IDX_F_PROPERTIES = 13, /* compact JSON object text, or null */
+    IDX_F_RES_API = 14,    /* resource apiVersion */
+    IDX_F_RES_NS = 15,     /* resource's own namespace */
+    IDX_F_RES_UID = 16,
+    IDX_NFIELDS = 17,
 };
 
 /* Sort keys: every dictionary field but the id, and the timestamp. */
@@ -107,6 +111,7 @@ enum idx_section {
     IDX_SEC_DICT,
     IDX_SEC_POSTINGS,
     IDX_SEC_SORT,
+    IDX_SEC_TARGETS,
     IDX_NSEC
 };
 
@@ -116,6 +121,9 @@ struct idx_span {
 };
 
 #define IDX_FLAG_NO_CRDS 1u /* the Kubernetes source found no PolicyReport CRDs */
+/* Values of the IDX_F_CHANGE field, the strings rows point at. */
+#define IDX_CHANGE_NEW "new"
+#define IDX_CHANGE_UNCHANGED "unchanged"
 
 struct idx_header {
     char magic[8];
@@ -125,13 +133,20 @@ struct idx_header {
     uint32_t nrows, nrows_ns, nstrings, nreports, nsources, flags, warnings;
     uint32_t cron_period; /* seconds between snapshots as configured, 0 when unknown */
     char snapshot_id[32]; /* NUL-terminated, e.g. "20261125T153000.123456Z" */
+    /* Change tracking (spec section 9): the snapshot this one was compared with ("" when none
+     * was readable: then nothing is new), and how many finding keys are new and resolved. */
+    char previous_id[32];
+    uint32_t changes_new, changes_resolved;
+    uint32_t ntargets, reserved; /* notification targets (IDX_SEC_TARGETS) */
     struct idx_span sec[IDX_NSEC];
     struct idx_span dict[IDX_NDICT];
 };
 #define IDX_HEADER_SIZE ((uint32_t)sizeof(struct idx_header))
 
 struct idx_row {
-    int64_t timestamp; /* IDX_NO_TIME when null */
+    int64_t timestamp;  /* IDX_NO_TIME when null */
+    int64_t first_seen; /* since when its finding key fails (spec 9); IDX_NO_TIME when it
+                         * does not fail */
     uint32_t str[IDX_NFIELDS];
     uint32_t report;  /* index into reports */
     uint8_t status;   /* enum idx_status */
@@ -150,6 +165,17 @@ struct idx_report {
 struct idx_source {
     uint32_t name; /* string id: "files:samples", "kubernetes", ... */
     uint32_t up;   /* 1 or 0 */
+};
+
+/* A notification target: what the API may show of it, never its URL, headers or secrets. */
+struct idx_target {
+    uint32_t name, min_priority; /* string ids; min_priority "debug" when it has none */
+    uint32_t sources;            /* string id of a compact JSON array of strings; 0: null */
+    uint32_t skip_existing;      /* 1 or 0 */
+    uint32_t up; /* the last delivery before this snapshot: 1 done (or none yet), 0 failed */
+    uint32_t reserved;
+    uint64_t sent;   /* findings delivered since the target was added */
+    uint64_t failed; /* messages given up on after their retries */
 };
 
 struct idx_dict_entry {
@@ -171,6 +197,7 @@ struct idx {
     const struct idx_dict_entry *dict; /* the whole DICT section */
     const uint32_t *postings;
     const uint32_t *sort; /* sort[k * nrows + i]: the i-th row in sort key k's order */
+    const struct idx_target *targets;
 };
 
 /* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with *e set (ERR_IO: the

@@ -156,6 +156,33 @@ static void family(struct buf *b, const char *name, const char *help)
     buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* The notification targets' delivery state as of the snapshot (written only when there are
+ * targets): the last outcome, findings delivered, messages given up on. */
+static void target_lines(const struct idx *ix, struct buf *b)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } fams[] = {
+        {"polsnap_target_up", "gauge",
+         "Whether the target's last delivery before this snapshot succeeded"},
+        {"polsnap_target_sent_total", "counter", "Findings delivered to the target"},
+        {"polsnap_target_failed_total", "counter",
+         "Messages the target did not take after their retries (kept and sent again)"},
+    };
+    for (size_t f = 0; f < ARRAY_LEN(fams) && ix->h->ntargets; f++) {
+        buf_printf(b, "\n# HELP %s %s\n# TYPE %s %s\n", fams[f].name, fams[f].help, fams[f].name,
+                   fams[f].type);
+        for (uint32_t i = 0; i < ix->h->ntargets; i++) {
+            const struct idx_target *t = &ix->targets[i];
+            buf_printf(b, "%s{", fams[f].name);
+            put_label(b, "target", idx_str(ix, t->name), 1);
+            buf_puts(b, "} ");
+            buf_put_u64(b, f == 0 ? t->up : f == 1 ? t->sent : t->failed);
+            buf_putc(b, '\n');
+        }
+    }
+}
+
 void metrics_render(const struct idx *ix, struct buf *b)
 {
     const struct idx_header *h = ix->h;
@@ -184,4 +211,5 @@ void metrics_render(const struct idx *ix, struct buf *b)
         put_label(b, "source", idx_str(ix, ix->sources[i].name), 1);
         buf_printf(b, "} %u\n", ix->sources[i].up);
     }
+    target_lines(ix, b);
 }

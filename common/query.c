@@ -107,11 +107,11 @@ static const struct {
     {"Namespace", IDX_F_NAMESPACE}, {"Kind", IDX_F_KIND},     {"Resource", IDX_F_NAME},
     {"Policy", IDX_F_POLICY},       {"Rule", IDX_F_RULE},     {"Category", IDX_F_CATEGORY},
     {"Severity", IDX_F_SEVERITY},   {"Status", IDX_F_STATUS}, {"Source", IDX_F_SOURCE},
-    {"Message", IDX_F_MESSAGE},     {"Report", IDX_F_REPORT},
+    {"Message", IDX_F_MESSAGE},     {"Report", IDX_F_REPORT}, {"Change", IDX_F_CHANGE},
 };
 #define SORT_FIELDS_ALLOWED                                                                        \
     "Namespace, Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, "       \
-    "Report, Timestamp"
+    "Report, Change, Timestamp"
 
 /* Parser state besides *q. The arena is sized so that every decoded string fits (see
  * query_parse); arena_take checks it anyway. */

@@ -18,22 +18,24 @@ make --no-print-directory BUILD="$out/obj" BIN="$out/bin" CFLAGS="$flags" \
 DESTDIR=$out/root PREFIX=/usr SYSCONFDIR=/etc LOCALSTATEDIR=/var UNITDIR=/lib/systemd/system \
     deploy/install.sh install "$out/bin" >/dev/null
 root=$out/root
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root"/usr/bin/polsnap-snapshot "$root"/usr/libexec/polsnap/polsnap-fcgi
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root"/usr/bin/polsnap-snapshot "$root"/usr/bin/polsnap-report "$root"/usr/libexec/polsnap/polsnap-fcgi
 doc=$root/usr/share/doc/polsnap
 install -D -m 0644 deploy/debian/copyright "$doc/copyright"
 gzip -9n <deploy/debian/changelog >"$doc/changelog.Debian.gz"
 mkdir -p "$root/usr/share/man/man1"
 help2man --no-info --version-string="$version" --name="publish a snapshot of policy reports" \
     "$root/usr/bin/polsnap-snapshot" | gzip -9n >"$root/usr/share/man/man1/polsnap-snapshot.1.gz"
+help2man --no-info --version-string="$version" --name="email reports of the newest snapshot" \
+    "$root/usr/bin/polsnap-report" | gzip -9n >"$root/usr/share/man/man1/polsnap-report.1.gz"
 # Not for Debian's archive: there is no ITP bug for the first changelog entry to close.
 install -D -m 0644 /dev/null "$root/usr/share/lintian/overrides/polsnap"
 echo "polsnap: initial-upload-closes-no-bugs" >"$root/usr/share/lintian/overrides/polsnap"
-chmod 0644 "$doc/changelog.Debian.gz" "$root/usr/share/man/man1/polsnap-snapshot.1.gz"
+chmod 0644 "$doc/changelog.Debian.gz" "$root"/usr/share/man/man1/polsnap-*.1.gz
 # Packaged 0755 as policy wants; postinst makes them 0750, owned by polsnap.
 chmod 0755 "$root/var/lib/polsnap" "$root/var/log/polsnap"
 
 printf 'Source: polsnap\n\nPackage: polsnap\nArchitecture: any\n' >"$out/src/debian/control"
-shlibs=$(cd "$out/src" && dpkg-shlibdeps -O -e../root/usr/bin/polsnap-snapshot -e../root/usr/libexec/polsnap/polsnap-fcgi |
+shlibs=$(cd "$out/src" && dpkg-shlibdeps -O -e../root/usr/bin/polsnap-snapshot -e../root/usr/bin/polsnap-report -e../root/usr/libexec/polsnap/polsnap-fcgi |
          sed -n 's/^shlibs:Depends=//p')
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/; s/@ARCH@/$arch/; s/@SIZE@/$size/; s/@SHLIBS@/$shlibs/" \

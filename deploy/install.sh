@@ -2,6 +2,7 @@
 # deploy/install.sh - make install / make uninstall: polsnap in the usual places of a Debian
 # system (or under DESTDIR, for a package). The Makefile passes the directories:
 #   PREFIX/bin/polsnap-snapshot                         the job (cron and the timer run it)
+#   PREFIX/bin/polsnap-report                           the daily email reports (cron)
 #   PREFIX/libexec/polsnap/polsnap-fcgi                 the FastCGI server lighttpd spawns
 #   PREFIX/share/polsnap/{lighttpd.conf,cgi/,www/,cron}  the server's configuration (unchanged
 #       from the repository: settings come from polsnap.env), the dashboard, the cron example
@@ -37,6 +38,7 @@ subst() {
 install_all() {
     build_bin=$1
     install -D -m 0755 "$build_bin/polsnap-snapshot" "$DESTDIR$bindir/polsnap-snapshot"
+    install -D -m 0755 "$build_bin/polsnap-report" "$DESTDIR$bindir/polsnap-report"
     install -D -m 0755 "$build_bin/polsnap-fcgi" "$DESTDIR$libexecdir/polsnap-fcgi"
     plain_files | while read -r src dst mode; do install -D -m "$mode" "$src" "$DESTDIR$dst"; done
     for u in $units; do
@@ -79,7 +81,7 @@ own_state_dirs() {
 # Removes what install_all put there; keeps the data, the logs, the polsnap user and a
 # polsnap.env that differs from the default (someone's settings).
 uninstall_all() {
-    rm -f "$DESTDIR$bindir/polsnap-snapshot"
+    rm -f "$DESTDIR$bindir/polsnap-snapshot" "$DESTDIR$bindir/polsnap-report"
     rm -rf "$DESTDIR$libexecdir"
     plain_files | while read -r _ dst _; do rm -f "$DESTDIR$dst"; done
     for u in $units; do rm -f "$DESTDIR$UNITDIR/$u"; done

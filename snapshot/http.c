@@ -1,4 +1,4 @@
-/* http.c - the libcurl GET client: TLS setup, capped bodies, retries with backoff. */
+/* http.c - the libcurl client: TLS setup, capped bodies, retries with backoff. */
 #include "http.h"
 
 #include "err.h"
@@ -244,13 +244,15 @@ static long wait_ms(const struct http_client *c, int attempt)
     return ms < HTTP_MAX_BACKOFF_MS ? ms : HTTP_MAX_BACKOFF_MS;
 }
 
-int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e)
+/* One request with retries; what names it in messages is `what` ("GET URL", or a caller's
+ * label when the URL is a secret). */
+static int perform(struct http_client *c, const char *what, struct http_response *resp,
+                   struct err *e)
 {
     buf_init(&resp->body, c->max_body);
     resp->status = 0;
     resp->attempts = 0;
     struct sink sink = {&resp->body};
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
 
     for (int attempt = 1;; attempt++) {
@@ -263,16 +265,51 @@ int http_get(struct http_client *c, const char *url, struct http_response *resp,
             curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
             if (!(more && status_is_retryable(resp->status))) return 0;
         } else if (rc == CURLE_WRITE_ERROR && buf_failed(&resp->body)) {
-            err_set(e, ERR_UPSTREAM, "GET %s: the response is larger than the %zu-byte limit", url,
+            err_set(e, ERR_UPSTREAM, "%s: the response is larger than the %zu-byte limit", what,
                     c->max_body);
             return -1;
         } else if (!(more && code_is_retryable(rc))) {
             char tries[48] = "";
             if (attempt > 1) snprintf(tries, sizeof tries, " after %d attempts", attempt);
-            err_set(e, ERR_UPSTREAM, "GET %s: %s%s%s%s", url, describe(rc), tries,
+            err_set(e, ERR_UPSTREAM, "%s: %s%s%s%s", what, describe(rc), tries,
                     c->errbuf[0] ? ": " : "", c->errbuf);
             return -1;
         }
         sleep_ms(wait_ms(c, attempt));
     }
+}
+
+int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e)
+{
+    char what[ERR_MSG_MAX / 2];
+    snprintf(what, sizeof what, "GET %s", url);
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+    return perform(c, what, resp, e);
+}
+
+int http_post(struct http_client *c, const char *url, const char *label, const char *body,
+              size_t len, const char *const *headers, struct http_response *resp, struct err *e)
+{
+    /* "Expect:" drops curl's Expect: 100-continue: a round trip per message for nothing */
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    for (const struct curl_slist *x = c->headers; x; x = x->next)
+        h = curl_slist_append(h, x->data);
+    for (size_t i = 0; headers && headers[i]; i++) {
+        if (has_control_char(headers[i])) {
+            curl_slist_free_all(h);
+            return err_set(e, ERR_INVALID, "%s: a header holds a line break or control character",
+                           label);
+        }
+        h = curl_slist_append(h, headers[i]);
+    }
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    int rc = perform(c, label, resp, e);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+    curl_slist_free_all(h);
+    return rc;
 }

@@ -1,4 +1,5 @@
-/* http.h - a small HTTPS GET client on libcurl, shared by the kubernetes and stackrox sources.
+/* http.h - a small HTTPS client on libcurl: GETs for the kubernetes and stackrox sources, POSTs
+ * for the notification targets.
  *
  * One client holds one curl handle, so the pages of a chunked list reuse one TLS connection.
  * A GET either gets a complete HTTP response (any status: the caller decides what a 403 or a
@@ -68,5 +69,12 @@ struct http_response {
  * transport failure: cannot connect, TLS refused, timeout, a truncated or oversized body. */
 int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e);
 void http_response_release(struct http_response *resp);
+
+/* POSTs body[0..len) to url with the client's headers plus headers (NULL-terminated "Name:
+ * value" lines, may be NULL; one holding a control character is refused), retried like a GET.
+ * The URL may be a secret (a Slack webhook): messages name the request by label instead
+ * ("target ops"), never by URL. Returns like http_get. */
+int http_post(struct http_client *c, const char *url, const char *label, const char *body,
+              size_t len, const char *const *headers, struct http_response *resp, struct err *e);
 
 #endif

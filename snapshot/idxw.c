@@ -24,11 +24,22 @@
 
 /* Row slot (rows_int.h) of each index field; keep in sync with enum idx_field. */
 static const int slot_of_field[IDX_NFIELDS] = {
-    [IDX_F_NAMESPACE] = R_NS,          [IDX_F_KIND] = R_KIND,       [IDX_F_NAME] = R_NAME,
-    [IDX_F_POLICY] = R_POLICY,         [IDX_F_RULE] = R_RULE,       [IDX_F_CATEGORY] = R_CATEGORY,
-    [IDX_F_SEVERITY] = R_SEVERITY,     [IDX_F_STATUS] = R_STATUS,   [IDX_F_SOURCE] = R_SOURCE,
-    [IDX_F_MESSAGE] = R_MESSAGE,       [IDX_F_REPORT] = -1,         [IDX_F_ID] = R_ID,
-    [IDX_F_PROPERTIES] = R_PROPERTIES, [IDX_F_RES_API] = R_RES_API, [IDX_F_RES_NS] = R_RES_NS,
+    [IDX_F_NAMESPACE] = R_NS,
+    [IDX_F_KIND] = R_KIND,
+    [IDX_F_NAME] = R_NAME,
+    [IDX_F_POLICY] = R_POLICY,
+    [IDX_F_RULE] = R_RULE,
+    [IDX_F_CATEGORY] = R_CATEGORY,
+    [IDX_F_SEVERITY] = R_SEVERITY,
+    [IDX_F_STATUS] = R_STATUS,
+    [IDX_F_SOURCE] = R_SOURCE,
+    [IDX_F_MESSAGE] = R_MESSAGE,
+    [IDX_F_REPORT] = -1,
+    [IDX_F_CHANGE] = -1,
+    [IDX_F_ID] = R_ID,
+    [IDX_F_PROPERTIES] = R_PROPERTIES,
+    [IDX_F_RES_API] = R_RES_API,
+    [IDX_F_RES_NS] = R_RES_NS,
     [IDX_F_RES_UID] = R_RES_UID,
 };
 
@@ -101,6 +112,7 @@ struct tables {
     struct idx_row *rows; /* in default order (invariant 2) */
     struct idx_report *reports;
     struct idx_source *sources;
+    struct idx_target *targets;  /* sorted by name */
     struct idx_dict_entry *dict; /* every field's entries, field after field */
     size_t ndict;
     struct idx_span dictspan[IDX_NDICT];
@@ -109,6 +121,7 @@ struct tables {
 static void tables_release(struct tables *t)
 {
     free(t->strs), free(t->rank), free(t->rows), free(t->reports), free(t->sources);
+    free(t->targets);
     free(t->dict);
 }
 
@@ -165,7 +178,9 @@ static struct idx_row *index_rows(const struct rowset *rs, const uint32_t *rank,
         for (int f = 0; f < IDX_NFIELDS; f++)
             o->str[f] = slot_of_field[f] >= 0 ? rank[in->s[slot_of_field[f]]] : 0;
         o->str[IDX_F_REPORT] = rank[rs->reports[in->report].name];
+        o->str[IDX_F_CHANGE] = rank[rs->change_str[in->is_new]];
         o->timestamp = in->has_timestamp ? in->timestamp : IDX_NO_TIME;
+        o->first_seen = in->first_seen; /* ROWSET_NO_TIME is IDX_NO_TIME */
         o->report = in->report;
         o->status = (uint8_t)enum_index(rs->strs[in->s[R_STATUS]], idx_status_names, IDX_NSTATUS);
         o->severity = (uint8_t)enum_index(in->s[R_SEVERITY] ? rs->strs[in->s[R_SEVERITY]] : NULL,
@@ -228,6 +243,27 @@ static struct idx_source *index_sources(const struct rowset *rs, const uint32_t 
         sources[i].up = (uint32_t)rs->sources[i].up;
     }
     return sources;
+}
+
+/* Targets by name: string ids are byte-order ranks. */
+static int cmp_target_names(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_target *)a)->name, v = ((const struct idx_target *)b)->name;
+    return u < v ? -1 : u > v;
+}
+
+static struct idx_target *index_targets(const struct rowset *rs, const uint32_t *rank)
+{
+    struct idx_target *targets = xcalloc(rs->ntargets ? rs->ntargets : 1, sizeof *targets);
+    for (uint32_t i = 0; i < rs->ntargets; i++) {
+        const struct target *t = &rs->targets[i];
+        targets[i] = (struct idx_target){rank[t->name],    rank[t->min_priority],
+                                         rank[t->sources], (uint32_t)t->skip_existing,
+                                         (uint32_t)t->up,  0,
+                                         t->sent,          t->failed};
+    }
+    qsort(targets, rs->ntargets, sizeof *targets, cmp_target_names);
+    return targets;
 }
 
 /* 4. The dictionaries (invariant 3): per field, the distinct strings in folded order with
@@ -351,6 +387,11 @@ static void fill_header(struct idx_header *h, const struct rowset *rs, const str
     h->flags = rs->no_crds ? IDX_FLAG_NO_CRDS : 0;
     h->warnings = rs->warnings;
     snprintf(h->snapshot_id, sizeof h->snapshot_id, "%s", meta->snapshot_id);
+    snprintf(h->previous_id, sizeof h->previous_id, "%s",
+             meta->previous_id ? meta->previous_id : "");
+    h->changes_new = meta->changes_new;
+    h->changes_resolved = meta->changes_resolved;
+    h->ntargets = rs->ntargets;
     memcpy(h->dict, t->dictspan, sizeof t->dictspan);
 }
 
@@ -373,6 +414,7 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     put_array(&o, h, IDX_SEC_DICT, t->dict, sizeof *t->dict * t->ndict);
     put_postings(&o, h, t);
     put_sort_orders(&o, h, t);
+    put_array(&o, h, IDX_SEC_TARGETS, t->targets, sizeof *t->targets * h->ntargets);
     h->file_size = o.pos;
     int rc = 0;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
@@ -398,6 +440,7 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         sort_rows(t.rows, t.nrows);
         t.reports = index_reports(rs, t.rank, t.rows, t.nrows);
         t.sources = index_sources(rs, t.rank);
+        t.targets = index_targets(rs, t.rank);
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
         struct idx_header h;
         fill_header(&h, rs, meta, &t);

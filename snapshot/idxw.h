@@ -19,6 +19,8 @@ struct idxw_meta {
     int64_t created;         /* Unix seconds */
     uint32_t cron_period;    /* seconds, 0 when unknown */
     int free_rows;           /* free rs's rows once copied (rowset_free_rows): less memory */
+    const char *previous_id; /* the snapshot compared with (spec 9); NULL or "" for none */
+    uint32_t changes_new, changes_resolved; /* finding keys */
 };
 int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta, struct err *e);
 

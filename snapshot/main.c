@@ -1,6 +1,7 @@
 /* main.c - polsnap-snapshot: reads every --source into one rowset and publishes a snapshot.
  * Arguments in, module calls, exit status out: 0 only when a snapshot was published. */
 #include "err.h"
+#include "notify.h"
 #include "options.h"
 #include "publish.h"
 #include "rows.h"
@@ -36,7 +37,7 @@ static const char usage[] =
 
 struct args {
     struct option_list sources;
-    const char *data, *site, *www;
+    const char *data, *site, *www, *targets;
     long keep, cron_period;
     struct source_opts opts;
 };
@@ -139,6 +140,13 @@ static const struct option_row options[] = {
      .offset = AT(www),
      .help = "the dashboard to copy with --site (default: the nearest www/\nabove the binary, e.g. "
              "www/ beside bin/)"},
+    {.flag = "targets",
+     .metavar = "FILE",
+     .env = "POLSNAP_TARGETS",
+     .type = OPTION_STRING,
+     .offset = AT(targets),
+     .help = "notification targets (YAML or JSON, see the README): each is\nsent what is new in "
+             "the snapshot"},
 };
 
 static int die_usage(const char *msg)
@@ -231,8 +239,8 @@ static int write_site(const struct args *a, const char *snapdir, struct err *e)
     return 0;
 }
 
-/* Sources, snapshot, site: 0, or -1 with *e set and the message printed. */
-static int run(const struct args *a, struct err *e)
+/* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
+static int run(const struct args *a, const struct targets *targets, struct err *e)
 {
     static const char not_published[] =
         "polsnap-snapshot: no snapshot published; the last good one stays served\n";
@@ -244,15 +252,21 @@ static int run(const struct args *a, struct err *e)
         return -1;
     }
     struct rowset *rs = rowset_new();
-    struct publish_opts po = {a->data, (unsigned)a->keep, (uint32_t)a->cron_period};
+    struct notify nt;
+    notify_init(&nt, targets, a->data);
+    struct publish_opts po = {
+        a->data, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved, notify_enqueue,
+        &nt};
     char snapdir[PATH_MAX];
     uint32_t rows = 0, reports = 0, warnings = 0;
     int rc = collect_sources(a, rs, e);
     if (rc == 0) {
         rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
+        notify_describe(&nt, rs);
         rc = publish_snapshot(&rs, &po, snapdir, e);
     }
     if (rc != 0) fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
+    if (rc == 0) notify_send(&nt);
     if (rc == 0 && a->site && (rc = write_site(a, snapdir, e)) != 0)
         fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
     if (rc == 0) {
@@ -263,6 +277,7 @@ static int run(const struct args *a, struct err *e)
                strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
                (double)ru.ru_maxrss / 1024.0);
     }
+    notify_release(&nt);
     rowset_free(rs);
     close(lock_fd);
     return rc;
@@ -275,11 +290,14 @@ int main(int argc, char **argv)
     struct err e = {0};
     int rc =
         options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
+    struct targets targets = {0};
     if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
+    if (rc == 0 && a.targets && *a.targets && targets_load(a.targets, &targets, &e) != 0) rc = -1;
     if (rc == 0)
-        rc = run(&a, &e) == 0 ? 0 : 1;
+        rc = run(&a, &targets, &e) == 0 ? 0 : 1;
     else
         rc = rc > 0 ? 0 : die_usage(e.msg);
+    targets_release(&targets);
     free(env_sources);
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "changes.h"
 #include "idx.h"
 #include "idxw.h"
 #include "shard_rows.h"
@@ -264,7 +265,10 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
     fprintf(stderr, "polsnap-snapshot: writing index of %u rows\n", rowset_rows(*rs));
-    struct idxw_meta meta = {id, (int64_t)tv.tv_sec, o->cron_period, 1};
+    struct changes chg;
+    changes_mark(*rs, o->data_dir, (int64_t)tv.tv_sec, o->on_resolved, o->ctx, &chg);
+    struct idxw_meta meta = {id,           (int64_t)tv.tv_sec, o->cron_period, 1,
+                             chg.previous, chg.new_keys,       chg.resolved};
     int written = idxw_write(*rs, idxpath, &meta, e);
     rowset_free(*rs);
     *rs = NULL;
@@ -280,6 +284,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
         if (ep->file && write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, e) != 0)
             goto fail;
     if (write_shards(tmp, &ix, e) != 0) goto fail;
+    if (o->before_swap) o->before_swap(&ix, o->ctx);
     idx_close(&ix);
 
     if (fsync_path(tmp) != 0) FAIL("fsync %s: %s", tmp, strerror(errno));

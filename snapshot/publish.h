@@ -1,16 +1,20 @@
 /* publish.h - turns a rowset into a published snapshot directory, atomically.
  *
+ * Before the index is written, every row is compared with the snapshot DIR/current names
+ * (changes.h), so the index records what is new since then.
+ *
  * Layout of DIR (the data directory):
  *   DIR/.lock                 flock'ed while a job runs: overlapping cron runs fail fast
  *   DIR/snapshots/ID/         one immutable snapshot (ID sorts by time: 20261125T153000.123456Z)
  *   DIR/snapshots/.tmp-ID/    a snapshot being written; never served, removed on failure
  *   DIR/current -> snapshots/ID   the newest, swapped with rename(2) (write, fsync, rename)
  * A snapshot directory holds index.bin, metrics.txt, v1/... (one JSON file per unfiltered
- * endpoint: the rows of api_endpoints with a file) and shards/ (per-namespace results for static hosting:
- * shards/index.json lists them). */
+ * endpoint: the rows of api_endpoints with a file) and shards/ (per-namespace results for static
+ * hosting: shards/index.json lists them). */
 #ifndef POLSNAP_PUBLISH_H
 #define POLSNAP_PUBLISH_H
 
+#include "changes.h"
 #include "rows.h"
 
 #include "err.h"
@@ -21,6 +25,14 @@ struct publish_opts {
     const char *data_dir;
     unsigned keep;        /* snapshots kept after the swap, >= 1 */
     uint32_t cron_period; /* seconds, 0 unknown (shown by /v1/snapshot for staleness) */
+    /* Change tracking against DIR/current (changes.h): on_resolved (may be NULL) sees each
+     * resolved key's row in the previous index, with ctx. */
+    changes_resolved_fn on_resolved;
+    /* Called (may be NULL) with the new snapshot's index once it is written and before
+     * DIR/current is swapped to it: what must be durable before anyone can see the snapshot
+     * (the notifications it owes) is written here. */
+    void (*before_swap)(const struct idx *ix, void *ctx);
+    void *ctx;
 };
 
 /* Takes DIR/.lock (fails at once when another job holds it). Returns 0 with the lock fd in

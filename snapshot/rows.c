@@ -82,6 +82,8 @@ struct rowset *rowset_new(void)
     rs->used_as_id = xcalloc(rs->capstrs, 1);
     rs->nstrs = 1; /* id 0: blank */
     table_grow(rs);
+    rs->change_str[0] = intern(rs, "unchanged");
+    rs->change_str[1] = intern(rs, "new");
     return rs;
 }
 
@@ -98,6 +100,7 @@ void rowset_free(struct rowset *rs)
     free(rs->rows);
     free(rs->reports);
     free(rs->sources);
+    free(rs->targets);
     free(rs);
 }
 
@@ -259,7 +262,30 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->timestamp = c.has_timestamp ? c.timestamp : 0;
     r->has_timestamp = c.has_timestamp ? 1 : 0;
     r->scored = (uint8_t)(c.scored < 0 ? 0 : c.scored ? 2 : 1);
+    r->first_seen = ROWSET_NO_TIME;
     return ROWSET_ADDED;
+}
+
+void rowset_set_change(struct rowset *rs, uint32_t i, int is_new, int64_t first_seen)
+{
+    rs->rows[i].is_new = is_new ? 1 : 0;
+    rs->rows[i].first_seen = first_seen;
+}
+
+void rowset_add_target(struct rowset *rs, const struct row_target *t)
+{
+    if (rs->ntargets == rs->captargets) {
+        rs->captargets = rs->captargets ? rs->captargets * 2 : 8;
+        rs->targets = xreallocarray(rs->targets, rs->captargets, sizeof *rs->targets);
+    }
+    struct target *o = &rs->targets[rs->ntargets++];
+    o->name = intern(rs, t->name);
+    o->min_priority = intern(rs, t->min_priority);
+    o->sources = intern(rs, t->sources);
+    o->skip_existing = t->skip_existing ? 1 : 0;
+    o->up = t->up ? 1 : 0;
+    o->sent = t->sent;
+    o->failed = t->failed;
 }
 
 void rowset_source_status(struct rowset *rs, const char *name, int up)
@@ -297,6 +323,8 @@ void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out)
     out->res_namespace = s[r->s[R_RES_NS]];
     out->res_uid = s[r->s[R_RES_UID]];
     out->timestamp = r->timestamp;
+    out->first_seen = r->first_seen;
+    out->is_new = r->is_new;
     out->has_timestamp = r->has_timestamp;
     out->scored = r->scored == 0 ? -1 : r->scored - 1;
     out->report = r->report;

@@ -74,13 +74,28 @@ void rowset_source_status(struct rowset *rs, const char *name, int up);
 /* The Kubernetes source found no PolicyReport CRDs: /healthz answers 503. */
 void rowset_set_no_crds(struct rowset *rs);
 
+/* Change tracking (spec section 9, computed by changes.c): row i (in the order added) is new
+ * or not, and first_seen is since when its finding key has failed (ROWSET_NO_TIME: it does not
+ * fail). A row never marked is unchanged with no first_seen. */
+#define ROWSET_NO_TIME INT64_MIN
+void rowset_set_change(struct rowset *rs, uint32_t i, int is_new, int64_t first_seen);
+
+/* A notification target as /v1/targets and /metrics show it (never a URL or a secret):
+ * min_priority "debug" when it has none, sources a compact JSON array text or NULL. */
+struct row_target {
+    const char *name, *min_priority, *sources;
+    int skip_existing, up;
+    uint64_t sent, failed;
+};
+void rowset_add_target(struct rowset *rs, const struct row_target *t);
+
 /* Reading back, for the tests: rows and reports in the order added.
  * Every pointer stays valid until rowset_free; blank fields are NULL. */
 struct row_view {
     const char *id, *namespace, *kind, *name, *message, *category, *policy, *rule, *status,
         *severity, *source, *properties, *res_api_version, *res_namespace, *res_uid;
-    int64_t timestamp;
-    int has_timestamp, scored;
+    int64_t timestamp, first_seen;
+    int has_timestamp, scored, is_new;
     uint32_t report;
 };
 void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out);

@@ -30,10 +30,12 @@ enum {
 
 struct row {
     int64_t timestamp;
+    int64_t first_seen;   /* ROWSET_NO_TIME unless its finding key fails (rowset_set_change) */
     uint32_t s[R_NSLOTS]; /* interned string ids, 0 = blank */
     uint32_t report;
     uint8_t has_timestamp;
     uint8_t scored; /* 0 absent, 1 false, 2 true (the index's encoding) */
+    uint8_t is_new; /* its finding key is new (spec section 9) */
 };
 
 struct report {
@@ -44,6 +46,12 @@ struct report {
 struct source {
     uint32_t name;
     int up;
+};
+
+struct target {
+    uint32_t name, min_priority, sources; /* interned; sources 0 for null */
+    int skip_existing, up;
+    uint64_t sent, failed;
 };
 
 /* Interned strings live in big chunks: one allocation per ~1 MiB, not one per string. */
@@ -68,6 +76,9 @@ struct rowset {
     uint32_t nreports, capreports;
     struct source *sources;
     uint32_t nsources, capsources;
+    struct target *targets;
+    uint32_t ntargets, captargets;
+    uint32_t change_str[2]; /* interned "unchanged" and "new", the IDX_F_CHANGE values */
     uint32_t warnings;
     int no_crds;
 };

@@ -47,7 +47,7 @@ static void build_index(void)
     char path[] = "/tmp/polsnap-fuzz-query-XXXXXX";
     struct err e = {0};
     int fd = mkstemp(path);
-    struct idxw_meta meta = {"fuzz", 1700000000, 0, 0};
+    struct idxw_meta meta = {.snapshot_id = "fuzz", .created = 1700000000};
     if (fd < 0 || idxw_write(rs, path, &meta, &e) != 0 || idx_open(&ix, path, &e) != 0) abort();
     close(fd);
     unlink(path);

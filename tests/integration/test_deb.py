@@ -49,6 +49,7 @@ def contents():
         perm, owner, _size, _day, _time, path = line.split(None, 5)
         files[path.split(" -> ")[0].lstrip(".")] = (perm, owner)
     for path, perm in (("/usr/bin/polsnap-snapshot", "-rwxr-xr-x"),
+                       ("/usr/bin/polsnap-report", "-rwxr-xr-x"),
                        ("/usr/libexec/polsnap/polsnap-fcgi", "-rwxr-xr-x"),
                        ("/usr/share/polsnap/lighttpd.conf", "-rw-r--r--"),
                        ("/usr/share/polsnap/cgi/lighttpd-env.sh", "-rwxr-xr-x"),

@@ -81,7 +81,8 @@ def install_into_destdir():
     eq(r.returncode, 0, "make install DESTDIR exits 0")
     check(r.returncode == 0, "make install output", r.stdout + r.stderr)
     www = {os.path.join("usr/local/share/polsnap/www", p) for p in tree(os.path.join(ROOT, "www"))}
-    want = {"usr/local/bin/polsnap-snapshot", "usr/local/libexec/polsnap/polsnap-fcgi",
+    want = {"usr/local/bin/polsnap-snapshot", "usr/local/bin/polsnap-report",
+            "usr/local/libexec/polsnap/polsnap-fcgi",
             "usr/local/share/polsnap/lighttpd.conf", "usr/local/share/polsnap/cron",
             "usr/local/share/polsnap/cgi/lighttpd-env.sh", "usr/local/share/polsnap/cgi/new-token.sh",
             "usr/local/lib/systemd/system/polsnap-server.service",
@@ -142,7 +143,12 @@ def cron_file_runs_the_readme_command():
     eq((user, env_path), ("polsnap", "/etc/polsnap/polsnap.env"), "README: as polsnap, /etc/polsnap/polsnap.env")
     with open(DEST + PREFIX + "/share/polsnap/cron") as f:
         jobs = [l.split(None, 6) for l in f if re.match(r"^[*0-9]", l)]
-    eq([j[:6] for j in jobs], [["*/5", "*", "*", "*", "*", user]], "cron: one job, every 5 minutes, as polsnap")
+    snapshot_jobs = [j for j in jobs if "polsnap-snapshot" in j[6]]
+    eq([j[:6] for j in snapshot_jobs], [["*/5", "*", "*", "*", "*", user]],
+       "cron: one snapshot job, every 5 minutes, as polsnap")
+    eq([j[:6] for j in jobs if j not in snapshot_jobs], [["0", "7", "*", "*", "*", user]],
+       "cron: the daily email reports, as polsnap")
+    jobs = snapshot_jobs
     cmd = jobs[0][6].strip()
     eq(re.sub(r" >>.*", "", cmd), "set -a && . %s && exec polsnap-snapshot" % env_path,
        "cron: polsnap-snapshot with the environment file, nothing else")

@@ -482,7 +482,8 @@ def detail():
         "source": "kyverno", "timestamp": "1970-01-01T00:03:20Z", "properties": None,
         "report": {"kind": "PolicyReport", "name": "r-a", "namespace": "a-ns"},
         "resource": {"apiVersion": "v1", "kind": "Pod", "name": "Zed", "namespace": "a-ns", "uid": None},
-        "scored": None}), "detail with report, resource, RFC 3339 time")
+        "scored": None, "change": "unchanged", "firstSeen": None}),
+       "detail with report, resource, RFC 3339 time")
     bench = [r for r in s.rows if r["policy"] == "bench"][0]
     d = s.answer("/v1/results/" + bench["id"])[1]
     eq((d["resource"], d["timestamp"], d["namespace"], d["report"]),

@@ -15,6 +15,7 @@ data = tempdir()
 assert snapshot("--source", "files:" + SAMPLES_REL, "--data", data).returncode == 0
 srv = Server(data)
 oracle = model.load([SAMPLES_REL])
+oracle.created = get(srv, "/v1/snapshot").json()["createdUnix"]  # firstSeen of failing keys
 NS = "/v1/namespaced-resources"
 CL = "/v1/cluster-resources"
 

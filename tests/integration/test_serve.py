@@ -103,7 +103,7 @@ def summary_of(rows):
 @test
 def snapshot_and_summary():
     meta = get(srv, "/v1/snapshot").json()
-    eq(sorted(meta), ["created", "createdUnix", "cronPeriodSeconds", "id", "noCrds", "rows",
+    eq(sorted(meta), ["changes", "created", "createdUnix", "cronPeriodSeconds", "id", "noCrds", "rows",
                       "sources", "warnings"], "/v1/snapshot keys")
     eq((meta["rows"], meta["warnings"], meta["noCrds"], meta["sources"]),
        (194, 0, False, [{"name": "files:" + SAMPLES_REL, "up": True}]), "/v1/snapshot values")

@@ -27,6 +27,11 @@ resp(status, body=..., json=..., headers=..., delay=..., fault=..., size=..., gz
            `size` bytes of JSON-looking filler; the client is expected to give up)
   gzip     compress the body when the client accepts gzip (Content-Encoding: gzip)
 
+POST: the body is read (at most 8 MiB) and kept in Request.body, then routed like a GET.
+`srv.validate(path, fn)` checks every POST body to path first: fn(body bytes) returns None or
+why the body breaks the receiver's documented format; a bad body is answered 400 with
+{"error": why} and logged in `srv.invalid` as (path, why), so a test asserts it stays empty.
+
 Mutual TLS: FakeHTTPS(client_certs=True) asks every client for a certificate signed by its
 CA (connections without one are refused during the handshake); make_client_cert(cn) issues
 one, and Request.client_cn tells which one a request came with.
@@ -45,7 +50,7 @@ import time
 import urllib.parse
 from collections import namedtuple
 
-Request = namedtuple("Request", "method path query headers client_cn")
+Request = namedtuple("Request", "method path query headers client_cn body", defaults=(b"",))
 
 
 def resp(status=200, body=None, json=None, headers=None, delay=0, fault=None, size=0,
@@ -122,7 +127,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def do_GET(self):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(n, 8 << 20)) if n > 0 else b""
+        self.do_GET(body)
+
+    def do_GET(self, body=None):
         fake = self.server.fake
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
@@ -134,7 +144,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     if k == "commonName":
                         cn = v
         headers = {k.lower(): v for k, v in self.headers.items()}
-        r = fake._take(url.path, query, Request("GET", url.path, query, headers, cn))
+        method = "GET" if body is None else "POST"
+        request = Request(method, url.path, query, headers, cn, body or b"")
+        why = fake._check(url.path, request)
+        r = resp(400, json={"error": why}) if why else fake._take(url.path, query, request)
         self._send(r, headers)
 
     def _wait(self, seconds):
@@ -191,6 +204,8 @@ class FakeHTTPS:
             self.context.load_verify_locations(self.ca_file)
         self.not_found = resp(404, json={"error": "no route"})
         self.requests = []
+        self.invalid = []
+        self._validators = {}
         self._routes = []  # [path, query dict, script list, next index]
         self._lock = threading.Lock()
         self.stopped = threading.Event()
@@ -213,11 +228,29 @@ class FakeHTTPS:
             self._routes = [r for r in self._routes if not (r[0] == path and r[1] == query)]
             self._routes.append([path, query, list(responses), 0])
 
+    def validate(self, path, fn):
+        self._validators[path] = fn
+
+    def _check(self, path, request):
+        fn = self._validators.get(path)
+        if request.method != "POST" or fn is None:
+            return None
+        try:
+            why = fn(request.body)
+        except Exception as e:  # a body the validator cannot even read is invalid too
+            why = "unreadable body: %r" % e
+        if why:
+            with self._lock:
+                self.requests.append(request)
+                self.invalid.append((path, why))
+        return why
+
     def clear(self):
         """Forgets every route and logged request."""
         with self._lock:
             self._routes = []
             self.requests = []
+            self.invalid = []
 
     def _take(self, path, query, request):
         with self._lock:

@@ -54,7 +54,9 @@ otherwise):
             meaning is the same in both.
   sorting   Status sorts as text; Severity by rank (null first); Timestamp numerically, null
             first; every other field by bytes, null first; then the default order.
-  detail    key order: the 13 row keys, then report, resource, scored; resource null when all of
+  detail    key order: the 13 row keys, then report, resource, scored, change, firstSeen
+            (section 9: firstSeen is `created` for a key failing here and not in `previous`,
+            whose firstSeen it keeps otherwise); resource null when all of
             apiVersion, kind, name, namespace, uid are blank.
   lists     results items carry properties as an object (or null) and timestamp as Unix seconds.
   auth off  /v1/auth/status {"userId":"anonymous","expires":null,"refreshUrl":null,
@@ -106,7 +108,7 @@ FILTER_PARAMS = {"sources": "source", "source": "source", "categories": "categor
 QUERY_FIELDS = {"namespace": "namespace", "kind": "kind", "resource": "name",
                 "policy": "policy", "rule": "rule", "category": "category",
                 "severity": "severity", "status": "status", "source": "source",
-                "message": "message", "report": "report"}
+                "message": "message", "report": "report", "change": "change"}
 GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 500: 13, 503: 14}
 QUERY_MAX_BYTES = 8192
 QUERY_MAX_REGEX = 256
@@ -238,6 +240,8 @@ class Snapshot:
         self.no_crds = no_crds
         self.targets = list(targets or [])
         self.created = created
+        self.previous = None     # the Snapshot this one is compared with (section 9)
+        self.previous_id = None
         self.warning_log = []  # why each warning was counted, in order
         self._ids = set()
         self._by_id = {}
@@ -397,7 +401,42 @@ class Snapshot:
     def field(self, row, f):
         if f == "report":
             return self.reports[row["_report"]]["name"]
+        if f == "change":
+            return self.change(row)[0]
         return row[f]
+
+    # -- changes since a previous snapshot (section 9)
+    def finding_key(self, row):
+        rep = self.reports[row["_report"]]
+        what = (row["kind"], row["name"]) if (row["kind"], row["name"]) != (None, None) \
+            else (None, None, rep["name"])
+        return (row["_cluster"], row["namespace"]) + what + (row["source"], row["policy"],
+                                                              row["rule"])
+
+    def failing_keys(self):
+        """{key: firstSeen (Unix seconds)} of every failing key."""
+        if getattr(self, "_failing", None) is None:
+            prev = self.previous.failing_keys() if self.previous else {}
+            self._failing = {}
+            for r in self.rows:
+                if r["status"] in ("fail", "warn", "error"):
+                    k = self.finding_key(r)
+                    self._failing[k] = prev.get(k, self.created)
+        return self._failing
+
+    def change(self, row):
+        """(change, firstSeen) of a row."""
+        k = self.finding_key(row)
+        failing = self.failing_keys()
+        new = self.previous is not None and k in failing and k not in self.previous.failing_keys()
+        return ("new" if new else "unchanged"), failing.get(k)
+
+    def changes(self):
+        if self.previous is None:
+            return {"previous": None, "new": 0, "resolved": 0}
+        now, before = self.failing_keys(), self.previous.failing_keys()
+        return {"previous": self.previous_id, "new": len(set(now) - set(before)),
+                "resolved": len(set(before) - set(now))}
 
     # -- HTTP (sections 2, 3, 5)
     def answer(self, path, qs="", method="GET"):
@@ -605,6 +644,10 @@ class Snapshot:
             "apiVersion": rv["apiVersion"], "kind": rv["kind"], "name": rv["name"],
             "namespace": rv["namespace"], "uid": rv["uid"]}
         d["scored"] = r["_scored"]
+        change, first_seen = self.change(r)
+        d["change"] = change
+        d["firstSeen"] = None if first_seen is None else time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(first_seen))
         return d
 
     # -- metrics (section 6)

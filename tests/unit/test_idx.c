@@ -89,7 +89,7 @@ int main(void)
     add(rs, b, "Pod", "db", "disallow-root", "nonsense", NULL);  /* bad status */
     CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
 
-    struct idxw_meta meta = {"snap-1", 1700000000, 300, 0};
+    struct idxw_meta meta = {.snapshot_id = "snap-1", .created = 1700000000, .cron_period = 300};
     CHECK(idxw_write(rs, path, &meta, &we) == 0, "index written: %s", we.msg);
     struct idx ix;
     CHECK(idx_open(&ix, path, &ie) == 0, "index opens and checks: %s", ie.msg);

@@ -320,12 +320,12 @@ static void test_parse_pagination(void)
     static const struct {
         const char *name;
         int field;
-    } sorts[] = {{"Namespace", IDX_F_NAMESPACE}, {"kind", IDX_F_KIND},
-                 {"RESOURCE", IDX_F_NAME},       {"Policy", IDX_F_POLICY},
-                 {"Rule", IDX_F_RULE},           {"Category", IDX_F_CATEGORY},
-                 {"Severity", IDX_F_SEVERITY},   {"Status", IDX_F_STATUS},
-                 {"Source", IDX_F_SOURCE},       {"Message", IDX_F_MESSAGE},
-                 {"Report", IDX_F_REPORT},       {"Timestamp", QUERY_SORT_TIMESTAMP}};
+    } sorts[] = {
+        {"Namespace", IDX_F_NAMESPACE},     {"kind", IDX_F_KIND},     {"RESOURCE", IDX_F_NAME},
+        {"Policy", IDX_F_POLICY},           {"Rule", IDX_F_RULE},     {"Category", IDX_F_CATEGORY},
+        {"Severity", IDX_F_SEVERITY},       {"Status", IDX_F_STATUS}, {"Source", IDX_F_SOURCE},
+        {"Message", IDX_F_MESSAGE},         {"Report", IDX_F_REPORT}, {"change", IDX_F_CHANGE},
+        {"Timestamp", QUERY_SORT_TIMESTAMP}};
     for (size_t i = 0; i < ARRAY_LEN(sorts); i++) {
         char qs[80];
         snprintf(qs, sizeof qs, "pagination.sortOption.field=%s", sorts[i].name);
@@ -347,7 +347,7 @@ static void test_parse_pagination(void)
     CHECK_STR(perr("pagination.sortOption.field=Name"),
               "400 invalid pagination.sortOption.field \"Name\": allowed values are Namespace, "
               "Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, Report, "
-              "Timestamp",
+              "Change, Timestamp",
               "bad sort field");
     CHECK_STR(perr("pagination.sortOption.reversed=yes"),
               "400 invalid pagination.sortOption.reversed \"yes\": allowed values are true, false",
@@ -414,7 +414,7 @@ static int fixture_open(struct fixture *f)
     strcpy(f->dir, "/tmp/polsnap-test-query-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     snprintf(f->path, sizeof f->path, "%s/index.bin", f->dir);
-    struct idxw_meta meta = {"test", 1700000000, 0, 0};
+    struct idxw_meta meta = {.snapshot_id = "test", .created = 1700000000};
     if (idxw_write(f->rs, f->path, &meta, &e) != 0) {
         printf("# index: %s\n", e.msg);
         return -1;

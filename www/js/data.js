@@ -170,6 +170,32 @@ export async function detail(id, scope, namespace) {
   return found ? { detailed: false, scope: found.scope, row: found.row } : null;
 }
 
+// The snapshot's changes since the previous one ({previous, new, resolved}), when the query server can
+// select them (a static copy's rows do not say which are new); else null.
+export function changes() {
+  const c = mode.snapshot && mode.snapshot.changes;
+  return mode.engine === 'server' && c && c.previous ? c : null;
+}
+
+// The ids of the rows of new findings in a scope (at most 1000, once per snapshot): the "new" marker.
+const newIdsCache = new Map();
+export function newIds(scope) {
+  const c = changes();
+  if (!c || !c.new) return Promise.resolve(new Set());
+  const key = mode.snapshot.id + ':' + scope;
+  if (!newIdsCache.has(key)) {
+    newIdsCache.set(key, results(scope, 'query=' + encodeURIComponent('Change:"new"') + '&pagination.limit=1000')
+      .then((p) => new Set(p.items.map((r) => r.id)), () => new Set()));
+  }
+  return newIdsCache.get(key);
+}
+
+// A snapshot id (20261125T153000.123456Z) as Unix seconds.
+export function snapshotTime(id) {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)/.exec(id || '');
+  return m ? Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]) / 1000 : null;
+}
+
 // The whole filtered view as a Blob (all pages), CSV or JSON.
 export async function exportBlob(scope, qs, format, progress) {
   const meta = { snapshot: { id: mode.snapshot.id, created: mode.snapshot.created }, scope, query: qs };
@@ -189,6 +215,7 @@ export const FILTERS = [
   { key: 'policy', param: 'policies', field: 'Policy', label: 'Policy' },
   { key: 'rule', param: null, field: 'Rule', label: 'Rule' },
   { key: 'category', param: 'categories', field: 'Category', label: 'Category' },
+  { key: 'change', param: null, field: 'Change', label: 'Change' },
 ];
 export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
   'Category', 'Source', 'Timestamp'];

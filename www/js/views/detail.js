@@ -1,5 +1,5 @@
 // detail.js - one result's permalink: every field of /v1/results/{id}, or of its row on a static copy.
-import { h, href, fmtTime, statusBadge, sevBadge, loading, notice, wrapTable } from '../ui.js';
+import { h, href, fmtAge, statusBadge, sevBadge, loading, notice, wrapTable } from '../ui.js';
 
 function val(v) {
   return v === null || v === undefined || v === '' ? h('span.muted', {}, '—') : String(v);
@@ -7,6 +7,13 @@ function val(v) {
 
 function fields(pairs) {
   return h('dl.fields', {}, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v instanceof Node ? v : val(v))]));
+}
+
+// "2026-11-22T10:00:00Z (failing for 3 days)" from the detail's firstSeen, or null.
+function failingSince(r) {
+  if (!r.firstSeen) return null;
+  const age = fmtAge((Date.now() - Date.parse(r.firstSeen)) / 1000).replace(/ ago$/, '');
+  return h('span', {}, h('time', { datetime: r.firstSeen }, r.firstSeen), ` (failing for ${age})`);
 }
 
 function rfc3339(unix) {
@@ -56,7 +63,9 @@ export function mount(main, ctx, params, id) {
           ['Policy', r.policy], ['Rule', r.rule], ['Category', r.category], ['Source', r.source],
           ['Namespace', r.namespace], ['Kind', kind], ['Name', name],
           ['Timestamp', ts ? h('time', { datetime: ts }, ts) : null],
-          ...(found.detailed ? [['Scored', r.scored === null || r.scored === undefined ? null : String(r.scored)]] : []),
+          ...(found.detailed ? [['Scored', r.scored === null || r.scored === undefined ? null : String(r.scored)],
+            ['Change', r.change === 'new' ? h('span.badge.new', {}, 'new since the previous snapshot') : r.change],
+            ['First seen', failingSince(r)]] : []),
           ['ID', h('code', {}, r.id)],
         ])),
       found.detailed ? h('section.panel', { 'aria-labelledby': 'r-h' }, h('h2#r-h', {}, 'Resource and report'), fields([

@@ -1,6 +1,6 @@
 // overview.js - the cluster at a glance: totals, namespaces, top failing policies, sources, cluster scope.
 // Everything comes from one summary document; every number links to the results it counts.
-import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, STATUSES, SEVERITIES } from '../ui.js';
+import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, notice, fmtTime, STATUSES, SEVERITIES } from '../ui.js';
 
 const NS_SHOWN = 50;
 const sum = (o) => STATUSES.reduce((n, s) => n + (o[s] || 0), 0);
@@ -45,6 +45,16 @@ function totalsBar(totals) {
   const b = h('div.bar');
   b.append(g);
   return b;
+}
+
+// "N new failures since T", linking to them (the failing rows of keys that are new in this snapshot).
+function newFailures(c, snapshotTime) {
+  if (!c) return '';
+  const since = fmtTime(snapshotTime(c.previous));
+  if (!c.new) return h('p.changes#changes', {}, `No new failures since ${since}.`);
+  return notice('warn', h('span#changes', {}, h('a', { href: resultsHref({ change: 'new', status: ['fail', 'warn', 'error'] }) },
+    `${num(c.new)} new failure${c.new === 1 ? '' : 's'}`), ` since ${since}`,
+  c.resolved ? `; ${num(c.resolved)} resolved.` : '.'));
 }
 
 function statusCols(filters, what) {
@@ -157,6 +167,7 @@ export function mount(main, ctx, params) {
     renderNs(params);
     renderSources(params);
     body.replaceChildren(
+      newFailures(ctx.data.changes(), ctx.data.snapshotTime),
       h('section.panel', { 'aria-labelledby': 'tot-h' }, h('h2#tot-h', {}, `All ${num(total)} results`),
         statusCards(totals), totalsBar(totals), legend(), severityTable(summary.statusSeverity)),
       nsPanel,

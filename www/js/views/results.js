@@ -131,7 +131,8 @@ export function mount(main, ctx, params) {
     filterBar.replaceChildren(
       toggles('status', 'Status', STATUSES),
       toggles('severity', 'Severity', [...SEVERITIES, 'none']),
-      ...FILTERS.filter((f) => !['status', 'severity', 'resource'].includes(f.key)).map(picker),
+      ...(ctx.data.changes() || st.filters.change.length ? [toggles('change', 'Change', ['new'])] : []),
+      ...FILTERS.filter((f) => !['status', 'severity', 'resource', 'change'].includes(f.key)).map(picker),
       h('form.search', { role: 'search', onsubmit: (e) => { e.preventDefault(); go({ search: search.value.trim() }); } },
         search, h('button', { type: 'submit' }, 'Search')));
     for (const key of open) {
@@ -163,12 +164,14 @@ export function mount(main, ctx, params) {
       h('button.sort', { type: 'button', 'data-sort': c.field, onclick: () => go(next), title: `Sort by ${c.label}` }, c.label, sortArrow(dir)));
   }
 
-  function renderTable(page) {
+  function renderTable(page, fresh) {
     const cols = COLUMNS.filter((c) => !c.scope || c.scope === st.scope);
+    const cell = (c, r) => c.field === 'Status' && fresh.has(r.id)
+      ? [c.cell(r), ' ', h('span.badge.new', { title: 'New since the previous snapshot' }, 'new')] : c.cell(r);
     // explicit table roles: on a phone the rows become cards (CSS display changes), and stay a table to screen readers
     const rows = page.items.map((r) => h('tr', { 'data-id': r.id, role: 'row' }, cols.map((c) => c.field === 'Message'
       ? h('td.msg', { role: 'cell', 'data-label': c.label }, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)'))
-      : h('td', { class: c.wrap ? 'wrap' : c.cls || null, role: 'cell', 'data-label': c.label }, c.cell(r)))));
+      : h('td', { class: c.wrap ? 'wrap' : c.cls || null, role: 'cell', 'data-label': c.label }, cell(c, r)))));
     const caption = `${st.scope === 'cluster' ? 'Cluster-scoped' : 'Namespaced'} results, page ${st.page}`;
     return wrapTable(h('table.grid.results', { role: 'table' }, h('caption.sr-only', {}, caption),
       h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, cols.map(headerCell))), h('tbody', { role: 'rowgroup' }, rows)), caption);
@@ -250,6 +253,7 @@ export function mount(main, ctx, params) {
       renderTabs(undefined);
       return ctx.fail(e, tableBox);
     }
+    const fresh = await ctx.data.newIds(st.scope);
     if (me !== seq) return;
     tableBox.removeAttribute('aria-busy');
     const first = page.count ? (st.page - 1) * st.size + 1 : 0;
@@ -257,7 +261,7 @@ export function mount(main, ctx, params) {
     status.textContent = !page.count ? 'No results' : page.items.length ? `Showing ${num(first)}–${num(last)} of ${num(page.count)} results` : `${num(page.count)} results`;
     status.dataset.count = page.count;
     keepFocus(main, () => {
-      if (page.items.length) tableBox.replaceChildren(renderTable(page));
+      if (page.items.length) tableBox.replaceChildren(renderTable(page, fresh));
       else if (page.count) tableBox.replaceChildren(notice('info', 'This page is past the end. ', h('a', { href: href('results', writeState({ ...st, page: 1 })) }, 'Go to the first page')));
       else {
         const failOnly = st.filters.status.length === 1 && st.filters.status[0] === 'fail' && !st.not.has('status');
