@@ -3,6 +3,7 @@
 # -dev packages) and the runtime, which gets only `make install`'s binaries and data files.
 #   podman run -p 8080:8080 IMAGE                       the server (lighttpd + FastCGI)
 #   podman run -v ...:/var/lib/polsnap IMAGE polsnap-snapshot   one run of the snapshot job
+#   podman run -v ...:/var/lib/polsnap IMAGE polsnap-report     one run of the email reports
 # make image builds it (deploy/image.sh: the base made from Debian's packages when no registry
 # is reachable); deploy/ runs both commands in one Kubernetes pod.
 ARG BASE=debian:12-slim
@@ -16,6 +17,7 @@ COPY Makefile ./
 COPY common common
 COPY snapshot snapshot
 COPY cgi cgi
+COPY report report
 COPY www www
 COPY deploy deploy
 COPY lighttpd.conf cron ./
@@ -29,7 +31,7 @@ RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --
     && useradd --system --uid 65532 --gid polsnap --home-dir /var/lib/polsnap --no-create-home \
         --shell /usr/sbin/nologin polsnap \
     && install -d -o polsnap -g polsnap -m 0750 /var/lib/polsnap
-COPY --from=build /out/usr/bin/polsnap-snapshot /usr/bin/
+COPY --from=build /out/usr/bin/polsnap-snapshot /out/usr/bin/polsnap-report /usr/bin/
 COPY --from=build /out/usr/libexec/polsnap /usr/libexec/polsnap
 COPY --from=build /out/usr/share/polsnap /usr/share/polsnap
 # The settings of polsnap.env, as the container's environment (override with -e or env:).

@@ -78,7 +78,7 @@ def runtime_only():
         return
     r = in_image("sh", "-c", "command -v gcc cc make; ls /usr/include 2>/dev/null | wc -l")
     eq(r.stdout.split(), ["0"], "no compiler, make or headers in the runtime image")
-    r = in_image("sh", "-c", "ldd /usr/bin/polsnap-snapshot /usr/libexec/polsnap/polsnap-fcgi /usr/sbin/lighttpd")
+    r = in_image("sh", "-c", "ldd /usr/bin/polsnap-snapshot /usr/bin/polsnap-report /usr/libexec/polsnap/polsnap-fcgi /usr/sbin/lighttpd")
     eq((r.returncode, [l for l in r.stdout.splitlines() if "not found" in l]), (0, []),
        "every library the binaries need is there")
 
