@@ -113,8 +113,11 @@ static int redirect_error(const char *redirect, struct err *e)
     if (!redirect || !strcmp(redirect, "404") || !strcmp(redirect, "403") ||
         !strcmp(redirect, "200"))
         return 0;
-    if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
-        err_set(e, ERR_TOO_LONG, "request line or headers too long (at most 16 KiB)");
+    if (strcmp(redirect, "431") == 0)
+        err_set(e, ERR_HEADERS,
+                "request headers too large: the request line and headers take more than 16 KiB");
+    else if (strcmp(redirect, "414") == 0)
+        err_set(e, ERR_TOO_LONG, "request line too long (at most 16 KiB)");
     else
         err_set(e, ERR_INVALID,
                 "malformed request: the URL holds a control character or a byte lighttpd "

@@ -33,7 +33,7 @@ static char *arena_copy(struct rowset *rs, const char *s, size_t n)
 
 static void table_grow(struct rowset *rs)
 {
-    uint32_t size = rs->tablesize ? rs->tablesize * 2 : 1024;
+    uint32_t size = grow_cap_u32(rs->tablesize, 1024, 1u << 31);
     uint32_t *t = xcalloc(size, sizeof *t);
     for (uint32_t id = 1; id < rs->nstrs; id++) {
         uint64_t h = fnv1a(rs->strs[id], strlen(rs->strs[id]));
@@ -47,10 +47,20 @@ static void table_grow(struct rowset *rs)
     rs->tablesize = size;
 }
 
-/* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. */
+/* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. Bytes that
+ * are not UTF-8 become U+FFFD (counted in rs->repaired; the callers warn): whatever a source
+ * hands over, every string of the rowset, so of every answer, is valid UTF-8. */
 static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
 {
     if (!s || !n) return 0;
+    if (utf8_prefix(s, n) != n) {
+        struct buf fixed = BUF_INIT(SIZE_MAX / 2);
+        buf_put_utf8_repaired(&fixed, s, n);
+        rs->repaired++;
+        uint32_t id = intern_n(rs, fixed.ptr, fixed.len);
+        buf_release(&fixed);
+        return id;
+    }
     if ((uint64_t)rs->nstrs * 2 >= rs->tablesize) table_grow(rs);
     uint32_t i = (uint32_t)fnv1a(s, n) & (rs->tablesize - 1);
     for (; rs->table[i]; i = (i + 1) & (rs->tablesize - 1)) {
@@ -58,7 +68,7 @@ static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
         if (strncmp(t, s, n) == 0 && t[n] == '\0') return rs->table[i];
     }
     if (rs->nstrs == rs->capstrs) {
-        rs->capstrs *= 2;
+        rs->capstrs = grow_cap_u32(rs->capstrs, 1024, UINT32_MAX);
         rs->strs = xreallocarray(rs->strs, rs->capstrs, sizeof *rs->strs);
         rs->used_as_id = xrealloc(rs->used_as_id, rs->capstrs);
         memset(rs->used_as_id + rs->nstrs, 0, rs->capstrs - rs->nstrs);
@@ -118,15 +128,20 @@ void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
 {
     if (rs->nreports == rs->capreports) {
-        rs->capreports = rs->capreports ? rs->capreports * 2 : 64;
+        rs->capreports = grow_cap_u32(rs->capreports, 64, UINT32_MAX);
         rs->reports = xreallocarray(rs->reports, rs->capreports, sizeof *rs->reports);
     }
     struct report *r = &rs->reports[rs->nreports];
+    uint32_t repaired = rs->repaired;
     r->kind = intern(rs, report->kind);
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
     r->origin = intern(rs, report->origin);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
+    if (rs->repaired != repaired)
+        rowset_warn(rs, rs->strs[r->origin],
+                    "report %s is not valid UTF-8: bytes replaced with U+FFFD",
+                    rs->strs[r->name] ? rs->strs[r->name] : "-");
     return rs->nreports++;
 }
 
@@ -227,18 +242,24 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
         row_hash(rep, rs, &c, status, severity, hashed);
         id = hashed;
     }
-    uint32_t idref = intern(rs, id);
+    uint32_t repaired = rs->repaired, idref = intern(rs, id);
     if (rs->used_as_id[idref]) {
         rowset_warn(rs, rs->strs[rep->origin],
                     "duplicate result id %s (policy %s, rule %s): "
                     "dropped, the first one stays",
-                    id, c.policy ? c.policy : "-", c.rule ? c.rule : "-");
+                    rs->strs[idref], c.policy ? c.policy : "-", c.rule ? c.rule : "-");
         return ROWSET_DUPLICATE;
     }
     rs->used_as_id[idref] = 1;
 
+    if (rs->nrows == IDX_MAX_ROWS) { /* the index could not hold it: publishing will fail */
+        if (!rs->refused++)
+            rowset_warn(rs, rs->strs[rep->origin], "more than %u rows: the index holds no more",
+                        IDX_MAX_ROWS);
+        return ROWSET_FULL;
+    }
     if (rs->nrows == rs->caprows) {
-        rs->caprows = rs->caprows ? rs->caprows * 2 : 1024;
+        rs->caprows = grow_cap_u32(rs->caprows, 1024, IDX_MAX_ROWS);
         rs->rows = xreallocarray(rs->rows, rs->caprows, sizeof *rs->rows);
     }
     struct row *r = &rs->rows[rs->nrows++];
@@ -263,6 +284,11 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->has_timestamp = c.has_timestamp ? 1 : 0;
     r->scored = (uint8_t)(c.scored < 0 ? 0 : c.scored ? 2 : 1);
     r->first_seen = ROWSET_NO_TIME;
+    if (rs->repaired != repaired)
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "result of policy %s rule %s is not valid UTF-8: bytes replaced with U+FFFD",
+                    rs->strs[r->s[R_POLICY]] ? rs->strs[r->s[R_POLICY]] : "-",
+                    rs->strs[r->s[R_RULE]] ? rs->strs[r->s[R_RULE]] : "-");
     return ROWSET_ADDED;
 }
 
@@ -275,7 +301,7 @@ void rowset_set_change(struct rowset *rs, uint32_t i, int is_new, int64_t first_
 void rowset_add_target(struct rowset *rs, const struct row_target *t)
 {
     if (rs->ntargets == rs->captargets) {
-        rs->captargets = rs->captargets ? rs->captargets * 2 : 8;
+        rs->captargets = grow_cap_u32(rs->captargets, 8, UINT32_MAX);
         rs->targets = xreallocarray(rs->targets, rs->captargets, sizeof *rs->targets);
     }
     struct target *o = &rs->targets[rs->ntargets++];
@@ -291,7 +317,7 @@ void rowset_add_target(struct rowset *rs, const struct row_target *t)
 void rowset_source_status(struct rowset *rs, const char *name, int up)
 {
     if (rs->nsources == rs->capsources) {
-        rs->capsources = rs->capsources ? rs->capsources * 2 : 8;
+        rs->capsources = grow_cap_u32(rs->capsources, 8, UINT32_MAX);
         rs->sources = xreallocarray(rs->sources, rs->capsources, sizeof *rs->sources);
     }
     rs->sources[rs->nsources].name = intern(rs, name);
