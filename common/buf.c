@@ -166,6 +166,31 @@ void buf_put_utf8_repaired(struct buf *b, const char *s, size_t n)
     }
 }
 
+void buf_put_escaped(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            buf_puts(b, "&#39;");
+            break;
+        default:
+            buf_putc(b, *s);
+        }
+    }
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
