@@ -31,7 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct err e = {0};
     if (stackrox_alert_map(list, detail, &sr, &e) == 0) {
         struct rowset *rs = rowset_new();
-        struct row_report rep = {"StackRoxAlerts", sr.cluster, sr.namespace, !sr.namespace, "fuzz"};
+        struct row_report rep = {.kind = "StackRoxAlerts",
+                                 .name = sr.cluster,
+                                 .namespace = sr.namespace,
+                                 .cluster_scoped = !sr.namespace,
+                                 .origin = "fuzz"};
         if (rowset_add_row(rs, rowset_add_report(rs, &rep), &sr.row) == ROWSET_ADDED) {
             struct row_view v;
             rowset_get(rs, 0, &v);

@@ -29,7 +29,8 @@ static int valid_utf8(const char *s)
 static void utf8_is_repaired_for_every_source(void)
 {
     struct rowset *rs = rowset_new();
-    struct row_report rep = {"PolicyReport", "r\xff", "ns", 0, "direct"};
+    struct row_report rep = {
+        .kind = "PolicyReport", .name = "r\xff", .namespace = "ns", .origin = "direct"};
     uint32_t r = rowset_add_report(rs, &rep);
     struct row_in in = {.policy = "p\xc3",
                         .rule = "ok",
@@ -54,8 +55,9 @@ static void utf8_is_repaired_for_every_source(void)
     struct stackrox_row sr;
     struct err e = {0};
     CHECK(stackrox_alert_map(list, NULL, &sr, &e) == 0, "an alert maps: %s", e.msg);
-    uint32_t r2 =
-        rowset_add_report(rs, &(struct row_report){"StackRoxAlerts", "c", "ns", 0, "rox"});
+    uint32_t r2 = rowset_add_report(
+        rs, &(struct row_report){
+                .kind = "StackRoxAlerts", .name = "c", .namespace = "ns", .origin = "rox"});
     rowset_add_row(rs, r2, &sr.row);
     rowset_get(rs, 1, &v);
     CHECK_STR(v.policy, "bad \xEF\xBF\xBD name", "a StackRox policy name is repaired");
@@ -106,7 +108,9 @@ static int write_index(const char *path, uint32_t n)
     struct rowset *rs = rowset_new();
     uint32_t rep[3];
     for (int i = 0; i < 3; i++)
-        rep[i] = rowset_add_report(rs, &(struct row_report){"PolicyReport", ns[i], ns[i], 0, "t"});
+        rep[i] = rowset_add_report(
+            rs, &(struct row_report){
+                    .kind = "PolicyReport", .name = ns[i], .namespace = ns[i], .origin = "t"});
     char id[32], name[32];
     for (uint32_t i = 0; i < n; i++) {
         snprintf(id, sizeof id, "id-%u", i);
