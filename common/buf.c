@@ -255,6 +255,27 @@ void buf_json_str_or_null(struct buf *b, const char *s)
         buf_add(b, "null", 4);
 }
 
+void buf_put_html(struct buf *b, const char *s)
+{
+    size_t run = 0, i = 0;
+    for (; s && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *ref = c == '&'    ? "&amp;"
+                          : c == '<'  ? "&lt;"
+                          : c == '>'  ? "&gt;"
+                          : c == '"'  ? "&quot;"
+                          : c == '\'' ? "&#39;"
+                          : ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+                              ? "\xef\xbf\xbd"
+                              : NULL;
+        if (!ref) continue;
+        buf_add(b, s + run, i - run);
+        buf_puts(b, ref);
+        run = i + 1;
+    }
+    if (s) buf_add(b, s + run, i - run);
+}
+
 static void indent(struct buf *b, int depth)
 {
     static const char spaces[] = "                                ";
