@@ -255,7 +255,7 @@ void buf_json_str_or_null(struct buf *b, const char *s)
         buf_add(b, "null", 4);
 }
 
-void buf_put_html(struct buf *b, const char *s)
+void buf_put_escaped(struct buf *b, const char *s)
 {
     size_t run = 0, i = 0;
     for (; s && s[i]; i++) {

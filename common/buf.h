@@ -73,10 +73,10 @@ void buf_json_strn(struct buf *b, const char *s, size_t n);
 /* Like buf_json_str, but NULL (a blank field) is written as null. */
 void buf_json_str_or_null(struct buf *b, const char *s);
 
-/* Appends s escaped as HTML text or a quoted attribute value: & < > " ' as character
- * references, control characters other than tab, newline and CR as U+FFFD (HTML does not
- * allow them); other bytes copied. NULL appends nothing. */
-void buf_put_html(struct buf *b, const char *s);
+/* Appends s (NULL: nothing) escaped for HTML and XML text and quoted attribute values: & < > " '
+ * as character references, control characters other than tab, newline and CR as U+FFFD (HTML
+ * and XML 1.0 do not allow them); other bytes copied, so valid UTF-8 stays valid. */
+void buf_put_escaped(struct buf *b, const char *s);
 
 /* ?pretty: a streaming re-indenter. Fed compact JSON (our own output) in pieces of any size,
  * it appends to out the same JSON indented by two spaces per level, one member or element per

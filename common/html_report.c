@@ -35,7 +35,7 @@ const char *html_report_csp(void)
 static void value(struct buf *h, const char *s)
 {
     buf_puts(h, "<bdi>");
-    buf_put_html(h, s ? s : "-");
+    buf_put_escaped(h, s ? s : "-");
     buf_puts(h, "</bdi>");
 }
 
@@ -47,7 +47,7 @@ static const char *or_dash(const char *s)
 void html_report_start(struct buf *h, const char *title, const char *when)
 {
     buf_puts(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
-    buf_put_html(h, title);
+    buf_put_escaped(h, title);
     buf_puts(h, "</title><style>");
     buf_puts(h, style);
     buf_puts(h, "</style></head><body><h1>");

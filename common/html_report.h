@@ -5,7 +5,7 @@
  *
  * The page has no scripts and no remote content; its one <style> element is allowed by the
  * Content-Security-Policy html_report_csp() names (the style's SHA-256), and every value is
- * HTML-escaped (buf_put_html) and bidi-isolated (<bdi>), so a value cannot add markup or turn
+ * HTML-escaped (buf_put_escaped) and bidi-isolated (<bdi>), so a value cannot add markup or turn
  * the text around it. */
 #ifndef POLSNAP_HTML_REPORT_H
 #define POLSNAP_HTML_REPORT_H

@@ -81,9 +81,9 @@ static void summary(const struct idx *ix, const struct mail_report *rep, struct 
                                       : or_dash(idx_str(ix, x->ns));
         const char *src = i == n ? "" : or_dash(idx_str(ix, x->src));
         buf_puts(h, i == n ? "<tr><th>" : "<tr><td>");
-        buf_put_html(h, ns);
+        buf_put_escaped(h, ns);
         buf_puts(h, "</td><td>");
-        buf_put_html(h, src);
+        buf_put_escaped(h, src);
         buf_puts(h, "</td>");
         buf_printf(t, "%s%s%s:", ns, *src ? " / " : "", src);
         for (int s = 0; s < IDX_NSTATUS; s++) {

@@ -68,11 +68,11 @@ static void test_urlencoded(void)
 static void test_html(void)
 {
     struct buf b = BUF_INIT(1024);
-    buf_put_html(&b, "<a href=\"x\">it's & \xe2\x80\xae\x01\t\n</a>");
+    buf_put_escaped(&b, "<a href=\"x\">it's & \xe2\x80\xae\x01\t\n</a>");
     CHECK_STR(b.ptr,
               "&lt;a href=&quot;x&quot;&gt;it&#39;s &amp; \xe2\x80\xae\xef\xbf\xbd\t\n&lt;/a&gt;",
               "markup and quotes as references, a control character as U+FFFD, UTF-8 kept");
-    buf_put_html(&b, NULL);
+    buf_put_escaped(&b, NULL);
     CHECK(b.len == strlen(b.ptr), "NULL appends nothing");
     buf_release(&b);
 }
