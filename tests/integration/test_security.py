@@ -45,6 +45,13 @@ def every_answer_carries_the_security_headers():
     eq((r.status, security_headers(r)), (405, HEADERS), "a 405 too")
     r = get(srv, "/v1/namespaces", headers={"X-Big": "a" * 20000})
     eq((r.status, security_headers(r)), (431, HEADERS), "a 431 too")
+    for qs in ("", "?status=fail"):
+        r = get(srv, "/v1/html-report/violations" + qs)
+        csp = r.header("content-security-policy") or ""
+        eq((r.status, csp.startswith("default-src 'none'; style-src 'sha256-"),
+            {k: r.header(k) for k in HEADERS if k != "content-security-policy"}),
+           (200, True, {k: v for k, v in HEADERS.items() if k != "content-security-policy"}),
+           "/v1/html-report/violations%s keeps its own stricter policy, and the others" % qs)
 
 
 class Inline(html.parser.HTMLParser):
