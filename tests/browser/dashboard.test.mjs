@@ -87,7 +87,7 @@ test('print: on A4 every column of the results fits, controls do not print, lege
   const pdf = await page.pdf({ format: 'A4', margin: { top: '12mm', bottom: '12mm', left: '12mm', right: '12mm' } });
   assert.ok(pdf.length > 1000);
   await page.goto(url + '?poll=0#/');
-  await settled(page);
+  await page.waitForSelector('.legend i.fail', { state: 'attached' });
   const swatch = await page.$eval('.legend i.fail', (e) => getComputedStyle(e).printColorAdjust);
   assert.equal(swatch, 'exact', 'legend swatches keep their colour in print');
   assert.equal(await page.locator('#ns-h ~ .row input[type=checkbox]').evaluateAll((els) => els.filter((e) => e.getClientRects().length).length), 0,
@@ -105,6 +105,7 @@ test('phone: every view fits 390 px, the first result is above the fold, targets
   const problems = [];
   const page = await open('#/', PHONE);
   for (const [name, hash] of views) {
+    await page.goto('about:blank'); // a new document each time: settled() then waits for this view
     await page.goto(url + '?poll=0' + hash);
     await settled(page);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -190,7 +191,9 @@ test('lists for people sort case-insensitively; the Policies view\'s bars share 
   await page.waitForSelector('details[data-key="policy"] .opts input[type=checkbox]');
   const values = await page.$$eval('details[data-key="policy"] .opts input[type=checkbox]', (els) => els.map((e) => e.value));
   assert.deepEqual(values, [...values].sort(byText), 'picker values in case-insensitive order');
-  const sources = await page.goto(url + '?poll=0#/').then(() => settled(page)).then(() => page.$$eval('#src-h ~ * tbody th', (ths) => ths.map((t) => t.textContent.replace(/ \(also .*\)$/, ''))));
+  await page.goto(url + '?poll=0#/');
+  await page.waitForSelector('#src-h ~ * tbody th');
+  const sources = await page.$$eval('#src-h ~ * tbody th', (ths) => ths.map((t) => t.textContent.replace(/ \(also .*\)$/, '')));
   assert.deepEqual(sources, [...sources].sort(byText), 'sources in case-insensitive order');
   await page.context().close();
 });
@@ -238,7 +241,7 @@ test('results grouped by resource: one row per workload with its failing policie
   }));
   const label = (r) => `${r.namespace ?? '—'}/${r.kind ?? '—'}/${r.name ?? '(no resource)'}`;
   assert.deepEqual(shown, groups.slice(0, 10).map((g) => [label(g.rows[0]), g.rows.length,
-    [...new Set(g.rows.map((r) => r.policy))].join(', ')]));
+    [...new Set(g.rows.map((r) => r.policy))].sort(byText).join(', ')]));
   assert.match(await page.textContent('#result-count'), new RegExp(`of ${groups.length} \\(${want.count} results\\)`));
   const many = groups.slice(0, 10).findIndex((g) => g.rows.length > 1);
   await page.locator('table.groups > tbody > tr.group button').nth(many).click();

@@ -172,7 +172,7 @@ export function mount(main, ctx, params) {
     const dir = on ? (st.desc ? 'desc' : 'asc') : null;
     // asc -> desc -> the default order (namespace, name, kind, policy, rule, message, id)
     const next = !on ? { sort: c.field, desc: false } : !st.desc ? { sort: c.field, desc: true } : { sort: null, desc: false };
-    return h('th', { scope: 'col', role: 'columnheader', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null },
+    return h('th', { scope: 'col', role: 'columnheader', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null, 'data-col': c.field },
       h('button.sort', { type: 'button', 'data-sort': c.field, onclick: () => go(next), title: `Sort by ${c.label}` }, c.label, sortArrow(dir)));
   }
 
@@ -379,7 +379,7 @@ export function mount(main, ctx, params) {
       const key = `${g.namespace}\u0000${g.kind}\u0000${g.name}`;
       const open = expandedGroups.has(key);
       const counts = STATUSES.map((s) => [s, g.rows.filter((r) => r.status === s).length]).filter(([, c]) => c);
-      const failing = [...new Set(g.rows.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error').map((r) => r.policy ?? '(no policy)'))];
+      const failing = [...new Set(g.rows.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error').map((r) => r.policy ?? '(no policy)'))].sort(cmpText);
       rows.push(h('tr.group', { 'data-group': key, 'data-count': g.rows.length },
         cluster ? '' : h('td', {}, g.namespace ?? h('span.muted', {}, '—')), h('td', {}, g.kind ?? '—'),
         h('th.wrap', { scope: 'row' }, h('button.sort', {
