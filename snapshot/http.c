@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define HTTP_DEFAULT_CONNECT_MS 10000L
@@ -40,6 +41,25 @@ static size_t http_write(char *data, size_t size, size_t n, void *ctx)
     buf_add(s->body, data, n);
     /* Returning less than given makes curl abort with CURLE_WRITE_ERROR. */
     return buf_failed(s->body) ? 0 : n * size;
+}
+
+/* Keeps the ETag header of the last response (each attempt starts with it empty). */
+static size_t http_header(char *data, size_t size, size_t n, void *ctx)
+{
+    char *etag = ctx;
+    size_t len = size * n;
+    if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        const char *v = data + 5, *end = data + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        if ((size_t)(end - v) < HTTP_ETAG_MAX) {
+            memcpy(etag, v, (size_t)(end - v));
+            etag[end - v] = '\0';
+        }
+    }
+    return len;
 }
 
 static int has_control_char(const char *s)
@@ -85,6 +105,13 @@ static int http_setup_tls(struct http_client *c, const struct http_conf *conf, s
     else
         curl_easy_setopt(curl, CURLOPT_SSLKEY, conf->key_file);
     return 0;
+}
+
+void http_global_init(void)
+{
+    static int done;
+    if (!done) curl_global_init(CURL_GLOBAL_DEFAULT);
+    done = 1;
 }
 
 static long or_default(long v, long def)
@@ -254,9 +281,12 @@ static int perform(struct http_client *c, const char *what, struct http_response
     resp->attempts = 0;
     struct sink sink = {&resp->body};
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, http_header);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, resp->etag);
 
     for (int attempt = 1;; attempt++) {
         buf_reset(&resp->body);
+        resp->etag[0] = '\0';
         c->errbuf[0] = '\0';
         resp->attempts = attempt;
         CURLcode rc = curl_easy_perform(c->curl);
@@ -279,30 +309,53 @@ static int perform(struct http_client *c, const char *what, struct http_response
     }
 }
 
-int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e)
+/* The client's headers plus first (may be NULL) and extra (NULL-terminated, may be NULL);
+ * NULL with *e set when one holds a control character. Free with curl_slist_free_all. */
+static struct curl_slist *request_headers(const struct http_client *c, const char *first,
+                                          const char *const *extra, const char *label,
+                                          struct err *e)
+{
+    struct curl_slist *h = first ? curl_slist_append(NULL, first) : NULL;
+    for (const struct curl_slist *x = c->headers; x; x = x->next)
+        h = curl_slist_append(h, x->data);
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (has_control_char(extra[i])) {
+            curl_slist_free_all(h);
+            err_set(e, ERR_INVALID, "%s: a header holds a line break or control character", label);
+            return NULL;
+        }
+        h = curl_slist_append(h, extra[i]);
+    }
+    return h;
+}
+
+int http_get_with(struct http_client *c, const char *url, const char *const *headers,
+                  struct http_response *resp, struct err *e)
 {
     char what[ERR_MSG_MAX / 2];
     snprintf(what, sizeof what, "GET %s", url);
+    struct curl_slist *h = headers ? request_headers(c, NULL, headers, what, e) : NULL;
+    if (headers && !h) return -1;
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-    return perform(c, what, resp, e);
+    if (h) curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+    int rc = perform(c, what, resp, e);
+    if (h) curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+    curl_slist_free_all(h);
+    return rc;
+}
+
+int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e)
+{
+    return http_get_with(c, url, NULL, resp, e);
 }
 
 int http_post(struct http_client *c, const char *url, const char *label, const char *body,
               size_t len, const char *const *headers, struct http_response *resp, struct err *e)
 {
     /* "Expect:" drops curl's Expect: 100-continue: a round trip per message for nothing */
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    for (const struct curl_slist *x = c->headers; x; x = x->next)
-        h = curl_slist_append(h, x->data);
-    for (size_t i = 0; headers && headers[i]; i++) {
-        if (has_control_char(headers[i])) {
-            curl_slist_free_all(h);
-            return err_set(e, ERR_INVALID, "%s: a header holds a line break or control character",
-                           label);
-        }
-        h = curl_slist_append(h, headers[i]);
-    }
+    struct curl_slist *h = request_headers(c, "Expect:", headers, label, e);
+    if (!h) return -1;
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);

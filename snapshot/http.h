@@ -51,15 +51,21 @@ struct http_conf {
 
 struct http_client;
 
+/* libcurl's global setup, which is not thread-safe: call once before clients are made on
+ * several threads (the fleet's pulls). Later calls do nothing. */
+void http_global_init(void);
+
 /* Returns a client, or NULL with *e set (a client certificate half missing, a bad token,
  * curl unusable). Free with http_client_free. */
 struct http_client *http_client_new(const struct http_conf *conf, struct err *e);
 void http_client_free(struct http_client *c); /* NULL is fine */
 
+#define HTTP_ETAG_MAX 256
 struct http_response {
-    long status;     /* the final HTTP status */
-    struct buf body; /* the final response's body (also for 4xx/5xx); NUL-terminated */
-    int attempts;    /* how many requests were sent */
+    long status;              /* the final HTTP status */
+    struct buf body;          /* the final response's body (also for 4xx/5xx); NUL-terminated */
+    int attempts;             /* how many requests were sent */
+    char etag[HTTP_ETAG_MAX]; /* its ETag header as sent (quotes kept), "" when none or longer */
 };
 
 /* GETs url (http:// or https://; redirects are not followed). resp is overwritten: call
@@ -68,6 +74,11 @@ struct http_response {
  * like this once the retries ran out. Returns -1 with *e set (ERR_UPSTREAM, "GET URL: reason") on a
  * transport failure: cannot connect, TLS refused, timeout, a truncated or oversized body. */
 int http_get(struct http_client *c, const char *url, struct http_response *resp, struct err *e);
+/* http_get with more request headers (NULL-terminated "Name: value" lines, may be NULL; one
+ * holding a control character is refused): "If-None-Match: ETAG" makes it conditional (a 304
+ * is returned like any status). */
+int http_get_with(struct http_client *c, const char *url, const char *const *headers,
+                  struct http_response *resp, struct err *e);
 void http_response_release(struct http_response *resp);
 
 /* POSTs body[0..len) to url with the client's headers plus headers (NULL-terminated "Name:

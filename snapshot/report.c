@@ -357,8 +357,12 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
                          api ? api : "(none)", k->group);
     const cJSON *meta = structural(w, doc, path, "metadata", 0);
     join(where, path, "metadata");
-    struct row_report rep = {kind, str_at(w, meta, where, "name"),
-                             str_at(w, meta, where, "namespace"), k->cluster, w->origin};
+    struct row_report rep = {kind,
+                             str_at(w, meta, where, "name"),
+                             str_at(w, meta, where, "namespace"),
+                             k->cluster,
+                             w->origin,
+                             NULL};
     char scope_path[WHERE_MAX];
     join(scope_path, path, "scope");
     struct report_ctx rc = {

@@ -101,6 +101,7 @@ void rowset_free(struct rowset *rs)
     free(rs->reports);
     free(rs->sources);
     free(rs->targets);
+    free(rs->clusters);
     free(rs);
 }
 
@@ -126,6 +127,7 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
     r->origin = intern(rs, report->origin);
+    r->cluster = report->cluster ? intern(rs, report->cluster) : rs->cluster;
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
     return rs->nreports++;
 }
@@ -258,6 +260,7 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->s[R_RES_API] = intern(rs, c.res_api_version);
     r->s[R_RES_NS] = intern(rs, c.res_namespace);
     r->s[R_RES_UID] = intern(rs, c.res_uid);
+    r->s[R_CLUSTER] = rep->cluster;
     r->report = report;
     r->timestamp = c.has_timestamp ? c.timestamp : 0;
     r->has_timestamp = c.has_timestamp ? 1 : 0;
@@ -286,6 +289,23 @@ void rowset_add_target(struct rowset *rs, const struct row_target *t)
     o->up = t->up ? 1 : 0;
     o->sent = t->sent;
     o->failed = t->failed;
+}
+
+void rowset_set_cluster(struct rowset *rs, const char *name)
+{
+    rs->cluster = intern(rs, name);
+}
+
+void rowset_add_cluster(struct rowset *rs, const struct row_cluster *c)
+{
+    if (rs->nclusters == rs->capclusters) {
+        rs->capclusters = rs->capclusters ? rs->capclusters * 2 : 8;
+        rs->clusters = xreallocarray(rs->clusters, rs->capclusters, sizeof *rs->clusters);
+    }
+    rs->clusters[rs->nclusters++] = (struct cluster){intern(rs, c->name),  intern(rs, c->snapshot),
+                                                     intern(rs, c->error), c->state,
+                                                     c->own ? 1 : 0,       c->time,
+                                                     c->last_pull};
 }
 
 void rowset_source_status(struct rowset *rs, const char *name, int up)
@@ -322,6 +342,7 @@ void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out)
     out->res_api_version = s[r->s[R_RES_API]];
     out->res_namespace = s[r->s[R_RES_NS]];
     out->res_uid = s[r->s[R_RES_UID]];
+    out->cluster = s[r->s[R_CLUSTER]];
     out->timestamp = r->timestamp;
     out->first_seen = r->first_seen;
     out->is_new = r->is_new;
@@ -336,6 +357,7 @@ void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *
     out->kind = rs->strs[r->kind];
     out->name = rs->strs[r->name];
     out->namespace = rs->strs[r->ns];
+    out->cluster = rs->strs[r->cluster];
     out->cluster_scoped = r->cluster_scoped;
 }
 

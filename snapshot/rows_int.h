@@ -25,6 +25,7 @@ enum {
     R_RES_API,
     R_RES_NS,
     R_RES_UID,
+    R_CLUSTER,
     R_NSLOTS
 };
 
@@ -39,8 +40,14 @@ struct row {
 };
 
 struct report {
-    uint32_t kind, name, ns, origin;
+    uint32_t kind, name, ns, origin, cluster;
     int cluster_scoped;
+};
+
+struct cluster {
+    uint32_t name, snapshot, error; /* interned */
+    int state, own;
+    int64_t time, last_pull;
 };
 
 struct source {
@@ -78,6 +85,9 @@ struct rowset {
     uint32_t nsources, capsources;
     struct target *targets;
     uint32_t ntargets, captargets;
+    struct cluster *clusters;
+    uint32_t nclusters, capclusters;
+    uint32_t cluster;       /* rowset_set_cluster's name, interned; 0: none */
     uint32_t change_str[2]; /* interned "unchanged" and "new", the IDX_F_CHANGE values */
     uint32_t warnings;
     int no_crds;

@@ -79,8 +79,8 @@ int main(void)
     snprintf(path, sizeof path, "%s/index.bin", dir);
 
     struct rowset *rs = rowset_new();
-    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t"};
-    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t"};
+    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t", NULL};
+    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL};
     uint32_t b = rowset_add_report(rs, &nsrep), c = rowset_add_report(rs, &crep);
     add(rs, b, "Pod", "web", "Require-Labels", "FAIL", "High");
     add(rs, b, "Pod", "api", "require-labels", "pass", "bogus");
