@@ -80,7 +80,7 @@ int edges_load(struct fleet *f, const char *path, struct err *e)
         struct fleet_edge ed = {0};
         rc = load_edge(&a, x, &ed);
         for (size_t k = 0; rc == 0 && k < f->n; k++)
-            if (f->v[k].name && !strcmp(f->v[k].name, ed.name))
+            if (f->v[k].name && ed.name && !strcmp(f->v[k].name, ed.name))
                 rc = conf_bad(&a, "repeats the name of another edge");
         if (rc == 0 && f->n >= FLEET_EDGES_MAX) rc = conf_bad(&a, "is one edge too many");
         if (rc == 0)
