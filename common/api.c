@@ -22,7 +22,7 @@
     "so it is not visible to it"
 
 /* clang-format off */
-/* The six endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
+/* The seven endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
  * as v1/<name>/....json. */
 #define SCOPED(name, scope, limited)                                                           \
     {"/v1/" name "/policies", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_POLICY,     \
@@ -31,6 +31,8 @@
        "v1/" name "/kinds.json", API_JSON, REPORTS, limited, 0},                               \
     {"/v1/" name "/sources", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_SOURCE,      \
        "v1/" name "/sources.json", API_JSON, REPORTS, limited, 0},                             \
+    {"/v1/" name "/categories", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_CATEGORY, \
+       "v1/" name "/categories.json", API_JSON, REPORTS, limited, 0},                          \
     {"/v1/" name "/resources", READ, api_resources, API_PARAMS_FILTERS, scope, 0,              \
        "v1/" name "/resources.json", API_JSON, REPORTS, limited, 0},                           \
     {"/v1/" name "/status-counts", READ, api_status_counts, API_PARAMS_FILTERS, scope, 0,      \
@@ -59,9 +61,13 @@ const struct api_endpoint api_endpoints[] = {
        "v1/namespaces.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/rule-status-count", READ, api_rule_status_count, API_PARAMS_FILTERS, API_BOTH, 0,
        NULL, API_JSON, REPORTS, NULL, 0},
+    {"/v1/policy-reports", READ, api_policy_reports, API_PARAMS_FILTERS, API_NAMESPACED, 0,
+       "v1/policy-reports.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/cluster-policy-reports", READ, api_policy_reports, API_PARAMS_FILTERS, API_CLUSTER, 0,
+       "v1/cluster-policy-reports.json", API_JSON, REPORTS, CLUSTER_ONLY, 0},
     SCOPED("namespaced-resources", API_NAMESPACED, NULL),
     SCOPED("cluster-resources", API_CLUSTER, CLUSTER_ONLY),
-    {"/v1/summary", READ, api_summary, API_PARAMS_FILTERS, API_BOTH, 0,
+    {"/v1/summary", READ, api_summary, API_PARAMS_CONTAINS, API_BOTH, 0,
        "v1/summary.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/snapshot", READ, api_snapshot_meta, API_PARAMS_FILTERS, API_BOTH, 0,
        "v1/snapshot.json", API_JSON, REPORTS, NULL, 0},
@@ -164,9 +170,10 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
     }
     struct query q;
     if (query_parse(qs, &q, &e)) return api_error(out, &e);
-    struct query without_search = q;
-    without_search.search = NULL;
-    c.q = c.ep->params == API_PARAMS_SEARCH ? &q : &without_search;
+    struct query narrowed = q; /* without the parameters this endpoint does not take */
+    if (c.ep->params < API_PARAMS_SEARCH) narrowed.search = NULL;
+    if (c.ep->params < API_PARAMS_CONTAINS) narrowed.contains = NULL;
+    c.q = &narrowed;
     res.status = render(&c, q.pretty, &e);
     query_release(&q);
     if (res.status < 0) return api_error(out, &e);

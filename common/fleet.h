@@ -10,7 +10,10 @@
  *                      {"format":"polsnap-fleet","version":1,"cluster":NAME|null,
  *                       "snapshot":ID,"created":UNIX,"reports":M,"rows":N}
  *   lines 2 .. M+1     the reports; a row names its report by position (0-based):
- *                      {"kind":S|null,"name":S|null,"namespace":S|null,"clusterScoped":BOOL}
+ *                      {"kind":S|null,"name":S|null,"namespace":S|null,"clusterScoped":BOOL,
+ *                       "source":S|null,"labels":{KEY:VALUE,...}|null}
+ *                      source and labels as /v1/policy-reports shows them (the labels its
+ *                      metadata.labels, within Kubernetes' bounds)
  *   lines M+2 .. M+N+1 the rows, in the snapshot's default order:
  *                      {"report":I,"id":S,"kind":S|null,"name":S|null,"apiVersion":S|null,
  *                       "resourceNamespace":S|null,"uid":S|null,"message":S|null,

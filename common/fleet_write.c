@@ -52,6 +52,22 @@ static void put_str(struct buf *t, const struct idx *ix, const char *key, uint32
     buf_json_str_or_null(t, idx_str(ix, id));
 }
 
+/* "labels": the report's metadata.labels as an object (a value "" is id 0), or null */
+static void put_labels(const struct idx *ix, const struct idx_report *rep, struct buf *t)
+{
+    buf_puts(t, ",\"labels\":");
+    if (!rep->label_n) buf_puts(t, "null");
+    for (uint32_t i = 0; i < rep->label_n; i++) {
+        const struct idx_label *l = &ix->labels[ix->report_labels[rep->label_off + i]];
+        const char *v = idx_str(ix, l->value);
+        buf_putc(t, i ? ',' : '{');
+        buf_json_str(t, idx_str(ix, l->key));
+        buf_putc(t, ':');
+        buf_json_str(t, v ? v : "");
+    }
+    if (rep->label_n) buf_putc(t, '}');
+}
+
 static void put_row(const struct idx *ix, const struct idx_row *r, struct buf *t)
 {
     const uint32_t *s = r->str;
@@ -94,7 +110,10 @@ void fleet_write(const struct idx *ix, struct buf *out)
         put_str(&t, ix, "{\"kind\":", rep->kind);
         put_str(&t, ix, ",\"name\":", rep->name);
         put_str(&t, ix, ",\"namespace\":", rep->namespace);
-        buf_printf(&t, ",\"clusterScoped\":%s}\n", rep->cluster ? "true" : "false");
+        buf_printf(&t, ",\"clusterScoped\":%s", rep->cluster ? "true" : "false");
+        put_str(&t, ix, ",\"source\":", rep->source);
+        put_labels(ix, rep, &t);
+        buf_puts(&t, "}\n");
     }
     for (uint32_t r = 0; r < ix->h->nrows; r++)
         put_row(ix, &ix->rows[r], &t);

@@ -89,7 +89,7 @@ static int pull_https(struct fleet_job *j)
         headers[0] = inm.ptr;
     }
     struct http_response r = {0};
-    if (rc == 0) rc = http_get_with(c, url.ptr, headers, &r, &j->e);
+    if (rc == 0) rc = http_request(c, "GET", url.ptr, url.ptr, NULL, headers, &r, &j->e);
     if (rc == 0) {
         j->bytes = r.body.len;
         if (r.status == 304 && j->have_copy)

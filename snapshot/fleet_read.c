@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fleet.h"
 #include "idx.h"
+#include "report.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -87,14 +88,20 @@ static int bool_or_null(const cJSON *o, const char *key, int *out)
 static int report_line(struct reader *r, const cJSON *o, uint32_t i)
 {
     struct row_report rep = {0};
+    struct row_label labels[ROW_LABELS_MAX];
     int scoped;
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "labels");
     if (str_or_null(o, "kind", &rep.kind) || str_or_null(o, "name", &rep.name) ||
         str_or_null(o, "namespace", &rep.namespace) || bool_or_null(o, "clusterScoped", &scoped) ||
-        scoped < 0)
-        BAD("line %llu: a report needs kind, name, namespace (strings or null) and "
-            "clusterScoped (true or false)",
+        scoped < 0 || str_or_null(o, "source", &rep.source) ||
+        (!cJSON_IsNull(l) && report_labels_unfit(l)))
+        BAD("line %llu: a report needs kind, name, namespace, source (strings or null), "
+            "clusterScoped (true or false) and labels (null or an object of labels)",
             (unsigned long long)r->line);
     rep.cluster_scoped = scoped;
+    for (const cJSON *c = cJSON_IsObject(l) ? l->child : NULL; c; c = c->next)
+        labels[rep.nlabels++] = (struct row_label){c->string, c->valuestring};
+    rep.labels = labels;
     if (r->sink) r->sink->report(r->sink->ctx, i, &rep);
     return 0;
 }

@@ -99,6 +99,7 @@ void rowset_free(struct rowset *rs)
     free(rs->used_as_id);
     free(rs->rows);
     free(rs->reports);
+    free(rs->labels);
     free(rs->sources);
     free(rs->targets);
     free(rs->clusters);
@@ -116,6 +117,27 @@ void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
     rs->warnings++;
 }
 
+/* The 40-hex SHA-1 of parts[0..n) joined by 0x1f, a NULL part as "". */
+static void sha1_hex(const char *const *parts, size_t n, char out[41])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) abort();
+    for (size_t i = 0; i < n; i++) {
+        if (i) EVP_DigestUpdate(ctx, "\x1f", 1);
+        if (parts[i]) EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
+    }
+    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) abort();
+    EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 20; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[40] = '\0';
+}
+
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
 {
     if (rs->nreports == rs->capreports) {
@@ -128,7 +150,25 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->ns = intern(rs, report->namespace);
     r->origin = intern(rs, report->origin);
     r->cluster = report->cluster ? intern(rs, report->cluster) : rs->cluster;
+    r->source = intern(rs, report->source);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
+    /* a report of a cluster (spec 10) hashes its name too: ids stay unique in a merged
+     * snapshot, where every edge may have a report of the same kind, namespace and name */
+    const char *parts[] = {rs->strs[r->kind], rs->strs[r->ns], rs->strs[r->name],
+                           rs->strs[r->cluster]};
+    char id[41];
+    sha1_hex(parts, r->cluster ? 4 : 3, id);
+    r->id = intern(rs, id);
+    r->label_off = rs->nlabels;
+    r->nlabels = report->nlabels;
+    if (rs->nlabels + report->nlabels > rs->caplabels) {
+        rs->caplabels = (rs->nlabels + report->nlabels) * 2;
+        rs->labels = xreallocarray(rs->labels, rs->caplabels, 2 * sizeof *rs->labels);
+    }
+    for (uint32_t i = 0; i < report->nlabels; i++, rs->nlabels++) {
+        rs->labels[2 * rs->nlabels] = intern(rs, report->labels[i].key);
+        rs->labels[2 * rs->nlabels + 1] = intern(rs, report->labels[i].value);
+    }
     return rs->nreports++;
 }
 
@@ -180,22 +220,7 @@ static void row_hash(const struct report *rep, const struct rowset *rs, const st
         in->message,
         in->properties,
     };
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) abort();
-    for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
-        if (i) EVP_DigestUpdate(ctx, "\x1f", 1);
-        if (parts[i]) EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
-    }
-    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) abort();
-    EVP_MD_CTX_free(ctx);
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 20; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[40] = '\0';
+    sha1_hex(parts, ARRAY_LEN(parts), out);
 }
 
 enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const struct row_in *in)
@@ -357,8 +382,11 @@ void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *
     out->kind = rs->strs[r->kind];
     out->name = rs->strs[r->name];
     out->namespace = rs->strs[r->ns];
+    out->id = rs->strs[r->id];
+    out->source = rs->strs[r->source];
     out->cluster = rs->strs[r->cluster];
     out->cluster_scoped = r->cluster_scoped;
+    out->nlabels = r->nlabels;
 }
 
 uint32_t rowset_sources(const struct rowset *rs)

@@ -214,9 +214,12 @@ def the_central_answers_are_the_union_of_the_edges():
                      (CL + "/results", "pagination.sortOption.field=Cluster&"
                       "pagination.sortOption.reversed=true&pagination.limit=7"),
                      ("/v1/namespaced-resources/status-counts", "clusters=lab"),
-                     (NS + "/policies", "cluster=west")):
+                     (NS + "/policies", "cluster=west"), ("/v1/policy-reports", ""),
+                     ("/v1/cluster-policy-reports", "labels=app:kube-bench-adapter")):
         eq(get(csrv, path + "?" + qs if qs else path).json(), m.answer(path, qs)[1],
            "%s?%s as the oracle's merge" % (path, qs))
+    check(get(csrv, "/v1/cluster-policy-reports?labels=app:kube-bench-adapter").json()["count"] > 0,
+          "report labels travel with the export")
     clusters = get(csrv, "/v1/clusters").json()
     for c in clusters:
         check(c["lastPull"], "%s: lastPull set" % c["name"])

@@ -305,6 +305,18 @@ static void test_parse_pagination(void)
     CHECK_STR(perr("page=1&page=2"), "400 parameter \"page\" given more than once", "page twice");
     CHECK_STR(perr("search=a&search=b"), "400 parameter \"search\" given more than once",
               "search twice");
+    CHECK_STR(perr("contains=a&contains=b"), "400 parameter \"contains\" given more than once",
+              "contains twice");
+    {
+        char longer[300] = "contains=";
+        memset(longer + 9, 'x', 257);
+        CHECK_STR(perr(longer), "400 contains is longer than 256 bytes", "contains too long");
+        longer[9 + 256] = '\0';
+        struct query q2;
+        CHECK(parse_ok(longer, &q2) && q2.contains && strlen(q2.contains) == 256,
+              "contains of 256 bytes");
+        query_release(&q2);
+    }
 
     CHECK(parse_ok("pagination.limit=1000&pagination.offset=0&pagination.sortOption.field="
                    "timestamp&pagination.sortOption.reversed=TRUE",
@@ -347,14 +359,14 @@ static void test_parse_pagination(void)
     CHECK_STR(perr("pagination.sortOption.field=Name"),
               "400 invalid pagination.sortOption.field \"Name\": allowed values are Namespace, "
               "Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, Report, "
-              "Change, Timestamp",
+              "Change, Cluster, Timestamp",
               "bad sort field");
     CHECK_STR(perr("pagination.sortOption.reversed=yes"),
               "400 invalid pagination.sortOption.reversed \"yes\": allowed values are true, false",
               "bad reversed");
     CHECK_STR(perr("pagination.limit=5&pagination.limit=6"),
               "400 parameter \"pagination.limit\" given more than once", "limit twice");
-    const char *mix = "400 page, offset and direction cannot be mixed with pagination.* "
+    const char *mix = "400 page, offset, direction and sortBy cannot be mixed with pagination.* "
                       "parameters";
     CHECK_STR(perr("page=1&pagination.limit=5"), mix, "page with limit");
     CHECK_STR(perr("pagination.offset=5&offset=10"), mix, "offset with pagination.offset");
@@ -458,10 +470,12 @@ static void add(struct rowset *rs, uint32_t rep, const char *kind, const char *n
  * 4 delta, 5 echo (kube-system); cluster rows 6 (no resource), 7 golf. */
 static void fixture_fill(struct rowset *rs)
 {
-    struct row_report def = {"PolicyReport", "polr-default", "default", 0, "t", NULL};
-    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t", NULL};
-    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t", NULL};
-    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL};
+    struct row_report def = {"PolicyReport", "polr-default", "default", 0,   "t",
+                             NULL,           NULL,           0,         NULL};
+    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t", NULL,
+                              NULL,           0,           NULL};
+    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t", NULL, NULL, 0, NULL};
+    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, NULL, 0, NULL};
     uint32_t d = rowset_add_report(rs, &def), k = rowset_add_report(rs, &kube),
              o = rowset_add_report(rs, &orphan), c = rowset_add_report(rs, &cpolr);
     add(rs, d, "Pod", "alpha", "require-labels", "check-labels", "fail", "high", "Best Practices",
@@ -547,6 +561,21 @@ static void test_fixed_index(void)
         {"search=FAIL", "foxtrot alpha"},
         {"search=check", "foxtrot alpha bravo"},
         {"search=disallow&status=warn", "charlie"},
+        /* contains= (spec 11): namespace, kind, name, policy, rule, message; not category,
+         * source or severity */
+        {"contains=ube", "delta echo"},
+        {"contains=LABEL", "foxtrot alpha bravo"},
+        {"contains=root", "charlie delta"},
+        {"contains=configM", "echo"},
+        {"contains=harl", "charlie"},
+        {"contains=%C3%AFve", "echo"},
+        {"contains=2024-1", "echo"},
+        {"contains=a&status=fail", "foxtrot alpha"},
+        {"contains=best", ""},
+        {"contains=kyverno", ""},
+        {"contains=high", ""},
+        {"contains=", "foxtrot alpha bravo charlie delta echo"},
+        {"contains=label&search=b", "bravo"},
         {"query=Namespace:kube", "delta echo"},
         {"query=Namespace:\"kube\"", ""},
         {"query=Namespace:\"KUBE-SYSTEM\"", "delta echo"},
@@ -708,10 +737,11 @@ static void fill_random(struct rowset *rs, int nrows)
     static const char *const ns[] = {"default", "Dev", "dev-team", "kube-system", "prod", NULL};
     uint32_t reps[7];
     for (int i = 0; i < 6; i++) {
-        struct row_report r = {"PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t", NULL};
+        struct row_report r = {
+            "PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t", NULL, NULL, 0, NULL};
         reps[i] = rowset_add_report(rs, &r);
     }
-    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t", NULL};
+    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t", NULL, NULL, 0, NULL};
     reps[6] = rowset_add_report(rs, &c);
     for (int i = 0; i < nrows; i++) {
         char msg[40];

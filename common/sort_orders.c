@@ -1,5 +1,5 @@
-/* sort_orders.c - the index writer's permutations of the rows by each sort key (see
- * sort_orders.h and IDX_SEC_SORT in common/idx.h). */
+/* sort_orders.c - rows ordered by one sort key: the index writer's permutations and the query
+ * server's sortBy (see sort_orders.h and IDX_SEC_SORT in common/idx.h). */
 #include "sort_orders.h"
 
 #include "util.h"
