@@ -73,6 +73,7 @@ static int check_header(const struct idx_header *h, size_t size, struct err *e)
         [IDX_SEC_LABEL_REPORTS] = sizeof(uint32_t),
         [IDX_SEC_REPORT_LABELS] = sizeof(uint32_t),
         [IDX_SEC_REPORT_ROWS] = sizeof(uint32_t),
+        [IDX_SEC_UPLOADS] = sizeof(struct idx_upload),
         [IDX_SEC_CLUSTERS] = sizeof(struct idx_cluster),
     };
     for (int s = 0; s < IDX_NSEC; s++)
@@ -160,6 +161,9 @@ static int check_records(const struct idx *ix, struct err *e)
             tg->skip_existing > 1 || tg->up > 1)
             FAIL("target %u: value out of range", t);
     }
+    for (uint32_t u = 0; u < ix->nuploads; u++)
+        if (!ix->uploads[u].dest || ix->uploads[u].dest >= h->nstrings || ix->uploads[u].up > 1)
+            FAIL("upload %u: value out of range", u);
     return check_clusters(ix, e);
 }
 
@@ -294,6 +298,8 @@ int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
         .label_reports = (const uint32_t *)(b + h->sec[IDX_SEC_LABEL_REPORTS].off),
         .report_labels = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_LABELS].off),
         .report_rows = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_ROWS].off),
+        .uploads = (const struct idx_upload *)(b + h->sec[IDX_SEC_UPLOADS].off),
+        .nuploads = (uint32_t)(h->sec[IDX_SEC_UPLOADS].count / sizeof(struct idx_upload)),
         .clusters = (const struct idx_cluster *)(b + h->sec[IDX_SEC_CLUSTERS].off),
     };
     if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||

@@ -1,7 +1,7 @@
 /* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
  * answers from, and the writer's and reader's shared definition of its format.
  *
- * File format, version 5 (IDX_VERSION). All integers little-endian (the writer refuses
+ * File format, version 6 (IDX_VERSION). All integers little-endian (the writer refuses
  * big-endian hosts); every section starts 8-byte aligned; offsets count from the start of
  * the file.
  *
@@ -44,6 +44,9 @@
  *   sec[IDX_SEC_REPORT_ROWS]   uint32_t row ids grouped by report: report r's rows are
  *                          [r.row_off, +idx_report_nrows(r)), ascending; every row once. With
  *                          the labels' postings a labels= filter costs the rows it selects.
+ *   sec[IDX_SEC_UPLOADS]   struct idx_upload uploads[idx_nuploads()], sorted by destination:
+ *                          the --publish destinations and their last upload before this
+ *                          snapshot, as /v1/snapshot and /metrics show them.
  *   sec[IDX_SEC_CLUSTERS]  struct idx_cluster clusters[nclusters], sorted by name: what
  *                          /v1/clusters answers (spec section 10): the edges a central
  *                          snapshot merged, and the snapshot's own --cluster.
@@ -64,7 +67,8 @@
  *      span of LABEL_REPORTS, REPORT_LABELS and REPORT_ROWS inside its section, its entries
  *      in range and strictly ascending; report r's rows are exactly the rows whose report is
  *      r, and the reports' rows cover all nrows;
- *   9. every cluster entry has a name, distinct and ascending, and a state in range.
+ *   9. each upload's destination is a string id in range and not 0, its up 0 or 1;
+ *  10. every cluster entry has a name, distinct and ascending, and a state in range.
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
@@ -79,7 +83,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 5u
+#define IDX_VERSION 6u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 
@@ -138,6 +142,7 @@ enum idx_section {
     IDX_SEC_LABEL_REPORTS,
     IDX_SEC_REPORT_LABELS,
     IDX_SEC_REPORT_ROWS,
+    IDX_SEC_UPLOADS,
     IDX_SEC_CLUSTERS,
     IDX_NSEC
 };
@@ -218,6 +223,14 @@ struct idx_target {
     uint64_t failed; /* messages given up on after their retries */
 };
 
+/* A --publish destination (s3://BUCKET/PREFIX, never a credential) and how its last upload
+ * before this snapshot went. */
+struct idx_upload {
+    uint32_t dest;        /* string id */
+    uint32_t up;          /* 1: the last upload succeeded (or none was tried yet), 0: it failed */
+    int64_t last_success; /* Unix seconds of the last successful upload; IDX_NO_TIME: none */
+};
+
 /* One cluster of /v1/clusters. An edge's rows carry its name (IDX_F_CLUSTER). */
 enum idx_cluster_state { IDX_CLUSTER_UP = 0, IDX_CLUSTER_STALE = 1, IDX_CLUSTER_GONE = 2 };
 #define IDX_NCLUSTER_STATES 3
@@ -254,6 +267,8 @@ struct idx {
     const uint32_t *postings;
     const uint32_t *sort; /* sort[k * nrows + i]: the i-th row in sort key k's order */
     const struct idx_target *targets;
+    const struct idx_upload *uploads;
+    uint32_t nuploads;
     const struct idx_label *labels;
     const uint32_t *label_reports, *report_labels, *report_rows;
     const struct idx_cluster *clusters;

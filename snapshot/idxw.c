@@ -107,20 +107,21 @@ struct tables {
     struct idx_report *reports;
     struct idx_source *sources;
     struct idx_target *targets;   /* sorted by name */
+    struct idx_upload *uploads;   /* sorted by destination */
     struct idx_cluster *clusters; /* sorted by name */
     struct idx_dict_entry *dict;  /* every field's entries, field after field */
     size_t ndict;
     struct idx_span dictspan[IDX_NDICT];
     struct idx_label *labels; /* the labels dictionary (invariant 5) */
     uint32_t nlabels, npairs; /* distinct pairs; pairs over all reports */
+    uint32_t nuploads;
     uint32_t *label_reports, *report_labels, *report_rows;
 };
 
 static void tables_release(struct tables *t)
 {
     free(t->strs), free(t->rank), free(t->rows), free(t->reports), free(t->sources);
-    free(t->targets);
-    free(t->clusters);
+    free(t->targets), free(t->uploads), free(t->clusters);
     free(t->dict);
     free(t->labels), free(t->label_reports), free(t->report_labels), free(t->report_rows);
 }
@@ -338,6 +339,25 @@ static struct idx_target *index_targets(const struct rowset *rs, const uint32_t 
     return targets;
 }
 
+static int cmp_upload_dests(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_upload *)a)->dest, v = ((const struct idx_upload *)b)->dest;
+    return u < v ? -1 : u > v;
+}
+
+static struct idx_upload *index_uploads(const struct rowset *rs, const uint32_t *rank)
+{
+    struct idx_upload *up = xcalloc(rs->nuploads ? rs->nuploads : 1, sizeof *up);
+    for (uint32_t i = 0; i < rs->nuploads; i++) {
+        const struct upload *u = &rs->uploads[i];
+        up[i] =
+            (struct idx_upload){rank[u->dest], (uint32_t)u->up,
+                                u->last_success == ROWSET_NO_TIME ? IDX_NO_TIME : u->last_success};
+    }
+    qsort(up, rs->nuploads, sizeof *up, cmp_upload_dests);
+    return up;
+}
+
 static int cmp_cluster_names(const void *a, const void *b)
 {
     uint32_t u = ((const struct idx_cluster *)a)->name, v = ((const struct idx_cluster *)b)->name;
@@ -536,6 +556,7 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     put_array(&o, h, IDX_SEC_LABEL_REPORTS, t->label_reports, sizeof(uint32_t) * t->npairs);
     put_array(&o, h, IDX_SEC_REPORT_LABELS, t->report_labels, sizeof(uint32_t) * t->npairs);
     put_array(&o, h, IDX_SEC_REPORT_ROWS, t->report_rows, sizeof(uint32_t) * t->nrows);
+    put_array(&o, h, IDX_SEC_UPLOADS, t->uploads, sizeof *t->uploads * t->nuploads);
     put_array(&o, h, IDX_SEC_CLUSTERS, t->clusters, sizeof *t->clusters * h->nclusters);
     h->file_size = o.pos;
     int rc = 0;
@@ -565,6 +586,8 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         build_labels(rs, t.rank, &t);
         t.sources = index_sources(rs, t.rank);
         t.targets = index_targets(rs, t.rank);
+        t.uploads = index_uploads(rs, t.rank);
+        t.nuploads = rs->nuploads;
         t.clusters = index_clusters(rs, t.rank, t.rows, t.nrows, &t.nclusters);
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
         struct idx_header h;

@@ -56,6 +56,12 @@ struct source {
     int up;
 };
 
+struct upload {
+    uint32_t dest; /* interned */
+    int up;
+    int64_t last_success;
+};
+
 struct target {
     uint32_t name, min_priority, sources; /* interned; sources 0 for null */
     int skip_existing, up;
@@ -88,6 +94,8 @@ struct rowset {
     uint32_t nsources, capsources;
     struct target *targets;
     uint32_t ntargets, captargets;
+    struct upload *uploads;
+    uint32_t nuploads, capuploads;
     struct cluster *clusters;
     uint32_t nclusters, capclusters;
     uint32_t cluster;       /* rowset_set_cluster's name, interned; 0: none */

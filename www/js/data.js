@@ -14,7 +14,7 @@ export class ApiError extends Error {
 
 // engine: 'server', 'browser' (static copy) or 'browser-whole' (API without its query server); changed() is
 // called when the engine switches, so that the page can say so
-export const mode = { name: null, engine: null, snapshot: null, etag: null, changed: null };
+export const mode = { name: null, engine: null, snapshot: null, etag: null, changed: null, pointer: false };
 let worker = null;
 let engineArgs = null;
 let calls = 0;
@@ -78,27 +78,45 @@ export async function detect() {
   } catch (e) {
     if (e instanceof ApiError) throw e;
   }
-  const s = await getJSON('data/v1/snapshot.json').catch(() => null);
-  if (!isSnapshot(s)) throw new ApiError(0, 'No snapshot found: neither v1/snapshot (API) nor data/v1/snapshot.json (static copy) answered.');
+  let s = await getJSON('data/v1/snapshot.json').catch(() => null);
+  if (!isSnapshot(s)) s = await followPointer(await getJSON(POINTER).catch(() => null));
+  if (!isSnapshot(s)) throw new ApiError(0, 'No snapshot found: neither v1/snapshot (API), data/v1/snapshot.json (static copy) nor data/current.json (bucket) answered.');
   mode.name = 'static';
   mode.snapshot = s;
   mode.engine = 'browser';
-  useLocalEngine('data/', 'shards');
+  useLocalEngine(staticBase, 'shards');
+  return s;
+}
+
+// A bucket (polsnap-snapshot --publish) keeps each snapshot under data/ID/, which never changes, and names the
+// newest in the pointer data/current.json ({id, base: "ID/"}), written last: following it never mixes two.
+const POINTER = 'data/current.json';
+let staticBase = 'data/';
+
+async function followPointer(p) {
+  if (!p || typeof p.base !== 'string' || !/^[0-9A-Za-z._-]+\/$/.test(p.base)) return null;
+  const s = await getJSON('data/' + p.base + 'v1/snapshot.json').catch(() => null);
+  if (isSnapshot(s)) {
+    mode.pointer = true;
+    staticBase = 'data/' + p.base;
+  }
   return s;
 }
 
 // The snapshot poll: a conditional GET of a tiny document; true when a new snapshot was published.
 export async function pollSnapshot() {
-  const url = mode.name === 'api' ? 'v1/snapshot' : 'data/v1/snapshot.json';
+  const url = mode.name === 'api' ? 'v1/snapshot' : mode.pointer ? POINTER : 'data/v1/snapshot.json';
   const res = await fetch(url, { headers: headers(mode.etag ? { 'If-None-Match': mode.etag } : {}), cache: 'no-store' });
   if (res.status === 304) return false;
   if (!res.ok) throw await errorOf(res);
-  const s = await res.json();
+  const body = await res.json();
+  const s = mode.pointer ? await followPointer(body) : body;
   if (!isSnapshot(s)) throw new ApiError(0, `${url} is not a snapshot document`);
   mode.etag = res.headers.get('ETag');
   const changed = s.id !== mode.snapshot.id;
   mode.snapshot = s;
-  if (changed && worker) call('init', engineArgs);
+  if (changed && mode.pointer) useLocalEngine(staticBase, 'shards');
+  else if (changed && worker) call('init', engineArgs);
   return changed;
 }
 
@@ -134,7 +152,7 @@ function call(op, args, progress) {
 
 // An unfiltered endpoint: a file in either mode (API: lighttpd serves it without the query server).
 export function unfiltered(path) {
-  return getJSON(mode.name === 'api' ? 'v1/' + path : 'data/v1/' + path + '.json');
+  return getJSON(mode.name === 'api' ? 'v1/' + path : staticBase + 'v1/' + path + '.json');
 }
 
 // The summary, grouped the way the filters match: entries whose namespace, policy, rule or source differ only
@@ -244,6 +262,33 @@ export const FILTERS = [
   { key: 'category', param: 'categories', field: 'Category', label: 'Category' },
   { key: 'change', param: null, field: 'Change', label: 'Change' },
 ];
+// Report label filters (spec section 12): "key:value" strings, sent as labels=; the URL holds them as label=.
+// Only the query server answers them (a static copy's rows do not carry their reports' labels).
+export function labelsSupported() {
+  return mode.engine === 'server';
+}
+
+// Every label key of the snapshot's reports with its values, sorted: Map key -> [values].
+let labelCache = null;
+export function labelOptions() {
+  const key = mode.snapshot && mode.snapshot.id;
+  if (!labelCache || labelCache.key !== key) {
+    const lists = ['policy-reports', 'cluster-policy-reports'].map((p) => unfiltered(p).then((r) => r.items, () => []));
+    labelCache = { key, p: Promise.all(lists).then((all) => {
+      const m = new Map();
+      for (const rep of all.flat()) {
+        for (const [k, v] of Object.entries(rep.labels || {})) {
+          if (!m.has(k)) m.set(k, new Set());
+          m.get(k).add(v);
+        }
+      }
+      const byCode = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+      return new Map([...m.keys()].sort(byCode).map((k) => [k, [...m.get(k)].sort(byCode)]));
+    }) };
+  }
+  return labelCache.p;
+}
+
 export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
   'Category', 'Source', 'Timestamp'];
 export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
@@ -257,6 +302,7 @@ export function readState(params) {
     both: !params.has('scope') || params.get('both') === '1', filters: {}, not: new Set(),
     search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50 };
   for (const f of FILTERS) st.filters[f.key] = params.getAll(f.key).filter((v) => v !== '');
+  st.labels = params.getAll('label').filter((v) => v.includes(':'));
   if (!params.has('status')) st.filters.status = ['fail'];
   for (const k of (params.get('not') || '').split(',')) if (st.filters[k]) st.not.add(k);
   if (SORT_FIELDS.includes(params.get('sort'))) st.sort = params.get('sort');
@@ -276,6 +322,7 @@ export function writeState(st) {
     if (f.key === 'status' && !vs.length) p.set('status', '');
     for (const v of vs) p.append(f.key, v);
   }
+  for (const l of st.labels || []) p.append('label', l);
   const not = [...st.not].filter((k) => (st.filters[k] || []).length);
   if (not.length) p.set('not', not.join(','));
   if (st.search) p.set('search', st.search);
@@ -308,6 +355,7 @@ export function apiQuery(st, { offset, limit } = {}) {
       terms.push(`${f.field}:` + [...named.map(exact), ...(none ? ['!*'] : [])].join(','));
     }
   }
+  for (const l of st.labels || []) parts.push('labels=' + enc(l));
   if (st.search) parts.push('contains=' + enc(st.search)); // the search box: a substring (spec section 11)
   if (terms.length) parts.push('query=' + enc(terms.join('+')));
   if (st.sort) {
