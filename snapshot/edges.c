@@ -23,8 +23,11 @@
 
 static int location_ok(const char *loc)
 {
+    struct s3_url u;
+    struct err ignored = {0};
     return loc && *loc && !conf_has_control(loc) &&
            (strncmp(loc, "https://", 8) == 0 || strncmp(loc, "http://", 7) == 0 ||
+            (strncmp(loc, "s3://", 5) == 0 && s3_url_parse(loc, &u, &ignored) == 0) ||
             !strstr(loc, "://"));
 }
 
@@ -38,7 +41,8 @@ int edges_add(struct fleet *f, const char *location, struct err *e)
 {
     if (!location_ok(location))
         return err_set(e, ERR_INVALID,
-                       "polsnap:%s: want polsnap:https://HOST[:PORT] or polsnap:DIRECTORY",
+                       "polsnap:%s: want polsnap:https://HOST[:PORT], polsnap:s3://BUCKET/PREFIX "
+                       "or polsnap:DIRECTORY",
                        location ? location : "");
     if (f->n >= FLEET_EDGES_MAX)
         return err_set(e, ERR_INVALID, "more than %d edges", FLEET_EDGES_MAX);
@@ -63,7 +67,8 @@ static int load_edge(const struct conf_at *a, const cJSON *x, struct fleet_edge 
     if (!ed->name || !dns_label(ed->name, strlen(ed->name)))
         return conf_bad(a, "needs a name that is a DNS label (a-z, 0-9, '-', at most 63)");
     if (!location_ok(ed->location))
-        return conf_bad(a, "needs a location: https://HOST[:PORT] or a data directory");
+        return conf_bad(
+            a, "needs a location: https://HOST[:PORT], s3://BUCKET/PREFIX or a data directory");
     return 0;
 }
 

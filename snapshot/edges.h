@@ -3,8 +3,9 @@
  * the edge's name.
  *
  * Pulls run o->parallel at a time, each with the per-request timeout and the HTTP client's
- * retries. They are conditional: an https edge is asked with If-None-Match (its ETag), a
- * local data directory by the snapshot its `current` names; an edge whose snapshot did not
+ * retries. They are conditional: an https edge is asked with If-None-Match (its ETag), an S3
+ * one by the snapshot its pointer (data/current.json, what --publish writes) names, a local
+ * data directory by the snapshot its `current` names; an edge whose snapshot did not
  * change costs that one small request and its kept copy is merged again. A new export is
  * checked whole before it replaces the kept copy, so a truncated or corrupt one is never
  * merged, not even in part.
@@ -24,6 +25,7 @@
 
 #include "err.h"
 #include "rows.h"
+#include "s3.h"
 
 #include <stddef.h>
 
@@ -31,7 +33,7 @@
 
 struct fleet_edge {
     char *name;        /* a DNS label; NULL: the edge export's own cluster */
-    char *location;    /* https://HOST[:PORT], or a data directory */
+    char *location;    /* https://HOST[:PORT], s3://BUCKET/PREFIX, or a data directory */
     char *credentials; /* https: a file holding the bearer token; NULL: the default */
     char *ca;          /* https: a PEM CA bundle; NULL: the default */
 };
@@ -47,9 +49,11 @@ struct fleet_opts {
     long max_stale;              /* seconds */
     long parallel;               /* pulls at a time, >= 1 */
     long timeout_seconds;        /* per request */
+    const struct s3_conf *s3;    /* s3:// edges: endpoint, region, CA (--s3-*) */
 };
 
-/* --source polsnap:LOCATION. Returns 0, or -1 with *e set (ERR_INVALID: not a location). */
+/* --source polsnap:LOCATION. Returns 0, or -1 with *e set (ERR_INVALID: not a location). An
+ * s3:// location uses the run's AWS credentials (as --publish does). */
 int edges_add(struct fleet *f, const char *location, struct err *e);
 /* --fleet FILE (YAML or JSON): {"edges":[{"name","location","credentials","ca"}]}, names
  * unique DNS labels. Returns 0, or -1 with *e naming the file and key. */

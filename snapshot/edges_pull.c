@@ -1,9 +1,11 @@
 /* edges_pull.c - the transports of one edge's pull (edges_int.h): an edge's API over HTTPS
- * (a conditional GET of /v1/fleet/export) and an edge's data directory on this machine. */
+ * (a conditional GET of /v1/fleet/export), what an edge published to S3 (its pointer, then
+ * its export) and an edge's data directory on this machine. */
 #include "edges_int.h"
 
 #include "buf.h"
 #include "fleet.h"
+#include "s3.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -139,9 +141,67 @@ static int pull_dir(struct fleet_job *j)
     return rc;
 }
 
+/* The snapshot id of an S3 pointer {"id":ID,...}: letters, digits, '.', '-' (what publish.c
+ * names snapshots), so it is safe in a key. */
+static int pointer_id(struct fleet_job *j, const struct buf *b, char id[32])
+{
+    cJSON *o = cJSON_ParseWithLength(b->ptr ? b->ptr : "", b->len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+    int ok = cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) < 32;
+    for (const char *p = ok ? v->valuestring : ""; *p && ok; p++)
+        ok = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+             *p == '.' || *p == '-';
+    if (ok) snprintf(id, 32, "%s", v->valuestring);
+    cJSON_Delete(o);
+    if (!ok)
+        return err_set(&j->e, ERR_UPSTREAM, "%s: data/current.json names no snapshot",
+                       j->edge->location);
+    return 0;
+}
+
+/* An edge that publishes to S3 (--publish s3://BUCKET/PREFIX): the pointer data/current.json
+ * names its snapshot (the "ETag" of this transport: one small GET when nothing changed), whose
+ * export is data/ID/fleet/export.jsonl.gz. The credentials and endpoint are the central's own
+ * (--s3-endpoint and the AWS variables, as for --publish). */
+static int pull_s3(struct fleet_job *j)
+{
+    struct s3_url u;
+    struct s3_creds cr;
+    if (s3_url_parse(j->edge->location, &u, &j->e) != 0 || s3_creds_load(&cr, &j->e) != 0)
+        return -1;
+    struct s3_conf conf = *j->o->s3;
+    conf.timeout_ms = j->o->timeout_seconds * 1000;
+    conf.max_body = FLEET_BODY_MAX;
+    struct s3 *s = s3_open(&conf, &cr, u.bucket, &j->e);
+    memset(&cr, 0, sizeof cr);
+    if (!s) return -1;
+    char key[S3_KEY_MAX + 64], id[32] = "";
+    struct buf b = BUF_INIT(FLEET_BODY_MAX);
+    snprintf(key, sizeof key, "%sdata/current.json", u.prefix);
+    int rc = s3_get(s, key, &b, &j->e);
+    if (rc == 1)
+        rc = err_set(&j->e, ERR_UPSTREAM, "%s: no data/current.json: nothing published yet",
+                     j->edge->location);
+    if (rc == 0) rc = pointer_id(j, &b, id);
+    j->bytes += b.len;
+    if (rc == 0 && j->have_copy && strcmp(id, j->st.etag) == 0) j->unchanged = 1;
+    if (rc == 0 && !j->unchanged) {
+        snprintf(key, sizeof key, "%sdata/%s/%s", u.prefix, id, FLEET_FILE);
+        rc = s3_get(s, key, &b, &j->e);
+        if (rc == 1) rc = err_set(&j->e, ERR_UPSTREAM, "s3://%s/%s: missing", u.bucket, key);
+        j->bytes += b.len;
+        if (rc == 0) rc = write_tmp(j, b.ptr ? b.ptr : "", b.len);
+        if (rc == 0) snprintf(j->st.etag, sizeof j->st.etag, "%s", id);
+    }
+    buf_release(&b);
+    s3_close(s);
+    return rc;
+}
+
 int fleet_pull(struct fleet_job *j)
 {
     const char *loc = j->edge->location;
+    if (strncmp(loc, "s3://", 5) == 0) return pull_s3(j);
     if (strncmp(loc, "https://", 8) == 0 || strncmp(loc, "http://", 7) == 0) return pull_https(j);
     return pull_dir(j);
 }

@@ -36,7 +36,8 @@ static const char usage[] =
     "  kubernetes:KUBECONFIG  the cluster of a kubeconfig file\n"
     "  stackrox:URL           StackRox Central's alerts (token from ROX_API_TOKEN)\n"
     "  polsnap:LOCATION       an edge polsnap's fleet export, merged under its cluster name:\n"
-    "                         https://HOST[:PORT] (its API) or its data directory\n"
+    "                         https://HOST[:PORT] (its API), s3://BUCKET/PREFIX (what it\n"
+    "                         published) or its data directory\n"
     "\n"
     "Options (environment twin in brackets):\n";
 
@@ -318,6 +319,19 @@ static int check_sources(const struct args *a, struct err *e)
     return 0;
 }
 
+/* The S3 settings of --publish and of s3:// edges (--s3-*). */
+static struct s3_conf s3_conf_of(const struct args *a)
+{
+    struct s3_conf c = {a->s3_endpoint,
+                        a->s3_region,
+                        a->s3_addressing,
+                        a->s3_ca,
+                        a->opts.timeout_seconds * 1000L,
+                        (unsigned long long)a->s3_part_mib << 20,
+                        0};
+    return c;
+}
+
 /* Reads every source into rs, in order, then the edges; the first failure of a source ends it
  * ("SRC: message"); an edge fails the run only when the data directory cannot be written. */
 static int collect_sources(const struct args *a, const struct fleet *edges, struct rowset *rs,
@@ -337,6 +351,8 @@ static int collect_sources(const struct args *a, const struct fleet *edges, stru
     struct fleet_opts fo = a->fleet_opts;
     fo.data_dir = a->data;
     fo.timeout_seconds = a->opts.timeout_seconds;
+    struct s3_conf s3 = s3_conf_of(a);
+    fo.s3 = &s3;
     return edges_collect(edges, &fo, rs, e);
 }
 
@@ -383,13 +399,7 @@ static int publish_all(const struct args *a, const char *snapdir)
     }
     char www[PATH_MAX];
     www_dir(a, www);
-    struct s3_conf conf = {a->s3_endpoint,
-                           a->s3_region,
-                           a->s3_addressing,
-                           a->s3_ca,
-                           a->opts.timeout_seconds * 1000L,
-                           (unsigned long long)a->s3_part_mib << 20,
-                           0};
+    struct s3_conf conf = s3_conf_of(a);
     struct upload_opts o = {&conf, &cr, www, (unsigned)a->keep};
     int rc = 0;
     for (int i = 0; i < a->publish.n; i++) {

@@ -159,7 +159,7 @@ export async function exportRows(browser, env) {
   assert.equal(csv.suggestedFilename(), `polsnap-namespaced-results-${snap.created.replace(/[-:]/g, '')}.csv`);
   const table = parseCsv(fs.readFileSync(await csv.path(), 'utf8'));
   const keys = table.shift();
-  assert.deepEqual(keys, ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties']);
+  assert.deepEqual(keys, ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties', 'cluster']);
   const asCsv = (r) => keys.map((k) => (r[k] === null ? '' : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])));
   assert.equal(table.length, want.count, 'CSV row count');
   assert.deepEqual(table, want.items.map(asCsv), 'CSV rows equal the API rows');
