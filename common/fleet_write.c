@@ -2,6 +2,8 @@
  * lines are written into a text buffer whose sink deflates them into the output. */
 #include "fleet.h"
 
+#include "api.h"
+
 #include "util.h"
 
 #include <stdint.h>
@@ -52,22 +54,6 @@ static void put_str(struct buf *t, const struct idx *ix, const char *key, uint32
     buf_json_str_or_null(t, idx_str(ix, id));
 }
 
-/* "labels": the report's metadata.labels as an object (a value "" is id 0), or null */
-static void put_labels(const struct idx *ix, const struct idx_report *rep, struct buf *t)
-{
-    buf_puts(t, ",\"labels\":");
-    if (!rep->label_n) buf_puts(t, "null");
-    for (uint32_t i = 0; i < rep->label_n; i++) {
-        const struct idx_label *l = &ix->labels[ix->report_labels[rep->label_off + i]];
-        const char *v = idx_str(ix, l->value);
-        buf_putc(t, i ? ',' : '{');
-        buf_json_str(t, idx_str(ix, l->key));
-        buf_putc(t, ':');
-        buf_json_str(t, v ? v : "");
-    }
-    if (rep->label_n) buf_putc(t, '}');
-}
-
 static void put_row(const struct idx *ix, const struct idx_row *r, struct buf *t)
 {
     const uint32_t *s = r->str;
@@ -112,7 +98,8 @@ void fleet_write(const struct idx *ix, struct buf *out)
         put_str(&t, ix, ",\"namespace\":", rep->namespace);
         buf_printf(&t, ",\"clusterScoped\":%s", rep->cluster ? "true" : "false");
         put_str(&t, ix, ",\"source\":", rep->source);
-        put_labels(ix, rep, &t);
+        buf_puts(&t, ",\"labels\":");
+        api_put_labels(&t, ix, rep);
         buf_puts(&t, "}\n");
     }
     for (uint32_t r = 0; r < ix->h->nrows; r++)
