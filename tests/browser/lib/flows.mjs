@@ -9,9 +9,10 @@ import { newPage, settled, axe, screenshot } from './browser.mjs';
 const STATUSES = ['pass', 'fail', 'warn', 'error', 'skip'];
 const DATA_URL = /\/(v1|data)\//;
 
-// Errors the browser logs that are expected: the static mode probe of v1/snapshot answers 404 on a static host.
+// Errors the browser logs that are expected: the static mode probe of v1/snapshot answers 404 on a static host
+// (403 from a bucket that does not say which keys are missing).
 function unexpectedErrors(page, env) {
-  return page.errors.filter((e) => !(env.mode === 'static' && /status of 404/.test(e)));
+  return page.errors.filter((e) => !(env.mode === 'static' && /status of 40[34]/.test(e)));
 }
 
 async function open(browser, env, hash, opts) {
