@@ -11,6 +11,7 @@ ARG BASE=debian:12-slim
 FROM ${BASE} AS build
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         gcc libc6-dev make libfcgi-dev libcjson-dev libyaml-dev libcurl4-openssl-dev libssl-dev \
+        zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./

@@ -3,6 +3,21 @@
 # project root, or PREFIX/share/polsnap once installed) to turn the POLSNAP_* environment into
 # lighttpd variables, with defaults and checks.
 set -eu
+q() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+# "tls": only HTTPS, when POLSNAP_TLS_CERT (a PEM certificate chain) and POLSNAP_TLS_KEY (its
+# key) are set: an edge serving its API to a central polsnap over the network.
+if [ "${1:-}" = tls ]; then
+    cert=${POLSNAP_TLS_CERT:-} key=${POLSNAP_TLS_KEY:-}
+    [ -z "$cert$key" ] && exit 0
+    if [ -z "$cert" ] || [ -z "$key" ]; then
+        echo "POLSNAP_TLS_CERT and POLSNAP_TLS_KEY go together" >&2; exit 1
+    fi
+    echo 'server.modules += ("mod_openssl")'
+    echo 'ssl.engine = "enable"'
+    echo "ssl.pemfile = \"$(q "$cert")\""
+    echo "ssl.privkey = \"$(q "$key")\""
+    exit 0
+fi
 root=${POLSNAP_ROOT:-$(pwd)}
 data=${POLSNAP_DATA:-$root/data}
 port=${POLSNAP_PORT:-8080}
@@ -30,7 +45,6 @@ for d in "$data" "$data/snapshots"; do
         exit 1
     fi
 done
-q() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 echo "var.root = \"$(q "$root")\""
 echo "var.data = \"$(q "$data")\""
 echo "var.port = $port"

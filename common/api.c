@@ -2,6 +2,7 @@
  * one row here plus its renderer. */
 #include "api_common.h"
 
+#include "fleet.h"
 #include "html_report.h"
 #include "util.h"
 
@@ -17,6 +18,10 @@
 #define WHOLE_CLUSTER                                                                              \
     "this token is limited to namespaces: /metrics covers every namespace and the cluster, so "    \
     "it is not visible to it"
+
+#define EVERY_NAMESPACE                                                                            \
+    "this token is limited to namespaces: this answer covers every namespace and the cluster, "    \
+    "so it is not visible to it"
 
 /* clang-format off */
 /* The seven endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
@@ -48,6 +53,10 @@ const struct api_endpoint api_endpoints[] = {
        NULL, API_JSON, ALL_ROLES, NULL, 1},
     {"/v1/targets", READ, api_targets, API_PARAMS_FILTERS, API_BOTH, 0,
        "v1/targets.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/clusters", READ, api_clusters, API_PARAMS_FILTERS, API_BOTH, 0,
+       "v1/clusters.json", API_JSON, REPORTS, EVERY_NAMESPACE, 0},
+    {"/v1/fleet/export", READ, api_fleet_export, API_PARAMS_IGNORED, API_BOTH, 0,
+       FLEET_FILE, FLEET_CONTENT_TYPE, REPORTS, EVERY_NAMESPACE, 0},
     {"/v1/categories", READ, api_distinct, API_PARAMS_FILTERS, API_BOTH, IDX_F_CATEGORY,
        "v1/categories.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/namespaces", READ, api_distinct, API_PARAMS_FILTERS, API_NAMESPACED, IDX_F_NAMESPACE,

@@ -111,6 +111,10 @@ const char *api_content_type(const char *path);
  * status and the gRPC code come from e->code (err.h's table). */
 struct api_result api_error(struct buf *out, const struct err *e);
 
+/* A report's metadata.labels as a JSON object in key order (a value "" is id 0), or null:
+ * what /v1/policy-reports and the fleet export show. */
+void api_put_labels(struct buf *b, const struct idx *ix, const struct idx_report *r);
+
 /* One row of ix in the results representation {"id":...,"properties":...} (spec section 3):
  * what the results endpoints and the snapshot job's static-hosting shards list. */
 void api_put_row(struct buf *b, const struct idx *ix, const struct idx_row *row);

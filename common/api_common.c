@@ -2,6 +2,8 @@
  * selection of a request's rows, and the row and count representations. */
 #include "api_common.h"
 
+#include "util.h"
+
 #include <string.h>
 
 const char *const api_role_names[API_NROLES] = {NULL, "Admin", "Reader", "Metrics"};
@@ -96,7 +98,7 @@ void api_put_properties(struct buf *b, const struct idx *ix, const struct idx_ro
     buf_puts(b, props ? props : "null");
 }
 
-/* The 11 string keys, then timestamp (Unix seconds) and properties: 13 keys. */
+/* The 11 string keys, then timestamp (Unix seconds), properties and cluster: 14 keys. */
 void api_put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
 {
     api_put_row_fields(b, ix, row);
@@ -106,5 +108,17 @@ void api_put_row(struct buf *b, const struct idx *ix, const struct idx_row *row)
     else
         buf_put_i64(b, row->timestamp);
     api_put_properties(b, ix, row);
+    api_put_field(b, ix, ",\"cluster\":", row->str[IDX_F_CLUSTER]);
     buf_putc(b, '}');
+}
+
+void api_put_time_or_null(struct buf *b, int64_t t)
+{
+    if (t == IDX_NO_TIME) {
+        buf_puts(b, "null");
+        return;
+    }
+    char s[21];
+    rfc3339_utc(t, s);
+    buf_printf(b, "\"%s\"", s);
 }

@@ -37,6 +37,9 @@ void api_put_properties(struct buf *b, const struct idx *ix, const struct idx_ro
 /* key (already JSON, like ",\"name\":") then the string id's value or null */
 void api_put_field(struct buf *b, const struct idx *ix, const char *key, uint32_t id);
 
+/* An RFC 3339 UTC time in quotes, or null for IDX_NO_TIME. */
+void api_put_time_or_null(struct buf *b, int64_t t);
+
 /* The renderers of the table's rows (struct api_endpoint.render). */
 int api_distinct(const struct api_ctx *c, struct err *e);
 int api_resources(const struct api_ctx *c, struct err *e);
@@ -49,6 +52,8 @@ int api_html_violations(const struct api_ctx *c, struct err *e);
 int api_result_detail(const struct api_ctx *c, struct err *e);
 int api_snapshot_meta(const struct api_ctx *c, struct err *e);
 int api_targets(const struct api_ctx *c, struct err *e);
+int api_clusters(const struct api_ctx *c, struct err *e);
+int api_fleet_export(const struct api_ctx *c, struct err *e);
 int api_auth_status(const struct api_ctx *c, struct err *e);
 int api_my_permissions(const struct api_ctx *c, struct err *e);
 int api_metrics(const struct api_ctx *c, struct err *e);

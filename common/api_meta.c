@@ -2,6 +2,8 @@
  * is and what it may read, the (empty) notification targets, and /metrics. */
 #include "api_common.h"
 
+#include "fleet.h"
+
 #include "metrics.h"
 #include "util.h"
 
@@ -105,6 +107,38 @@ int api_snapshot_meta(const struct api_ctx *c, struct err *e)
         }
     }
     buf_puts(b, "]}");
+    return 200;
+}
+
+/* Spec section 10: the edges merged into this snapshot and its own --cluster, by name. */
+int api_clusters(const struct api_ctx *c, struct err *e)
+{
+    (void)e;
+    const struct idx *ix = c->ix;
+    struct buf *b = c->out;
+    buf_putc(b, '[');
+    for (uint32_t i = 0; i < ix->h->nclusters; i++) {
+        const struct idx_cluster *cl = &ix->clusters[i];
+        api_put_field(b, ix, i ? ",{\"name\":" : "{\"name\":", cl->name);
+        buf_puts(b, ",\"snapshot\":");
+        buf_json_str_or_null(b, cl->own ? ix->h->snapshot_id : idx_str(ix, cl->snapshot));
+        buf_puts(b, ",\"time\":");
+        api_put_time_or_null(b, cl->own ? ix->h->created : cl->time);
+        buf_printf(b, ",\"rows\":%u,\"fail\":%u,\"state\":\"%s\",\"lastPull\":", cl->rows, cl->fail,
+                   idx_cluster_state_names[cl->state]);
+        api_put_time_or_null(b, cl->last_pull);
+        api_put_field(b, ix, ",\"error\":", cl->error);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, ']');
+    return 200;
+}
+
+/* The fleet export (fleet.h): what a central polsnap pulls from this edge. */
+int api_fleet_export(const struct api_ctx *c, struct err *e)
+{
+    (void)e;
+    fleet_write(c->ix, c->out);
     return 200;
 }
 

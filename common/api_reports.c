@@ -52,16 +52,7 @@ static void put_report(struct buf *b, const struct idx *ix, const struct idx_rep
     api_put_field(b, ix, ",\"namespace\":", r->namespace);
     api_put_field(b, ix, ",\"source\":", r->source);
     buf_puts(b, ",\"labels\":");
-    if (!r->label_n) buf_puts(b, "null");
-    for (uint32_t i = 0; i < r->label_n; i++) {
-        const struct idx_label *l = &ix->labels[ix->report_labels[r->label_off + i]];
-        const char *v = idx_str(ix, l->value);
-        buf_putc(b, i ? ',' : '{');
-        buf_json_str(b, idx_str(ix, l->key));
-        buf_putc(b, ':');
-        buf_json_str(b, v ? v : "");
-    }
-    if (r->label_n) buf_putc(b, '}');
+    api_put_labels(b, ix, r);
     static const int order[] = {IDX_PASS, IDX_SKIP, IDX_WARN, IDX_ERROR, IDX_FAIL};
     for (size_t s = 0; s < ARRAY_LEN(order); s++)
         buf_printf(b, ",\"%s\":%u", idx_status_names[order[s]], r->count[order[s]]);
@@ -123,4 +114,18 @@ int api_html_violations(const struct api_ctx *c, struct err *e)
     free(ids);
     bitmap_release(&sel);
     return 200;
+}
+
+void api_put_labels(struct buf *b, const struct idx *ix, const struct idx_report *r)
+{
+    if (!r->label_n) buf_puts(b, "null");
+    for (uint32_t i = 0; i < r->label_n; i++) {
+        const struct idx_label *l = &ix->labels[ix->report_labels[r->label_off + i]];
+        const char *v = idx_str(ix, l->value);
+        buf_putc(b, i ? ',' : '{');
+        buf_json_str(b, idx_str(ix, l->key));
+        buf_putc(b, ':');
+        buf_json_str(b, v ? v : "");
+    }
+    if (r->label_n) buf_putc(b, '}');
 }

@@ -29,18 +29,6 @@ int api_results(const struct api_ctx *c, struct err *e)
     return 200;
 }
 
-/* An RFC 3339 UTC time, or null for IDX_NO_TIME. */
-static void put_time_or_null(struct buf *b, int64_t t)
-{
-    if (t == IDX_NO_TIME) {
-        buf_puts(b, "null");
-        return;
-    }
-    char s[21];
-    rfc3339_utc(t, s);
-    buf_printf(b, "\"%s\"", s);
-}
-
 /* The row with this exact id that the view may see; UINT32_MAX when none. */
 static uint32_t find_id(const struct api_ctx *c, const char *id)
 {
@@ -71,8 +59,9 @@ int api_result_detail(const struct api_ctx *c, struct err *e)
     struct buf *b = c->out;
     api_put_row_fields(b, ix, row);
     buf_puts(b, ",\"timestamp\":");
-    put_time_or_null(b, row->timestamp);
+    api_put_time_or_null(b, row->timestamp);
     api_put_properties(b, ix, row);
+    api_put_field(b, ix, ",\"cluster\":", row->str[IDX_F_CLUSTER]);
     api_put_field(b, ix, ",\"report\":{\"kind\":", rep->kind);
     api_put_field(b, ix, ",\"name\":", rep->name);
     api_put_field(b, ix, ",\"namespace\":", rep->namespace);
@@ -95,7 +84,7 @@ int api_result_detail(const struct api_ctx *c, struct err *e)
                                   : "false");
     api_put_field(b, ix, ",\"change\":", s[IDX_F_CHANGE]);
     buf_puts(b, ",\"firstSeen\":");
-    put_time_or_null(b, row->first_seen);
+    api_put_time_or_null(b, row->first_seen);
     buf_putc(b, '}');
     return 200;
 }

@@ -16,6 +16,7 @@
 const char *const idx_status_names[IDX_NSTATUS] = {"pass", "fail", "warn", "error", "skip"};
 const char *const idx_severity_names[IDX_NSEVERITY] = {NULL,     "info", "low",
                                                        "medium", "high", "critical"};
+const char *const idx_cluster_state_names[IDX_NCLUSTER_STATES] = {"up", "stale", "gone"};
 const char *const idx_field_names[IDX_NFIELDS] = {
     "namespace",
     "kind",
@@ -29,6 +30,7 @@ const char *const idx_field_names[IDX_NFIELDS] = {
     "message",
     "report",
     "change",
+    "cluster",
     "id",
     "properties",
     "resource.apiVersion",
@@ -72,6 +74,7 @@ static int check_header(const struct idx_header *h, size_t size, struct err *e)
         [IDX_SEC_REPORT_LABELS] = sizeof(uint32_t),
         [IDX_SEC_REPORT_ROWS] = sizeof(uint32_t),
         [IDX_SEC_UPLOADS] = sizeof(struct idx_upload),
+        [IDX_SEC_CLUSTERS] = sizeof(struct idx_cluster),
     };
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
@@ -102,6 +105,22 @@ static int check_strings(const struct idx *ix, struct err *e)
     return 0;
 }
 
+/* Invariant 8: the cluster table. */
+static int check_clusters(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    if ((uint64_t)h->nclusters * sizeof(struct idx_cluster) != h->sec[IDX_SEC_CLUSTERS].count)
+        FAIL("cluster count does not match its section");
+    for (uint32_t i = 0; i < h->nclusters; i++) {
+        const struct idx_cluster *c = &ix->clusters[i];
+        if (!c->name || c->name >= h->nstrings || c->snapshot >= h->nstrings ||
+            c->error >= h->nstrings || c->state >= IDX_NCLUSTER_STATES || c->own > 1 ||
+            (i && c->name <= ix->clusters[i - 1].name))
+            FAIL("cluster %u: value out of range or out of order", i);
+    }
+    return 0;
+}
+
 /* Invariant 4: rows, reports and sources refer only to what exists. */
 static int check_records(const struct idx *ix, struct err *e)
 {
@@ -127,7 +146,8 @@ static int check_records(const struct idx *ix, struct err *e)
     for (uint32_t r = 0; r < h->nreports; r++) {
         const struct idx_report *rep = &ix->reports[r];
         if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings ||
-            rep->id >= h->nstrings || rep->source >= h->nstrings)
+            rep->id >= h->nstrings || rep->source >= h->nstrings ||
+            rep->cluster_name >= h->nstrings)
             FAIL("report %u: bad string id", r);
     }
     for (uint32_t s = 0; s < h->nsources; s++)
@@ -145,7 +165,7 @@ static int check_records(const struct idx *ix, struct err *e)
     for (uint32_t u = 0; u < ix->nuploads; u++)
         if (!ix->uploads[u].dest || ix->uploads[u].dest >= h->nstrings || ix->uploads[u].up > 1)
             FAIL("upload %u: value out of range", u);
-    return 0;
+    return check_clusters(ix, e);
 }
 
 /* Invariant 6: one dictionary's entries in folded order (ties by id, so no value twice), the
@@ -281,6 +301,7 @@ int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
         .report_rows = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_ROWS].off),
         .uploads = (const struct idx_upload *)(b + h->sec[IDX_SEC_UPLOADS].off),
         .nuploads = (uint32_t)(h->sec[IDX_SEC_UPLOADS].count / sizeof(struct idx_upload)),
+        .clusters = (const struct idx_cluster *)(b + h->sec[IDX_SEC_CLUSTERS].off),
     };
     if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||
         check_sorts(&ix, e) || check_labels(&ix, e))

@@ -1,7 +1,7 @@
 /* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
  * answers from, and the writer's and reader's shared definition of its format.
  *
- * File format, version 4 (IDX_VERSION). All integers little-endian (the writer refuses
+ * File format, version 6 (IDX_VERSION). All integers little-endian (the writer refuses
  * big-endian hosts); every section starts 8-byte aligned; offsets count from the start of
  * the file.
  *
@@ -13,8 +13,9 @@
  *                          So comparing two non-null ids compares the strings in byte order.
  *   sec[IDX_SEC_ROWS]      struct idx_row rows[nrows]: [0, nrows_ns) are namespaced rows,
  *                          [nrows_ns, nrows) cluster rows, each part in the default order of
- *                          spec section 3 (namespace, name, kind, policy, rule, message, id;
- *                          nulls first): row index order IS the default order.
+ *                          spec sections 3 and 10 (cluster name, namespace, name, kind,
+ *                          policy, rule, message, id; nulls first): row index order IS the
+ *                          default order.
  *   sec[IDX_SEC_REPORTS]   struct idx_report reports[nreports]
  *   sec[IDX_SEC_SOURCES]   struct idx_source sources[nsources]
  *   sec[IDX_SEC_DICT]      struct idx_dict_entry: for each dictionary field f (< IDX_NDICT) the
@@ -46,6 +47,9 @@
  *   sec[IDX_SEC_UPLOADS]   struct idx_upload uploads[idx_nuploads()], sorted by destination:
  *                          the --publish destinations and their last upload before this
  *                          snapshot, as /v1/snapshot and /metrics show them.
+ *   sec[IDX_SEC_CLUSTERS]  struct idx_cluster clusters[nclusters], sorted by name: what
+ *                          /v1/clusters answers (spec section 10): the edges a central
+ *                          snapshot merged, and the snapshot's own --cluster.
  *
  * Invariants (idx_check() verifies all of them before a mapping is trusted):
  *   1. magic, version and header_size match; file_size equals the real size;
@@ -64,7 +68,8 @@
  *      span of LABEL_REPORTS, REPORT_LABELS and REPORT_ROWS inside its section, its entries
  *      in range and strictly ascending; report r's rows are exactly the rows whose report is
  *      r, and the reports' rows cover all nrows;
- *   9. each upload's destination is a string id in range and not 0, its up 0 or 1.
+ *   9. each upload's destination is a string id in range and not 0, its up 0 or 1;
+ *  10. every cluster entry has a name, distinct and ascending, and a state in range.
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
@@ -79,7 +84,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 5u
+#define IDX_VERSION 6u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 
@@ -96,15 +101,17 @@ enum idx_field {
     IDX_F_STATUS = 7,
     IDX_F_SOURCE = 8,
     IDX_F_MESSAGE = 9,
-    IDX_F_REPORT = 10, /* the report's metadata.name */
-    IDX_F_CHANGE = 11, /* "new" or "unchanged" (spec section 9; never null) */
-    IDX_F_ID = 12,
-    IDX_NDICT = 13,
-    IDX_F_PROPERTIES = 13, /* compact JSON object text, or null */
-    IDX_F_RES_API = 14,    /* resource apiVersion */
-    IDX_F_RES_NS = 15,     /* resource's own namespace */
-    IDX_F_RES_UID = 16,
-    IDX_NFIELDS = 17,
+    IDX_F_REPORT = 10,  /* the report's metadata.name */
+    IDX_F_CHANGE = 11,  /* "new" or "unchanged" (spec section 9; never null) */
+    IDX_F_CLUSTER = 12, /* the cluster's name (spec section 10): --cluster, or the edge merged
+                           from; not to be confused with struct idx_row.cluster (the scope) */
+    IDX_F_ID = 13,
+    IDX_NDICT = 14,
+    IDX_F_PROPERTIES = 14, /* compact JSON object text, or null */
+    IDX_F_RES_API = 15,    /* resource apiVersion */
+    IDX_F_RES_NS = 16,     /* resource's own namespace */
+    IDX_F_RES_UID = 17,
+    IDX_NFIELDS = 18,
 };
 
 /* The most rows an index holds: postings offsets are 32-bit, one posting per dictionary field
@@ -141,6 +148,7 @@ enum idx_section {
     IDX_SEC_REPORT_LABELS,
     IDX_SEC_REPORT_ROWS,
     IDX_SEC_UPLOADS,
+    IDX_SEC_CLUSTERS,
     IDX_NSEC
 };
 
@@ -166,8 +174,10 @@ struct idx_header {
      * was readable: then nothing is new), and how many finding keys are new and resolved. */
     char previous_id[32];
     uint32_t changes_new, changes_resolved;
-    uint32_t ntargets; /* notification targets (IDX_SEC_TARGETS) */
-    uint32_t nlabels;  /* distinct report labels (IDX_SEC_LABELS) */
+    uint32_t ntargets;  /* notification targets (IDX_SEC_TARGETS) */
+    uint32_t nlabels;   /* distinct report labels (IDX_SEC_LABELS) */
+    uint32_t nclusters; /* clusters (IDX_SEC_CLUSTERS) */
+    uint32_t reserved;
     struct idx_span sec[IDX_NSEC];
     struct idx_span dict[IDX_NDICT];
 };
@@ -193,6 +203,7 @@ struct idx_report {
     uint32_t source;                /* string id: its top-level source, else results[0]'s */
     uint32_t label_off, label_n;    /* its labels in IDX_SEC_REPORT_LABELS */
     uint32_t row_off;               /* its rows in IDX_SEC_REPORT_ROWS */
+    uint32_t cluster_name;          /* string id: the cluster it came from (spec 10), or 0 */
 };
 
 /* One (key, value) pair of the labels dictionary. */
@@ -225,6 +236,22 @@ struct idx_upload {
     int64_t last_success; /* Unix seconds of the last successful upload; IDX_NO_TIME: none */
 };
 
+/* One cluster of /v1/clusters. An edge's rows carry its name (IDX_F_CLUSTER). */
+enum idx_cluster_state { IDX_CLUSTER_UP = 0, IDX_CLUSTER_STALE = 1, IDX_CLUSTER_GONE = 2 };
+#define IDX_NCLUSTER_STATES 3
+extern const char *const idx_cluster_state_names[IDX_NCLUSTER_STATES]; /* "up", ... */
+struct idx_cluster {
+    uint32_t name;     /* string id, never 0 */
+    uint32_t snapshot; /* string id of the edge snapshot's id (0 when never pulled) */
+    uint32_t error;    /* string id: why the last pull failed, or 0 */
+    uint32_t state;    /* enum idx_cluster_state */
+    uint32_t own;      /* 1: this snapshot's own --cluster (its id and time are the header's) */
+    uint32_t reserved;
+    int64_t time;        /* the edge snapshot's time (IDX_NO_TIME when never pulled) */
+    int64_t last_pull;   /* last good pull, IDX_NO_TIME: none */
+    uint32_t rows, fail; /* its rows in this snapshot, and how many of them fail */
+};
+
 struct idx_dict_entry {
     uint32_t str, post_off, post_n;
 };
@@ -249,7 +276,15 @@ struct idx {
     uint32_t nuploads;
     const struct idx_label *labels;
     const uint32_t *label_reports, *report_labels, *report_rows;
+    const struct idx_cluster *clusters;
 };
+
+/* 1 when the snapshot knows of clusters (spec 10): a row carries one, or /v1/clusters lists
+ * one. Then metrics carry the cluster label. */
+static inline int idx_has_clusters(const struct idx *ix)
+{
+    return ix->h->nclusters > 0 || ix->h->dict[IDX_F_CLUSTER].count > 0;
+}
 
 /* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with *e set (ERR_IO: the
  * file cannot be read; ERR_INVALID: it is not a sound index) and *ix untouched. Close with

@@ -64,9 +64,10 @@ static int same_labels(const struct idx_row *x, const struct idx_row *y)
     return 1;
 }
 
-/* Rows [lo, hi) as result lines. Identical label sets can only occur among rows that agree on
- * namespace, name, kind, policy and rule, which are neighbours in row order: each such run is
- * sorted by its labels and repeats are skipped. */
+/* Rows [lo, hi) as result lines, the cluster label first when the snapshot has clusters
+ * (spec 10). Identical label sets can only occur among rows that agree on cluster, namespace,
+ * name, kind, policy and rule, which are neighbours in row order: each such run is sorted by
+ * its labels and repeats are skipped. */
 static void result_lines(const struct idx *ix, struct buf *b, const char *family, uint32_t lo,
                          uint32_t hi, int with_namespace)
 {
@@ -76,7 +77,8 @@ static void result_lines(const struct idx *ix, struct buf *b, const char *family
         const struct idx_row *s = &ix->rows[start];
         for (end = start + 1; end < hi; end++) {
             const struct idx_row *e = &ix->rows[end];
-            if (e->str[IDX_F_NAMESPACE] != s->str[IDX_F_NAMESPACE] ||
+            if (e->str[IDX_F_CLUSTER] != s->str[IDX_F_CLUSTER] ||
+                e->str[IDX_F_NAMESPACE] != s->str[IDX_F_NAMESPACE] ||
                 e->str[IDX_F_NAME] != s->str[IDX_F_NAME] ||
                 e->str[IDX_F_KIND] != s->str[IDX_F_KIND] ||
                 e->str[IDX_F_POLICY] != s->str[IDX_F_POLICY] ||
@@ -99,7 +101,12 @@ static void result_lines(const struct idx *ix, struct buf *b, const char *family
             if (i && same_labels(row, &ix->rows[run[i - 1]])) continue;
             buf_puts(b, family);
             buf_putc(b, '{');
-            for (int l = 0, first = 1; l < L_N; l++) {
+            int first = 1;
+            if (idx_has_clusters(ix)) {
+                put_label(b, "cluster", idx_str(ix, row->str[IDX_F_CLUSTER]), 1);
+                first = 0;
+            }
+            for (int l = 0; l < L_N; l++) {
                 if (l == L_NAMESPACE && !with_namespace) continue;
                 put_label(b, label_name[l], idx_str(ix, row->str[label_field[l]]), first);
                 first = 0;
@@ -114,13 +121,14 @@ static int cmp_reports(const void *a, const void *b)
 {
     const struct idx_report *x = &sort_ix->reports[*(const uint32_t *)a];
     const struct idx_report *y = &sort_ix->reports[*(const uint32_t *)b];
+    if (x->cluster_name != y->cluster_name) return x->cluster_name < y->cluster_name ? -1 : 1;
     if (x->name != y->name) return x->name < y->name ? -1 : 1;
     if (x->namespace != y->namespace) return x->namespace < y->namespace ? -1 : 1;
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
-/* Summary lines sorted by report name and namespace (by label text, as Prometheus clients
- * print them), five statuses each. */
+/* Summary lines sorted by cluster, report name and namespace (by label text, as Prometheus
+ * clients print them), five statuses each. */
 static void summary_lines(const struct idx *ix, struct buf *b, const char *family, int cluster)
 {
     /* alphabetical, as the reference prints them */
@@ -142,7 +150,9 @@ static void summary_lines(const struct idx *ix, struct buf *b, const char *famil
         for (size_t i = 0; i < ARRAY_LEN(statuses); i++) {
             buf_puts(b, family);
             buf_putc(b, '{');
-            put_label(b, "name", idx_str(ix, rep->name), 1);
+            int clusters = idx_has_clusters(ix);
+            if (clusters) put_label(b, "cluster", idx_str(ix, rep->cluster_name), 1);
+            put_label(b, "name", idx_str(ix, rep->name), !clusters);
             if (!cluster) put_label(b, "namespace", idx_str(ix, rep->namespace), 0);
             put_label(b, "status", statuses[i].title, 0);
             buf_printf(b, "} %u\n", rep->count[statuses[i].status]);

@@ -95,6 +95,8 @@ static const struct param_def {
     {"severity", P_FILTER, IDX_F_SEVERITY},
     {"rule", P_FILTER, IDX_F_RULE},
     {"rules", P_FILTER, IDX_F_RULE},
+    {"clusters", P_FILTER, IDX_F_CLUSTER},
+    {"cluster", P_FILTER, IDX_F_CLUSTER},
     {"search", P_SEARCH, 0},
     {"contains", P_CONTAINS, 0},
     {"query", P_QUERY, 0},
@@ -120,10 +122,11 @@ static const struct {
     {"Policy", IDX_F_POLICY},       {"Rule", IDX_F_RULE},     {"Category", IDX_F_CATEGORY},
     {"Severity", IDX_F_SEVERITY},   {"Status", IDX_F_STATUS}, {"Source", IDX_F_SOURCE},
     {"Message", IDX_F_MESSAGE},     {"Report", IDX_F_REPORT}, {"Change", IDX_F_CHANGE},
+    {"Cluster", IDX_F_CLUSTER},
 };
 #define SORT_FIELDS_ALLOWED                                                                        \
     "Namespace, Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, "       \
-    "Report, Change, Timestamp"
+    "Report, Change, Cluster, Timestamp"
 /* sortBy also takes Policy Reporter's column names (matched case-insensitively, like the
  * query fields). */
 static const struct {

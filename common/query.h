@@ -31,8 +31,8 @@
 /* Filterable fields: the index's dictionary fields (enum idx_field) NAMESPACE..REPORT. The
  * plain parameters map: namespaces->NAMESPACE, kinds->KIND, resources->NAME,
  * policies->POLICY, rule->RULE, categories->CATEGORY, severities->SEVERITY, status->STATUS,
- * sources->SOURCE. query= fields: Namespace Kind Resource Policy Rule Category Severity
- * Status Source Message Report. */
+ * sources->SOURCE, clusters->CLUSTER. query= fields: Namespace Kind Resource Policy Rule
+ * Category Severity Status Source Message Report Change Cluster. */
 struct query_values {
     const char **v; /* decoded, NUL-terminated, owned by the query */
     size_t n;

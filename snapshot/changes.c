@@ -20,8 +20,8 @@ int changes_failing_status(const char *status)
 
 /* The fields of a finding key; a blank one is NULL. */
 struct key_fields {
-    int cluster;
-    const char *ns, *kind, *name, *report, *source, *policy, *rule;
+    int cluster; /* the scope */
+    const char *cluster_name, *ns, *kind, *name, *report, *source, *policy, *rule;
 };
 
 /* Appends a field to the key text: a blank one as 0x1e, which no string holds, else the
@@ -42,6 +42,7 @@ static uint64_t key_hash(const struct key_fields *k, struct buf *b)
 {
     buf_reset(b);
     buf_putc(b, k->cluster ? 'c' : 'n');
+    key_add(b, k->cluster_name);
     key_add(b, k->ns);
     if (k->kind || k->name) {
         key_add(b, k->kind);
@@ -101,6 +102,7 @@ static uint64_t index_key(const struct idx *ix, uint32_t r, struct buf *b)
     const struct idx_row *row = &ix->rows[r];
     const uint32_t *s = row->str;
     struct key_fields k = {row->cluster,
+                           idx_str(ix, s[IDX_F_CLUSTER]),
                            idx_str(ix, s[IDX_F_NAMESPACE]),
                            idx_str(ix, s[IDX_F_KIND]),
                            idx_str(ix, s[IDX_F_NAME]),
@@ -171,8 +173,8 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         struct report_view rep;
         rowset_get(rs, i, &v);
         rowset_get_report(rs, v.report, &rep);
-        struct key_fields k = {rep.cluster_scoped, v.namespace, v.kind,   v.name,
-                               rep.name,           v.source,    v.policy, v.rule};
+        struct key_fields k = {rep.cluster_scoped, v.cluster, v.namespace, v.kind, v.name,
+                               rep.name,           v.source,  v.policy,    v.rule};
         of_row[i] = slot(&t, key_hash(&k, &key));
         if (changes_failing_status(v.status)) t.e[of_row[i]].now_failing = 1;
     }

@@ -2,12 +2,13 @@
  * rows are new, since when each failing key has failed, and which keys were resolved.
  *
  * A finding key names the same check on the same thing across snapshots: scope (namespaced or
- * cluster), namespace, resource kind and name (the report's name when both are null), source,
- * policy and rule; never the status, message, severity, timestamp, uid or id. A key fails when
- * any of its rows is fail, warn or error. Against the previous snapshot (DIR/current when this
- * run starts) a key is new when it fails now and did not fail (or was absent) there, resolved
- * the other way round. Keys are compared by a 64-bit hash of their fields: two different keys
- * sharing a hash (about one chance in 10^7 at a million keys) would be taken for one. */
+ * cluster), cluster name (spec 10), namespace, resource kind and name (the report's name when
+ * both are null), source, policy and rule; never the status, message, severity, timestamp, uid or
+ * id. A key fails when any of its rows is fail, warn or error. Against the previous snapshot
+ * (DIR/current when this run starts) a key is new when it fails now and did not fail (or was
+ * absent) there, resolved the other way round. Keys are compared by a 64-bit hash of their fields:
+ * two different keys sharing a hash (about one chance in 10^7 at a million keys) would be taken for
+ * one. */
 #ifndef POLSNAP_CHANGES_H
 #define POLSNAP_CHANGES_H
 

@@ -76,7 +76,7 @@ static size_t http_header(char *line, size_t size, size_t n, void *ctx)
             v++;
         while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
             end--;
-        snprintf(c->etag, 128, "%.*s", (int)(end - v), v);
+        snprintf(c->etag, HTTP_ETAG_MAX, "%.*s", (int)(end - v), v);
     }
     return len;
 }
@@ -124,6 +124,13 @@ static int http_setup_tls(struct http_client *c, const struct http_conf *conf, s
     else
         curl_easy_setopt(curl, CURLOPT_SSLKEY, conf->key_file);
     return 0;
+}
+
+void http_global_init(void)
+{
+    static int done;
+    if (!done) curl_global_init(CURL_GLOBAL_DEFAULT);
+    done = 1;
 }
 
 static long or_default(long v, long def)

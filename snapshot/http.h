@@ -54,16 +54,22 @@ struct http_conf {
 
 struct http_client;
 
+/* libcurl's global setup, which is not thread-safe: call once before clients are made on
+ * several threads (the fleet's pulls). Later calls do nothing. */
+void http_global_init(void);
+
 /* Returns a client, or NULL with *e set (a client certificate half missing, a bad token,
  * curl unusable). Free with http_client_free. */
 struct http_client *http_client_new(const struct http_conf *conf, struct err *e);
 void http_client_free(struct http_client *c); /* NULL is fine */
 
+#define HTTP_ETAG_MAX 128
 struct http_response {
-    long status;     /* the final HTTP status */
-    struct buf body; /* the final response's body (also for 4xx/5xx); NUL-terminated */
-    int attempts;    /* how many requests were sent */
-    char etag[128];  /* the final response's ETag header as sent (quotes included), or "" */
+    long status;              /* the final HTTP status */
+    struct buf body;          /* the final response's body (also for 4xx/5xx); NUL-terminated */
+    int attempts;             /* how many requests were sent */
+    char etag[HTTP_ETAG_MAX]; /* the final response's ETag header as sent (quotes included),
+                               * or "" */
 };
 
 /* A request body: len bytes at data, or, when data is NULL, len bytes of the file fd from

@@ -3,7 +3,8 @@
  *
  * Invariants it establishes (idx_check verifies them on the reading side):
  *   1. string ids are ranks in byte order, so id order is string order and 0 is null;
- *   2. rows are namespaced first, then cluster, each in the default order of spec section 3;
+ *   2. rows are namespaced first, then cluster, each in the default order of spec sections 3
+ *      and 10;
  *   3. each dictionary lists every distinct non-null value once, in folded order, and its
  *      postings are ascending row indexes; every row is in exactly one posting list per field
  *      whose value is not null;
@@ -27,23 +28,12 @@
 
 /* Row slot (rows_int.h) of each index field; keep in sync with enum idx_field. */
 static const int slot_of_field[IDX_NFIELDS] = {
-    [IDX_F_NAMESPACE] = R_NS,
-    [IDX_F_KIND] = R_KIND,
-    [IDX_F_NAME] = R_NAME,
-    [IDX_F_POLICY] = R_POLICY,
-    [IDX_F_RULE] = R_RULE,
-    [IDX_F_CATEGORY] = R_CATEGORY,
-    [IDX_F_SEVERITY] = R_SEVERITY,
-    [IDX_F_STATUS] = R_STATUS,
-    [IDX_F_SOURCE] = R_SOURCE,
-    [IDX_F_MESSAGE] = R_MESSAGE,
-    [IDX_F_REPORT] = -1,
-    [IDX_F_CHANGE] = -1,
-    [IDX_F_ID] = R_ID,
-    [IDX_F_PROPERTIES] = R_PROPERTIES,
-    [IDX_F_RES_API] = R_RES_API,
-    [IDX_F_RES_NS] = R_RES_NS,
-    [IDX_F_RES_UID] = R_RES_UID,
+    [IDX_F_NAMESPACE] = R_NS,      [IDX_F_KIND] = R_KIND,     [IDX_F_NAME] = R_NAME,
+    [IDX_F_POLICY] = R_POLICY,     [IDX_F_RULE] = R_RULE,     [IDX_F_CATEGORY] = R_CATEGORY,
+    [IDX_F_SEVERITY] = R_SEVERITY, [IDX_F_STATUS] = R_STATUS, [IDX_F_SOURCE] = R_SOURCE,
+    [IDX_F_MESSAGE] = R_MESSAGE,   [IDX_F_REPORT] = -1,       [IDX_F_CHANGE] = -1,
+    [IDX_F_CLUSTER] = R_CLUSTER,   [IDX_F_ID] = R_ID,         [IDX_F_PROPERTIES] = R_PROPERTIES,
+    [IDX_F_RES_API] = R_RES_API,   [IDX_F_RES_NS] = R_RES_NS, [IDX_F_RES_UID] = R_RES_UID,
 };
 
 static int cmp_str_ids(const void *a, const void *b, void *strs)
@@ -52,12 +42,13 @@ static int cmp_str_ids(const void *a, const void *b, void *strs)
     return strcmp(s[*(const uint32_t *)a], s[*(const uint32_t *)b]);
 }
 
-/* Default order: namespace, name, kind, policy, rule, message, id; ids are byte-order ranks
- * and null is 0, so "nulls first" comes for free. Cluster rows after namespaced ones. */
+/* Default order: cluster name, namespace, name, kind, policy, rule, message, id; ids are
+ * byte-order ranks and null is 0, so "nulls first" comes for free. Cluster-scoped rows after
+ * namespaced ones. */
 static int cmp_rows(const void *a, const void *b, void *rows)
 {
-    static const int keys[] = {IDX_F_NAMESPACE, IDX_F_NAME,    IDX_F_KIND, IDX_F_POLICY,
-                               IDX_F_RULE,      IDX_F_MESSAGE, IDX_F_ID};
+    static const int keys[] = {IDX_F_CLUSTER, IDX_F_NAMESPACE, IDX_F_NAME,    IDX_F_KIND,
+                               IDX_F_POLICY,  IDX_F_RULE,      IDX_F_MESSAGE, IDX_F_ID};
     const struct idx_row *r = rows, *x = &r[*(const uint32_t *)a], *y = &r[*(const uint32_t *)b];
     if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
     for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
@@ -109,15 +100,16 @@ static void end_section(const struct out *o, struct idx_header *h, int sec)
 
 /* Everything the file is made of, built phase by phase before it is written. */
 struct tables {
-    uint32_t nstr, nrows, nrows_ns;
+    uint32_t nstr, nrows, nrows_ns, nclusters;
     const char **strs;    /* by index id: byte order, strs[0] = "" */
     uint32_t *rank;       /* rank[rowset id] = index id */
     struct idx_row *rows; /* in default order (invariant 2) */
     struct idx_report *reports;
     struct idx_source *sources;
-    struct idx_target *targets;  /* sorted by name */
-    struct idx_upload *uploads;  /* sorted by destination */
-    struct idx_dict_entry *dict; /* every field's entries, field after field */
+    struct idx_target *targets;   /* sorted by name */
+    struct idx_upload *uploads;   /* sorted by destination */
+    struct idx_cluster *clusters; /* sorted by name */
+    struct idx_dict_entry *dict;  /* every field's entries, field after field */
     size_t ndict;
     struct idx_span dictspan[IDX_NDICT];
     struct idx_label *labels; /* the labels dictionary (invariant 5) */
@@ -129,7 +121,7 @@ struct tables {
 static void tables_release(struct tables *t)
 {
     free(t->strs), free(t->rank), free(t->rows), free(t->reports), free(t->sources);
-    free(t->targets), free(t->uploads);
+    free(t->targets), free(t->uploads), free(t->clusters);
     free(t->dict);
     free(t->labels), free(t->label_reports), free(t->report_labels), free(t->report_rows);
 }
@@ -239,6 +231,7 @@ static struct idx_report *index_reports(const struct rowset *rs, const uint32_t 
         reports[i].name = rank[in->name];
         reports[i].namespace = rank[in->ns];
         reports[i].cluster = (uint32_t)in->cluster_scoped;
+        reports[i].cluster_name = rank[in->cluster];
         reports[i].id = rank[in->id];
         reports[i].source = rank[in->source];
         reports[i].label_off = in->label_off;
@@ -363,6 +356,49 @@ static struct idx_upload *index_uploads(const struct rowset *rs, const uint32_t 
     }
     qsort(up, rs->nuploads, sizeof *up, cmp_upload_dests);
     return up;
+}
+
+static int cmp_cluster_names(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_cluster *)a)->name, v = ((const struct idx_cluster *)b)->name;
+    return u < v ? -1 : u > v;
+}
+
+/* The clusters by name (a name given twice keeps its first entry), each with its rows and
+ * failing rows counted. */
+static struct idx_cluster *index_clusters(const struct rowset *rs, const uint32_t *rank,
+                                          const struct idx_row *rows, uint32_t nrows,
+                                          uint32_t *n_out)
+{
+    struct idx_cluster *c = xcalloc(rs->nclusters ? rs->nclusters : 1, sizeof *c);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rs->nclusters; i++) {
+        const struct cluster *in = &rs->clusters[i];
+        int seen = 0;
+        for (uint32_t j = 0; j < n && !seen; j++)
+            seen = c[j].name == rank[in->name];
+        if (seen || !in->name) continue;
+        c[n++] = (struct idx_cluster){rank[in->name],
+                                      rank[in->snapshot],
+                                      rank[in->error],
+                                      (uint32_t)in->state,
+                                      (uint32_t)in->own,
+                                      0,
+                                      in->time,
+                                      in->last_pull,
+                                      0,
+                                      0};
+    }
+    qsort(c, n, sizeof *c, cmp_cluster_names);
+    for (uint32_t r = 0; r < nrows && n; r++) {
+        struct idx_cluster key = {.name = rows[r].str[IDX_F_CLUSTER]};
+        struct idx_cluster *hit = bsearch(&key, c, n, sizeof *c, cmp_cluster_names);
+        if (!hit) continue;
+        hit->rows++;
+        hit->fail += rows[r].status == IDX_FAIL;
+    }
+    *n_out = n;
+    return c;
 }
 
 /* 4. The dictionaries (invariant 3): per field, the distinct strings in folded order with
@@ -491,6 +527,7 @@ static void fill_header(struct idx_header *h, const struct rowset *rs, const str
     h->changes_new = meta->changes_new;
     h->changes_resolved = meta->changes_resolved;
     h->ntargets = rs->ntargets;
+    h->nclusters = t->nclusters;
     h->nlabels = t->nlabels;
     memcpy(h->dict, t->dictspan, sizeof t->dictspan);
 }
@@ -520,6 +557,7 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     put_array(&o, h, IDX_SEC_REPORT_LABELS, t->report_labels, sizeof(uint32_t) * t->npairs);
     put_array(&o, h, IDX_SEC_REPORT_ROWS, t->report_rows, sizeof(uint32_t) * t->nrows);
     put_array(&o, h, IDX_SEC_UPLOADS, t->uploads, sizeof *t->uploads * t->nuploads);
+    put_array(&o, h, IDX_SEC_CLUSTERS, t->clusters, sizeof *t->clusters * h->nclusters);
     h->file_size = o.pos;
     int rc = 0;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
@@ -550,6 +588,7 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         t.targets = index_targets(rs, t.rank);
         t.uploads = index_uploads(rs, t.rank);
         t.nuploads = rs->nuploads;
+        t.clusters = index_clusters(rs, t.rank, t.rows, t.nrows, &t.nclusters);
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
         struct idx_header h;
         fill_header(&h, rs, meta, &t);

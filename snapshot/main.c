@@ -1,6 +1,8 @@
 /* main.c - polsnap-snapshot: reads every --source into one rowset and publishes a snapshot.
  * Arguments in, module calls, exit status out: 0 only when a snapshot was published. */
+#include "edges.h"
 #include "err.h"
+#include "idx.h"
 #include "notify.h"
 #include "options.h"
 #include "publish.h"
@@ -33,15 +35,19 @@ static const char usage[] =
     "  kubernetes             the cluster this runs in (service account token and CA)\n"
     "  kubernetes:KUBECONFIG  the cluster of a kubeconfig file\n"
     "  stackrox:URL           StackRox Central's alerts (token from ROX_API_TOKEN)\n"
+    "  polsnap:LOCATION       an edge polsnap's fleet export, merged under its cluster name:\n"
+    "                         https://HOST[:PORT] (its API), s3://BUCKET/PREFIX (what it\n"
+    "                         published) or its data directory\n"
     "\n"
     "Options (environment twin in brackets):\n";
 
 struct args {
     struct option_list sources, publish;
-    const char *data, *site, *www, *targets;
+    const char *data, *site, *www, *targets, *cluster, *fleet;
     const char *s3_endpoint, *s3_region, *s3_addressing, *s3_ca;
     long keep, cron_period, s3_part_mib;
     struct source_opts opts;
+    struct fleet_opts fleet_opts;
 };
 
 #define AT(field) offsetof(struct args, field)
@@ -55,7 +61,6 @@ static const struct option_row options[] = {
      .env = "POLSNAP_SOURCES",
      .type = OPTION_LIST,
      .unit = "sources",
-     .missing = "no --source given",
      .offset = AT(sources),
      .help = "a source, as above (repeatable)"},
     {.flag = "data",
@@ -66,6 +71,12 @@ static const struct option_row options[] = {
      .missing = "no --data directory given",
      .offset = AT(data),
      .help = "data directory"},
+    {.flag = "cluster",
+     .metavar = "NAME",
+     .env = "POLSNAP_CLUSTER",
+     .type = OPTION_STRING,
+     .offset = AT(cluster),
+     .help = "the cluster this snapshot describes (a DNS label): every row\ncarries it"},
     {.flag = "keep",
      .metavar = "N",
      .env = "POLSNAP_KEEP",
@@ -129,6 +140,45 @@ static const struct option_row options[] = {
      .offset = AT(cron_period),
      .help = "how often cron runs this; the dashboard warns when the\nsnapshot is older than twice "
              "that"},
+    {.flag = "fleet",
+     .metavar = "FILE",
+     .env = "POLSNAP_FLEET",
+     .type = OPTION_STRING,
+     .offset = AT(fleet),
+     .help = "edges to merge (YAML or JSON: name, location, credentials, ca);\nlike polsnap: "
+             "sources"},
+    {.flag = "polsnap-token-file",
+     .metavar = "F",
+     .env = "POLSNAP_POLSNAP_TOKEN_FILE",
+     .type = OPTION_STRING,
+     .offset = AT(fleet_opts.token_file),
+     .help = "bearer token for https edges (a Reader token)"},
+    {.flag = "polsnap-ca",
+     .metavar = "FILE",
+     .env = "POLSNAP_POLSNAP_CA",
+     .type = OPTION_STRING,
+     .offset = AT(fleet_opts.ca),
+     .help = "PEM CA bundle to trust for https edges"},
+    {.flag = "fleet-max-stale",
+     .metavar = "SECS",
+     .env = "POLSNAP_FLEET_MAX_STALE",
+     .type = OPTION_NUMBER,
+     .min = 0,
+     .max = 86400L * 365,
+     .unit = "seconds",
+     .def = "86400",
+     .offset = AT(fleet_opts.max_stale),
+     .help = "an edge that cannot be read keeps its last rows (stale) this\nlong after its "
+             "last good pull, then is gone"},
+    {.flag = "fleet-parallel",
+     .metavar = "N",
+     .env = "POLSNAP_FLEET_PARALLEL",
+     .type = OPTION_NUMBER,
+     .min = 1,
+     .max = 64,
+     .def = "8",
+     .offset = AT(fleet_opts.parallel),
+     .help = "edges pulled at a time"},
     {.flag = "site",
      .metavar = "DIR",
      .env = "POLSNAP_SITE",
@@ -243,10 +293,17 @@ static void default_www(char out[PATH_MAX])
     }
 }
 
-/* Every --source names a known kind and every --publish an S3 URL: checked before anything
- * is locked or read. */
+/* Every --source names a known kind, every --publish an S3 URL, and --cluster is a DNS
+ * label: checked before anything is locked or read. */
 static int check_sources(const struct args *a, struct err *e)
 {
+    if (a->sources.n == 0 && !(a->fleet && *a->fleet))
+        return err_set(e, ERR_INVALID, "no --source given (nor --fleet)");
+    if (a->cluster && *a->cluster && !dns_label(a->cluster, strlen(a->cluster)))
+        return err_set(e, ERR_INVALID,
+                       "--cluster %s: want a DNS label (at most 63 of a-z, 0-9 and '-', "
+                       "starting and ending with a letter or digit)",
+                       a->cluster);
     for (int i = 0; i < a->publish.n; i++) {
         struct s3_url u;
         if (s3_url_parse(a->publish.v[i], &u, e) != 0) return err_prefix(e, "--publish ");
@@ -255,26 +312,48 @@ static int check_sources(const struct args *a, struct err *e)
         const char *arg;
         if (!find_kind(a->sources.v[i], &arg))
             return err_set(e, ERR_INVALID,
-                           "unknown source %s: use files:PATH, kubernetes[:KUBECONFIG] or "
-                           "stackrox:URL",
+                           "unknown source %s: use files:PATH, kubernetes[:KUBECONFIG], "
+                           "stackrox:URL or polsnap:LOCATION",
                            a->sources.v[i]);
     }
     return 0;
 }
 
-/* Reads every source into rs, in order; the first failure ends it ("SRC: message"). */
-static int collect_sources(const struct args *a, struct rowset *rs, struct err *e)
+/* The S3 settings of --publish and of s3:// edges (--s3-*). */
+static struct s3_conf s3_conf_of(const struct args *a)
+{
+    struct s3_conf c = {a->s3_endpoint,
+                        a->s3_region,
+                        a->s3_addressing,
+                        a->s3_ca,
+                        a->opts.timeout_seconds * 1000L,
+                        (unsigned long long)a->s3_part_mib << 20,
+                        0};
+    return c;
+}
+
+/* Reads every source into rs, in order, then the edges; the first failure of a source ends it
+ * ("SRC: message"); an edge fails the run only when the data directory cannot be written. */
+static int collect_sources(const struct args *a, const struct fleet *edges, struct rowset *rs,
+                           struct err *e)
 {
     for (int i = 0; i < a->sources.n; i++) {
         const char *arg;
         const struct source_kind *k = find_kind(a->sources.v[i], &arg);
+        if (!k->collect) continue;
         fprintf(stderr, "polsnap-snapshot: reading %s\n", a->sources.v[i]);
         uint32_t before = rowset_rows(rs);
         if (k->collect(arg, &a->opts, rs, e) != 0) return err_prefix(e, "%s: ", a->sources.v[i]);
         fprintf(stderr, "polsnap-snapshot: %s: %u rows\n", a->sources.v[i],
                 rowset_rows(rs) - before);
     }
-    return 0;
+    if (!edges->n) return 0;
+    struct fleet_opts fo = a->fleet_opts;
+    fo.data_dir = a->data;
+    fo.timeout_seconds = a->opts.timeout_seconds;
+    struct s3_conf s3 = s3_conf_of(a);
+    fo.s3 = &s3;
+    return edges_collect(edges, &fo, rs, e);
 }
 
 static void www_dir(const struct args *a, char www[PATH_MAX])
@@ -320,13 +399,7 @@ static int publish_all(const struct args *a, const char *snapdir)
     }
     char www[PATH_MAX];
     www_dir(a, www);
-    struct s3_conf conf = {a->s3_endpoint,
-                           a->s3_region,
-                           a->s3_addressing,
-                           a->s3_ca,
-                           a->opts.timeout_seconds * 1000L,
-                           (unsigned long long)a->s3_part_mib << 20,
-                           0};
+    struct s3_conf conf = s3_conf_of(a);
     struct upload_opts o = {&conf, &cr, www, (unsigned)a->keep};
     int rc = 0;
     for (int i = 0; i < a->publish.n; i++) {
@@ -354,7 +427,8 @@ static int publish_all(const struct args *a, const char *snapdir)
 }
 
 /* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
-static int run(const struct args *a, const struct targets *targets, struct err *e)
+static int run(const struct args *a, const struct fleet *edges, const struct targets *targets,
+               struct err *e)
 {
     static const char not_published[] =
         "polsnap-snapshot: no snapshot published; the last good one stays served\n";
@@ -366,6 +440,12 @@ static int run(const struct args *a, const struct targets *targets, struct err *
         return -1;
     }
     struct rowset *rs = rowset_new();
+    if (a->cluster && *a->cluster) {
+        struct row_cluster self = {a->cluster,     NULL,           NULL, IDX_CLUSTER_UP,
+                                   ROWSET_NO_TIME, ROWSET_NO_TIME, 1};
+        rowset_set_cluster(rs, a->cluster);
+        rowset_add_cluster(rs, &self);
+    }
     struct notify nt;
     notify_init(&nt, targets, a->data);
     struct publish_opts po = {
@@ -373,7 +453,7 @@ static int run(const struct args *a, const struct targets *targets, struct err *
         &nt};
     char snapdir[PATH_MAX];
     uint32_t rows = 0, reports = 0, warnings = 0;
-    int rc = collect_sources(a, rs, e);
+    int rc = collect_sources(a, edges, rs, e);
     if (rc == 0) {
         rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
         notify_describe(&nt, rs);
@@ -409,13 +489,20 @@ int main(int argc, char **argv)
     int rc =
         options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
     struct targets targets = {0};
+    struct fleet edges = {0};
     if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
+    for (int i = 0; rc == 0 && i < a.sources.n; i++)
+        if (strncmp(a.sources.v[i], "polsnap:", 8) == 0 &&
+            edges_add(&edges, a.sources.v[i] + 8, &e) != 0)
+            rc = -1;
+    if (rc == 0 && a.fleet && *a.fleet && edges_load(&edges, a.fleet, &e) != 0) rc = -1;
     if (rc == 0 && a.targets && *a.targets && targets_load(a.targets, &targets, &e) != 0) rc = -1;
     if (rc == 0)
-        rc = run(&a, &targets, &e) == 0 ? 0 : 1;
+        rc = run(&a, &edges, &targets, &e) == 0 ? 0 : 1;
     else
         rc = rc > 0 ? 0 : die_usage(e.msg);
     targets_release(&targets);
+    edges_release(&edges);
     free(env_sources);
     return rc;
 }

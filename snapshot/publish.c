@@ -154,6 +154,8 @@ static void render_shard_index(const struct idx *ix, const void *arg, struct buf
     for (size_t i = 0; i < si->n; i++) {
         buf_puts(out, i ? ",{\"namespace\":" : "{\"namespace\":");
         buf_json_str_or_null(out, idx_str(ix, ix->rows[si->lo[i]].str[IDX_F_NAMESPACE]));
+        buf_puts(out, ",\"cluster\":");
+        buf_json_str_or_null(out, idx_str(ix, ix->rows[si->lo[i]].str[IDX_F_CLUSTER]));
         buf_puts(out, ",\"file\":");
         buf_json_str(out, si->files[i]);
         buf_printf(out, ",\"count\":%u}", si->hi[i] - si->lo[i]);
@@ -169,19 +171,27 @@ static int write_shards(const char *dir, const struct idx *ix, struct err *e)
                              xmalloc(4 * (nns + 1)), 0};
     int rc = 0;
     for (uint32_t lo = 0, hi; lo < nns && rc == 0; lo = hi) {
-        uint32_t ns = ix->rows[lo].str[IDX_F_NAMESPACE];
-        for (hi = lo + 1; hi < nns && ix->rows[hi].str[IDX_F_NAMESPACE] == ns; hi++) {
+        uint32_t ns = ix->rows[lo].str[IDX_F_NAMESPACE], cl = ix->rows[lo].str[IDX_F_CLUSTER];
+        for (hi = lo + 1; hi < nns && ix->rows[hi].str[IDX_F_NAMESPACE] == ns &&
+                          ix->rows[hi].str[IDX_F_CLUSTER] == cl;
+             hi++) {
         }
-        char rel[128];
-        const char *name = idx_str(ix, ns);
-        /* A namespace that is a DNS-1123 label (what Kubernetes allows) names its own shard
-         * file; anything else (hostile input, "..") gets a numbered name. index.json maps both. */
+        char rel[160], sub[80] = "namespaced";
+        const char *name = idx_str(ix, ns), *cluster = idx_str(ix, cl);
+        /* One shard per cluster and namespace (each a run of the default order). A name that
+         * is a DNS-1123 label (what Kubernetes allows, what --cluster takes) names its own
+         * file or directory; anything else (hostile input, "..") gets a numbered name.
+         * index.json maps them all. */
+        if (cluster && dns_label(cluster, strlen(cluster)))
+            snprintf(sub, sizeof sub, "namespaced/%s", cluster);
+        else if (cluster)
+            snprintf(sub, sizeof sub, "namespaced/_c%lu", (unsigned long)si.n);
         if (!name)
-            snprintf(rel, sizeof rel, "namespaced/_none.json");
+            snprintf(rel, sizeof rel, "%s/_none.json", sub);
         else if (dns_label(name, strlen(name)))
-            snprintf(rel, sizeof rel, "namespaced/%s.json", name);
+            snprintf(rel, sizeof rel, "%s/%s.json", sub, name);
         else
-            snprintf(rel, sizeof rel, "namespaced/_ns%lu.json", (unsigned long)si.n);
+            snprintf(rel, sizeof rel, "%s/_ns%lu.json", sub, (unsigned long)si.n);
         char path[PATH_MAX];
         snprintf(path, sizeof path, "shards/%s", rel);
         struct rows_arg ra = {lo, hi};

@@ -314,7 +314,7 @@ static int walk_result(struct walk *w, const struct report_ctx *rc, const cJSON 
 
 /* Why metadata.labels cannot be kept (NULL: they can): Kubernetes' bounds (rows.h), string
  * values. Keys are unique already (check_keys). */
-static const char *labels_unfit(const cJSON *labels)
+const char *report_labels_unfit(const cJSON *labels)
 {
     if (!cJSON_IsObject(labels)) return "is not an object";
     int n = 0;
@@ -343,7 +343,7 @@ static uint32_t report_labels(struct walk *w, const cJSON *meta, const char *pat
     for (const cJSON *c = cJSON_IsObject(labels) ? labels->child : NULL; c; c = c->next)
         if (!utf8_valid(c->string) || (cJSON_IsString(c) && !utf8_valid(c->valuestring)))
             walk_fail(w, "%s is not valid UTF-8", where);
-    const char *why = w->failed ? NULL : labels_unfit(labels);
+    const char *why = w->failed ? NULL : report_labels_unfit(labels);
     if (w->failed || why) {
         if (why && w->rs)
             rowset_warn(w->rs, w->origin, "%s %s: the report is kept without them", where, why);
@@ -419,7 +419,8 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
                              w->origin,
                              NULL,
                              labels,
-                             report_labels(w, meta, where, labels)};
+                             report_labels(w, meta, where, labels),
+                             NULL};
     char scope_path[WHERE_MAX];
     join(scope_path, path, "scope");
     struct report_ctx rc = {

@@ -30,4 +30,9 @@ typedef void (*report_error_fn)(void *ctx, const char *origin, const char *reaso
 int report_load_bytes(struct rowset *rs, const char *data, size_t len, const char *origin,
                       int is_yaml, report_error_fn on_error, void *ctx);
 
+/* Why a metadata.labels value cannot be kept (not an object of strings, more than
+ * ROW_LABELS_MAX, a key or value past Kubernetes' bounds), or NULL when it can: what the
+ * report loader and the fleet export reader (fleet_read.c) both check. */
+const char *report_labels_unfit(const cJSON *labels);
+
 #endif

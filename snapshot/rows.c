@@ -113,6 +113,7 @@ void rowset_free(struct rowset *rs)
     free(rs->sources);
     free(rs->targets);
     free(rs->uploads);
+    free(rs->clusters);
     free(rs);
 }
 
@@ -160,11 +161,15 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
     r->origin = intern(rs, report->origin);
+    r->cluster = report->cluster ? intern(rs, report->cluster) : rs->cluster;
     r->source = intern(rs, report->source);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
-    const char *parts[] = {rs->strs[r->kind], rs->strs[r->ns], rs->strs[r->name]};
+    /* a report of a cluster (spec 10) hashes its name too: ids stay unique in a merged
+     * snapshot, where every edge may have a report of the same kind, namespace and name */
+    const char *parts[] = {rs->strs[r->kind], rs->strs[r->ns], rs->strs[r->name],
+                           rs->strs[r->cluster]};
     char id[41];
-    sha1_hex(parts, ARRAY_LEN(parts), id);
+    sha1_hex(parts, r->cluster ? 4 : 3, id);
     r->id = intern(rs, id);
     r->label_off = rs->nlabels;
     r->nlabels = report->nlabels;
@@ -303,6 +308,7 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->s[R_RES_API] = intern(rs, c.res_api_version);
     r->s[R_RES_NS] = intern(rs, c.res_namespace);
     r->s[R_RES_UID] = intern(rs, c.res_uid);
+    r->s[R_CLUSTER] = rep->cluster;
     r->report = report;
     r->timestamp = c.has_timestamp ? c.timestamp : 0;
     r->has_timestamp = c.has_timestamp ? 1 : 0;
@@ -347,6 +353,23 @@ void rowset_add_upload(struct rowset *rs, const char *dest, int up, int64_t last
     rs->uploads[rs->nuploads++] = (struct upload){intern(rs, dest), up ? 1 : 0, last_success};
 }
 
+void rowset_set_cluster(struct rowset *rs, const char *name)
+{
+    rs->cluster = intern(rs, name);
+}
+
+void rowset_add_cluster(struct rowset *rs, const struct row_cluster *c)
+{
+    if (rs->nclusters == rs->capclusters) {
+        rs->capclusters = rs->capclusters ? rs->capclusters * 2 : 8;
+        rs->clusters = xreallocarray(rs->clusters, rs->capclusters, sizeof *rs->clusters);
+    }
+    rs->clusters[rs->nclusters++] = (struct cluster){intern(rs, c->name),  intern(rs, c->snapshot),
+                                                     intern(rs, c->error), c->state,
+                                                     c->own ? 1 : 0,       c->time,
+                                                     c->last_pull};
+}
+
 void rowset_source_status(struct rowset *rs, const char *name, int up)
 {
     if (rs->nsources == rs->capsources) {
@@ -381,6 +404,7 @@ void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out)
     out->res_api_version = s[r->s[R_RES_API]];
     out->res_namespace = s[r->s[R_RES_NS]];
     out->res_uid = s[r->s[R_RES_UID]];
+    out->cluster = s[r->s[R_CLUSTER]];
     out->timestamp = r->timestamp;
     out->first_seen = r->first_seen;
     out->is_new = r->is_new;
@@ -397,6 +421,7 @@ void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *
     out->namespace = rs->strs[r->ns];
     out->id = rs->strs[r->id];
     out->source = rs->strs[r->source];
+    out->cluster = rs->strs[r->cluster];
     out->cluster_scoped = r->cluster_scoped;
     out->nlabels = r->nlabels;
 }

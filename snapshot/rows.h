@@ -55,6 +55,7 @@ struct row_report {
     const char *source;
     const struct row_label *labels;
     uint32_t nlabels;
+    const char *cluster; /* the cluster it describes (spec 10); NULL: rowset_set_cluster's */
 };
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report);
 
@@ -83,6 +84,22 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
 /* Counts a warning (and logs "polsnap-snapshot: warning: <origin>: <message>"). */
 void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The cluster (spec 10) of every report added from now on without a cluster of its own
+ * (--cluster); NULL: none. Every row carries its report's cluster. */
+void rowset_set_cluster(struct rowset *rs, const char *name);
+
+/* One entry of /v1/clusters (spec 10): an edge merged into this snapshot (snapshot and time
+ * its snapshot's, NULL and ROWSET_NO_TIME when never pulled), or with own set this snapshot's
+ * own cluster. state is an enum idx_cluster_state; error NULL or why the last pull failed.
+ * The index writer counts each one's rows by name. */
+struct row_cluster {
+    const char *name, *snapshot, *error;
+    int state;
+    int64_t time, last_pull;
+    int own;
+};
+void rowset_add_cluster(struct rowset *rs, const struct row_cluster *c);
 
 /* Source health, for /healthz and the polsnap_source_up metric. name is what the metric
  * label shows: "files:samples", "kubernetes", "stackrox:https://central". */
@@ -113,14 +130,14 @@ void rowset_add_upload(struct rowset *rs, const char *dest, int up, int64_t last
  * Every pointer stays valid until rowset_free; blank fields are NULL. */
 struct row_view {
     const char *id, *namespace, *kind, *name, *message, *category, *policy, *rule, *status,
-        *severity, *source, *properties, *res_api_version, *res_namespace, *res_uid;
+        *severity, *source, *properties, *res_api_version, *res_namespace, *res_uid, *cluster;
     int64_t timestamp, first_seen;
     int has_timestamp, scored, is_new;
     uint32_t report;
 };
 void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out);
 struct report_view {
-    const char *kind, *name, *namespace, *id, *source;
+    const char *kind, *name, *namespace, *id, *source, *cluster;
     int cluster_scoped;
     uint32_t nlabels;
 };

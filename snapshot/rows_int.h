@@ -25,6 +25,7 @@ enum {
     R_RES_API,
     R_RES_NS,
     R_RES_UID,
+    R_CLUSTER,
     R_NSLOTS
 };
 
@@ -39,9 +40,15 @@ struct row {
 };
 
 struct report {
-    uint32_t kind, name, ns, origin, id, source;
+    uint32_t kind, name, ns, origin, id, source, cluster;
     uint32_t label_off, nlabels; /* its pairs in rowset.labels */
     int cluster_scoped;
+};
+
+struct cluster {
+    uint32_t name, snapshot, error; /* interned */
+    int state, own;
+    int64_t time, last_pull;
 };
 
 struct source {
@@ -89,6 +96,9 @@ struct rowset {
     uint32_t ntargets, captargets;
     struct upload *uploads;
     uint32_t nuploads, capuploads;
+    struct cluster *clusters;
+    uint32_t nclusters, capclusters;
+    uint32_t cluster;       /* rowset_set_cluster's name, interned; 0: none */
     uint32_t change_str[2]; /* interned "unchanged" and "new", the IDX_F_CHANGE values */
     uint32_t warnings;
     uint32_t repaired; /* strings whose bytes were not UTF-8 (intern_n) */

@@ -26,8 +26,9 @@ struct source_opts {
 };
 
 struct source_kind {
-    const char *prefix; /* "files", "kubernetes", "stackrox" */
-    /* arg is what follows "prefix:" (NULL when there is no colon) */
+    const char *prefix; /* "files", "kubernetes", "stackrox", "polsnap" */
+    /* arg is what follows "prefix:" (NULL when there is no colon); NULL for "polsnap", whose
+     * edges main.c hands to edges.h all at once */
     int (*collect)(const char *arg, const struct source_opts *opts, struct rowset *rs,
                    struct err *e);
 };

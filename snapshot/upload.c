@@ -1,6 +1,8 @@
 /* upload.c - the static site to an S3 bucket: changed objects only, pointer last (upload.h). */
 #include "upload.h"
 
+#include "fleet.h"
+
 #include "err.h"
 
 #include "buf.h"
@@ -47,6 +49,14 @@ static int ends_with(const char *s, size_t n, const char *end)
     return n >= k && memcmp(s + n - k, end, k) == 0;
 }
 
+/* A .gz file that is gzip by its own format, not a precompressed twin: the fleet export
+ * (common/fleet.h) keeps its name and is stored as it is, application/gzip without a
+ * Content-Encoding, so that a central polsnap reads the very bytes the edge wrote. */
+static int own_gzip(const char *rel, size_t n)
+{
+    return ends_with(rel, n, "/" FLEET_FILE);
+}
+
 /* A snapshot file (below data/ in the site), not a dashboard file. */
 static int is_data(const char *rel)
 {
@@ -57,7 +67,10 @@ struct s3_headers upload_headers(const char *rel)
 {
     size_t n = strlen(rel);
     struct s3_headers h = {"application/octet-stream", CACHE_DASHBOARD, NULL};
-    if (ends_with(rel, n, ".gz")) h.content_encoding = "gzip", n -= 3;
+    if (own_gzip(rel, n))
+        h.content_type = FLEET_CONTENT_TYPE;
+    else if (ends_with(rel, n, ".gz"))
+        h.content_encoding = "gzip", n -= 3;
     for (size_t i = 0; i < ARRAY_LEN(types); i++)
         if (ends_with(rel, n, types[i].ext)) {
             h.content_type = types[i].type;
@@ -95,7 +108,8 @@ static int add_file(const char *rel, const char *path, void *ctx, struct err *e)
     struct file *f = &fs->v[fs->n];
     memset(f, 0, sizeof *f);
     size_t n = strlen(rel);
-    snprintf(f->key, sizeof f->key, "%.*s", (int)(ends_with(rel, n, ".gz") ? n - 3 : n), rel);
+    snprintf(f->key, sizeof f->key, "%.*s",
+             (int)(ends_with(rel, n, ".gz") && !own_gzip(rel, n) ? n - 3 : n), rel);
     f->size = (unsigned long long)st.st_size;
     int rc = s3_sha256_file(fd, 0, f->size, f->sha);
     close(fd);

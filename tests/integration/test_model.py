@@ -479,7 +479,7 @@ def detail():
     eq(s.answer("/v1/results/" + row["id"]), (200, {
         "id": row["id"], "namespace": "a-ns", "kind": "Pod", "name": "Zed", "message": "m",
         "category": "Cat1", "policy": "pol-x", "rule": "r1", "status": "pass", "severity": "high",
-        "source": "kyverno", "timestamp": "1970-01-01T00:03:20Z", "properties": None,
+        "source": "kyverno", "timestamp": "1970-01-01T00:03:20Z", "properties": None, "cluster": None,
         "report": {"kind": "PolicyReport", "name": "r-a", "namespace": "a-ns"},
         "resource": {"apiVersion": "v1", "kind": "Pod", "name": "Zed", "namespace": "a-ns", "uid": None},
         "scored": None, "change": "unchanged", "firstSeen": None}),

@@ -119,7 +119,7 @@ def sort_by_errors():
     bad(NS + "/results?sortBy=resource_id", 'invalid sortBy "resource_id": allowed values are '
         "resource_namespace, resource_name, resource_kind, resource_uid, policy, rule, message, "
         "severity, status, source, category, Namespace, Kind, Resource, Policy, Rule, Category, "
-        "Severity, Status, Source, Message, Report, Change, Timestamp")
+        "Severity, Status, Source, Message, Report, Change, Cluster, Timestamp")
     bad(NS + "/results?sortBy=policy&pagination.limit=5",
         "page, offset, direction and sortBy cannot be mixed with pagination.* parameters")
     bad(NS + "/results?" + "&".join(["sortBy=policy"] * 17), "too many sortBy values: at most 16")

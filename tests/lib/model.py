@@ -102,7 +102,7 @@ SCOPES = ("namespaced-resources", "cluster-resources")  # namespaced, then clust
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 SEVERITY_RANK = {None: 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 ROW_KEYS = ["id", "namespace", "kind", "name", "message", "category", "policy", "rule",
-            "status", "severity", "source", "timestamp", "properties"]
+            "status", "severity", "source", "timestamp", "properties", "cluster"]
 REPORT_KINDS = {"PolicyReport": ("wgpolicyk8s.io", False),
                 "ClusterPolicyReport": ("wgpolicyk8s.io", True),
                 "Report": ("openreports.io", False),
@@ -115,12 +115,14 @@ FILTER_PARAMS = {"sources": "source", "source": "source", "categories": "categor
                  "category": "category", "policies": "policy", "policy": "policy",
                  "namespaces": "namespace", "namespace": "namespace", "kinds": "kind",
                  "kind": "kind", "resources": "name", "resource": "name", "status": "status",
-                 "severities": "severity", "severity": "severity", "rule": "rule"}
+                 "severities": "severity", "severity": "severity", "rule": "rule",
+                 "clusters": "cluster", "cluster": "cluster"}
 # query= fields -> row field ("report" is the report's metadata.name).
 QUERY_FIELDS = {"namespace": "namespace", "kind": "kind", "resource": "name",
                 "policy": "policy", "rule": "rule", "category": "category",
                 "severity": "severity", "status": "status", "source": "source",
-                "message": "message", "report": "report", "change": "change"}
+                "message": "message", "report": "report", "change": "change",
+                "cluster": "cluster"}
 GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 500: 13, 503: 14}
 # sortBy names (Policy Reporter's columns) -> row field ("uid": the resource's uid).
 SORT_BY_COLUMNS = {"resource_namespace": "namespace", "resource_name": "name",
@@ -247,13 +249,18 @@ def _properties(v):
     return kept, json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
+def report_id(kind, namespace, name, cluster=None):
+    """A report's id: its kind, namespace and name (and cluster, when it has one) hashed."""
+    return row_id([kind, namespace, name] + ([cluster] if cluster else []))
+
+
 def row_id(fields):
     """SHA-1 hex over the 17 identifying fields (snapshot/rows.h), blanks as ""."""
     return hashlib.sha1("\x1f".join(f or "" for f in fields).encode("utf-8")).hexdigest()
 
 
 class Snapshot:
-    def __init__(self, sources=None, no_crds=False, targets=None, created=0):
+    def __init__(self, sources=None, no_crds=False, targets=None, created=0, cluster=None):
         self.rows = []       # row dicts, load order; internal keys start with "_"
         self.reports = []    # {"kind","name","namespace","cluster","counts":{status:n}}
         self.warnings = 0
@@ -261,6 +268,9 @@ class Snapshot:
         self.no_crds = no_crds
         self.targets = list(targets or [])
         self.created = created
+        self.cluster = cluster   # --cluster (section 10): every row carries it
+        self.snapshot_id = None  # the served snapshot's id, for /v1/clusters' own entry
+        self.edges = []          # /v1/clusters entries of merged edges (merge())
         self.previous = None     # the Snapshot this one is compared with (section 9)
         self.previous_id = None
         self.warning_log = []  # why each warning was counted, in order
@@ -343,7 +353,7 @@ class Snapshot:
         report["source"] = top_source
         if top_source is None and results and isinstance(results[0], dict):
             report["source"] = _text(results[0].get("source"))
-        report["id"] = row_id([kind, report["namespace"], report["name"]])
+        report["id"] = report_id(kind, report["namespace"], report["name"], self.cluster)
         rows = []
         for r in results:
             if not isinstance(r, dict):
@@ -414,7 +424,8 @@ class Snapshot:
                 else:
                     ns = report["namespace"] or rv["namespace"]
                 row = {"id": rid, "namespace": ns, "kind": rv["kind"], "name": rv["name"]}
-                row.update({k: common[k] for k in ROW_KEYS[4:]})
+                row.update({k: common[k] for k in ROW_KEYS[4:-1]})
+                row["cluster"] = self.cluster
                 row["_cluster"] = report["cluster"]
                 row["_report"] = ri
                 row["_resource"] = rv
@@ -441,7 +452,7 @@ class Snapshot:
         rep = self.reports[row["_report"]]
         what = (row["kind"], row["name"]) if (row["kind"], row["name"]) != (None, None) \
             else (None, None, rep["name"])
-        return (row["_cluster"], row["namespace"]) + what + (row["source"], row["policy"],
+        return (row["_cluster"], row["cluster"], row["namespace"]) + what + (row["source"], row["policy"],
                                                               row["rule"])
 
     def failing_keys(self):
@@ -496,7 +507,7 @@ class Snapshot:
             "/healthz": self._healthz, "/ready": self._ready, "/v1/ping": self._ping,
             "/v1/targets": self._targets, "/v1/auth/status": self._auth_status,
             "/v1/mypermissions": self._mypermissions, "/metrics": self._metrics,
-            "/v1/categories": self._categories, "/v1/namespaces": self._namespaces,
+            "/v1/categories": self._categories, "/v1/clusters": self._clusters, "/v1/namespaces": self._namespaces,
             "/v1/rule-status-count": self._rule_status_count,
         }
 
@@ -555,6 +566,20 @@ class Snapshot:
                      "resourceToAccess": {"PolicyReport": "READ_ACCESS",
                                           "ClusterPolicyReport": "READ_ACCESS",
                                           "Metrics": "READ_ACCESS"}}
+
+    def has_clusters(self):
+        return bool(self.edges) or self.cluster is not None or any(r["cluster"] for r in self.rows)
+
+    def _clusters(self, _a, _qs):
+        """Section 10: the merged edges, or this snapshot's own --cluster entry."""
+        out = [dict(e) for e in self.edges]
+        if self.cluster is not None and not any(e["name"] == self.cluster for e in out):
+            mine = [r for r in self.rows if r["cluster"] == self.cluster]
+            out.append({"name": self.cluster, "snapshot": self.snapshot_id,
+                        "time": _rfc3339(self.created), "rows": len(mine),
+                        "fail": sum(1 for r in mine if r["status"] == "fail"),
+                        "state": "up", "lastPull": None, "error": None})
+        return 200, sorted(out, key=lambda e: e["name"].encode("utf-8"))
 
     def _metrics(self, _a, _qs):
         return 200, self.metrics()
@@ -756,15 +781,18 @@ class Snapshot:
         # name, kind, policy and rule, by their label values (nulls first), each label set once.
         label_keys = ("category", "kind", "name", "namespace", "policy", "report", "rule",
                       "severity", "source", "status")
+        clusters = self.has_clusters()
         def labels_of(r):
             rep = self.reports[r["_report"]]
             vals = dict(r, report=rep["name"])
-            return [(k, vals[k]) for k in label_keys if k != "namespace" or not r["_cluster"]]
-        ordered = sorted(self.rows, key=lambda r: (r["_cluster"],) + default_key(r)[:5] +
+            first = [("cluster", r["cluster"])] if clusters else []
+            return first + [(k, vals[k]) for k in label_keys
+                            if k != "namespace" or not r["_cluster"]]
+        ordered = sorted(self.rows, key=lambda r: (r["_cluster"],) + default_key(r)[:6] +
                          tuple(_nk(v) for _, v in labels_of(r)))
         last = None
         for r in ordered:
-            key = (r["_cluster"],) + default_key(r)[:5] + tuple(_nk(v) for _, v in labels_of(r))
+            key = (r["_cluster"],) + default_key(r)[:6] + tuple(_nk(v) for _, v in labels_of(r))
             if key == last:
                 continue
             last = key
@@ -772,7 +800,8 @@ class Snapshot:
             fam[name].append((_labels(labels_of(r)), "1"))
         for rep in self.reports:
             for s in STATUSES:
-                labels = [("name", rep["name"])]
+                labels = [("cluster", rep.get("cluster_name", self.cluster))] if clusters else []
+                labels.append(("name", rep["name"]))
                 if not rep["cluster"]:
                     labels.append(("namespace", rep["namespace"]))
                 labels.append(("status", s.capitalize()))
@@ -810,7 +839,12 @@ def _nk(v):
 
 
 def default_key(r):
-    return tuple(_nk(r[f]) for f in ("namespace", "name", "kind", "policy", "rule", "message", "id"))
+    return tuple(_nk(r[f]) for f in ("cluster", "namespace", "name", "kind", "policy", "rule",
+                                     "message", "id"))
+
+
+def _rfc3339(t):
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def _report_labels(labels):
@@ -1065,14 +1099,14 @@ def _files_under(path):
 
 
 def load(paths, skip_invalid=False, sources=None, no_crds=False, targets=None, created=0,
-         default=True):
+         default=True, cluster=None):
     """A Snapshot of every report under the given files:/directory paths (each like a
     `--source files:PATH`), sources up by default. Becomes the module default unless
     default=False."""
     if isinstance(paths, str):
         paths = [paths]
     snap = Snapshot(sources if sources is not None else [("files:" + p, True) for p in paths],
-                    no_crds, targets, created)
+                    no_crds, targets, created, cluster)
     for p in paths:
         for f in _files_under(p):
             with open(f, "rb") as fh:
@@ -1088,6 +1122,28 @@ def from_texts(files, skip_invalid=False, sources=None, **kw):
     snap = Snapshot(sources if sources is not None else [("files:test", True)], **kw)
     for name in sorted(files, key=lambda n: n.encode("utf-8")):
         snap.add_text(name, files[name], skip_invalid)
+    return snap
+
+
+def merge(edges, sources=None, created=0):
+    """A central snapshot (section 10) of edges [(name, Snapshot, entry)]: every edge's rows
+    with their cluster set to its name and their id the SHA-1 of name, NUL, edge id; entry is
+    its /v1/clusters item (None: its rows are left out, as for a gone edge)."""
+    snap = Snapshot(sources or [], created=created)
+    for name, edge, entry in edges:
+        if entry is not None:
+            snap.edges.append(entry)
+        if entry is None or entry["state"] == "gone":
+            continue
+        base = len(snap.reports)
+        for rep in edge.reports:
+            snap.reports.append(dict(rep, cluster_name=name,
+                                     id=report_id(rep["kind"], rep["namespace"], rep["name"],
+                                                  name)))
+        for r in edge.rows:
+            row = dict(r, cluster=name, _report=r["_report"] + base)
+            row["id"] = hashlib.sha1((name + "\0" + r["id"]).encode("utf-8")).hexdigest()
+            snap.rows.append(row)
     return snap
 
 

@@ -81,8 +81,8 @@ int main(void)
     struct rowset *rs = rowset_new();
     static const struct row_label nslabels[] = {{"team", "b"}, {"app", ""}};
     static const struct row_label clabels[] = {{"team", "b"}};
-    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t", "kyverno", nslabels, 2};
-    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, clabels, 1};
+    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t", "kyverno", nslabels, 2, NULL};
+    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, clabels, 1, NULL};
     uint32_t b = rowset_add_report(rs, &nsrep), c = rowset_add_report(rs, &crep);
     add(rs, b, "Pod", "web", "Require-Labels", "FAIL", "High");
     add(rs, b, "Pod", "api", "require-labels", "pass", "bogus");

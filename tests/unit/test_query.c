@@ -359,7 +359,7 @@ static void test_parse_pagination(void)
     CHECK_STR(perr("pagination.sortOption.field=Name"),
               "400 invalid pagination.sortOption.field \"Name\": allowed values are Namespace, "
               "Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, Report, "
-              "Change, Timestamp",
+              "Change, Cluster, Timestamp",
               "bad sort field");
     CHECK_STR(perr("pagination.sortOption.reversed=yes"),
               "400 invalid pagination.sortOption.reversed \"yes\": allowed values are true, false",
@@ -507,10 +507,12 @@ static void add(struct rowset *rs, uint32_t rep, const char *kind, const char *n
  * 4 delta, 5 echo (kube-system); cluster rows 6 (no resource), 7 golf. */
 static void fixture_fill(struct rowset *rs)
 {
-    struct row_report def = {"PolicyReport", "polr-default", "default", 0, "t", NULL, NULL, 0};
-    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t", NULL, NULL, 0};
-    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t", NULL, NULL, 0};
-    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, NULL, 0};
+    struct row_report def = {"PolicyReport", "polr-default", "default", 0,   "t",
+                             NULL,           NULL,           0,         NULL};
+    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t", NULL,
+                              NULL,           0,           NULL};
+    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t", NULL, NULL, 0, NULL};
+    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, NULL, 0, NULL};
     uint32_t d = rowset_add_report(rs, &def), k = rowset_add_report(rs, &kube),
              o = rowset_add_report(rs, &orphan), c = rowset_add_report(rs, &cpolr);
     add(rs, d, "Pod", "alpha", "require-labels", "check-labels", "fail", "high", "Best Practices",
@@ -773,10 +775,10 @@ static void fill_random(struct rowset *rs, int nrows)
     uint32_t reps[7];
     for (int i = 0; i < 6; i++) {
         struct row_report r = {
-            "PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t", NULL, NULL, 0};
+            "PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t", NULL, NULL, 0, NULL};
         reps[i] = rowset_add_report(rs, &r);
     }
-    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t", NULL, NULL, 0};
+    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t", NULL, NULL, 0, NULL};
     reps[6] = rowset_add_report(rs, &c);
     for (int i = 0; i < nrows; i++) {
         char msg[40];

@@ -2,7 +2,8 @@
 import * as data from './data.js';
 import { h, icon, notice, errorBox, fmtTime, fmtAge, num, loading } from './ui.js';
 
-const VIEWS = { '': 'overview', results: 'results', policies: 'policies', namespaces: 'namespaces', result: 'detail' };
+const VIEWS = { '': 'overview', results: 'results', policies: 'policies', namespaces: 'namespaces', result: 'detail',
+  clusters: 'clusters' };
 const POLL_KEY = 'polsnap.poll';
 const THEME_KEY = 'polsnap.theme';
 const main = document.getElementById('main');
@@ -157,6 +158,7 @@ async function poll() {
     if (await data.pollSnapshot()) {
       summaryCache = null;
       if (current) current.view.refresh();
+      showFleet();
       ctx.announce('A new snapshot was loaded.');
     }
   } catch (e) {
@@ -219,10 +221,26 @@ function setupChrome() {
     ev.preventDefault();
     main.focus();
   });
-  window.addEventListener('hashchange', () => { if (data.mode.snapshot) route(); });
+  window.addEventListener('hashchange', () => { if (data.mode.snapshot) { route(); showFleet(); } });
   history.scrollRestoration = 'manual';
   window.addEventListener('scroll', () => { positions.set(entry, window.scrollY); }, { passive: true });
+  document.getElementById('cluster-pick').addEventListener('change', (ev) => {
+    location.hash = ev.target.value ? '#/results?' + new URLSearchParams({ cluster: ev.target.value }) : '#/results';
+  });
   setInterval(showFreshness, 30000);
+}
+
+// With more than one cluster (a central snapshot): the fleet overview's link and the header's cluster picker,
+// which opens that cluster's results.
+async function showFleet() {
+  const list = await data.clusters();
+  const fleet = list.length > 1;
+  const pick = document.getElementById('cluster-pick');
+  document.getElementById('fleet-link').hidden = !fleet;
+  pick.hidden = pick.labels[0].hidden = !fleet;
+  pick.replaceChildren(h('option', { value: '' }, 'all clusters'), ...list.map((c) => h('option', { value: c.name }, c.name)));
+  const chosen = parseHash().params.getAll('cluster');
+  pick.value = chosen.length === 1 ? chosen[0] : '';
 }
 
 async function start() {
@@ -242,6 +260,7 @@ async function start() {
   current = null;
   showFreshness();
   schedulePoll();
+  await showFleet();
   route();
 }
 

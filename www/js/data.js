@@ -157,6 +157,18 @@ export function unfiltered(path) {
   return getJSON(mode.name === 'api' ? 'v1/' + path : staticBase + 'v1/' + path + '.json');
 }
 
+// The clusters of the snapshot (spec section 10: the edges a central snapshot merged, or its own
+// --cluster), once per snapshot; [] when it names none. The fleet view, the cluster picker and the
+// cluster column show only with more than one.
+let clusterCache = null;
+export function clusters() {
+  const id = mode.snapshot && mode.snapshot.id;
+  if (!clusterCache || clusterCache.id !== id) {
+    clusterCache = { id, list: unfiltered('clusters').then((l) => (Array.isArray(l) ? l : []), () => []) };
+  }
+  return clusterCache.list;
+}
+
 // The summary (of the rows qs selects, when given), grouped the way the filters match: entries whose namespace, policy, rule or source differ only
 // in case (ASCII) are one entry under the first spelling (spellings lists them all), so that a count equals
 // what its link's filter selects.
@@ -268,6 +280,7 @@ export const FILTERS = [
   { key: 'rule', param: null, field: 'Rule', label: 'Rule' },
   { key: 'category', param: 'categories', field: 'Category', label: 'Category' },
   { key: 'change', param: null, field: 'Change', label: 'Change' },
+  { key: 'cluster', param: 'clusters', field: 'Cluster', label: 'Cluster' },
 ];
 // Report label filters (spec section 12): "key:value" strings, sent as labels=; the URL holds them as label=.
 // Only the query server answers them (a static copy's rows do not carry their reports' labels).
@@ -296,7 +309,7 @@ export function labelOptions() {
   return labelCache.p;
 }
 
-export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
+export const SORT_FIELDS = ['Cluster', 'Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
   'Category', 'Source', 'Timestamp'];
 export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
 

@@ -9,18 +9,19 @@ import { API_STATUSES as STATUSES, SEVERITIES, fold, rfc3339 } from './ui.js';
 export { fold };
 
 export const ROW_KEYS = ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule',
-  'status', 'severity', 'source', 'timestamp', 'properties'];
+  'status', 'severity', 'source', 'timestamp', 'properties', 'cluster'];
 const SEV_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
 // query= field names (lower-cased) -> row keys; Report is not in the summary rows a static site holds.
 const QUERY_FIELDS = { namespace: 'namespace', kind: 'kind', resource: 'name', policy: 'policy', rule: 'rule',
-  category: 'category', severity: 'severity', status: 'status', source: 'source', message: 'message' };
+  category: 'category', severity: 'severity', status: 'status', source: 'source', message: 'message',
+  cluster: 'cluster' };
 const SORT_FIELDS = { ...QUERY_FIELDS, timestamp: 'timestamp' };
 const FILTER_PARAMS = { sources: 'source', source: 'source', categories: 'category', category: 'category',
   policies: 'policy', policy: 'policy', namespaces: 'namespace', namespace: 'namespace', kinds: 'kind',
   kind: 'kind', resources: 'name', resource: 'name', status: 'status', severities: 'severity',
-  severity: 'severity' };
-const DEFAULT_ORDER = ['namespace', 'name', 'kind', 'policy', 'rule', 'message', 'id'];
+  severity: 'severity', clusters: 'cluster', cluster: 'cluster' };
+const DEFAULT_ORDER = ['cluster', 'namespace', 'name', 'kind', 'policy', 'rule', 'message', 'id'];
 
 export class BadRequest extends Error {
   constructor(message) { super(message); this.status = 400; }

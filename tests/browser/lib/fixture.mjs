@@ -55,6 +55,7 @@ export function makeRows(n, { namespaces = 20, policies = 12, seed = 7 } = {}) {
       source: pick(SOURCES),
       timestamp: 1795620000 + Math.floor(r() * 600),
       properties: r() < 0.3 ? { resultID: String(i), 'note key': 'a,b "c"' } : null,
+      cluster: null,
       _scope: cluster ? 'cluster' : 'namespaced',
     });
   }

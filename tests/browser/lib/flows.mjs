@@ -164,7 +164,7 @@ export async function exportRows(browser, env) {
   assert.equal(csv.suggestedFilename(), `polsnap-both-scopes_status-fail-pass-${snap.created.replace(/[-:]/g, '')}.csv`);
   const table = parseCsv(fs.readFileSync(await csv.path(), 'utf8'));
   const keys = table.shift();
-  assert.deepEqual(keys, ['scope', 'id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties']);
+  assert.deepEqual(keys, ['scope', 'id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties', 'cluster']);
   const time = (t) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
   const asCsv = (scope) => (r) => [scope, ...keys.slice(1).map((k) => (r[k] === null ? '' : k === 'timestamp' ? time(r[k]) : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])))];
   assert.equal(table.length, want.count + cluster.count, 'CSV row count: both scopes');

@@ -7,6 +7,7 @@ const SHOWN_OPTIONS = 200;
 const SCOPE_NAMES = { namespaced: 'namespaced', cluster: 'cluster-scoped' };
 const GROUP_MAX = 5000; // rows grouped by resource at most (five requests of 1,000)
 const COLUMNS = [
+  { field: 'Cluster', label: 'Cluster', fleet: true, cell: (r) => r.cluster ?? h('span.muted', {}, '—') },
   { field: 'Status', label: 'Status', cell: (r) => statusBadge(r.status) },
   { field: 'Severity', label: 'Severity', cell: (r) => sevBadge(r.severity) },
   { field: 'Namespace', label: 'Namespace', scope: 'namespaced', cell: (r) => r.namespace ?? h('span.muted', {}, '—') },
@@ -22,7 +23,7 @@ const COLUMNS = [
 // Where each dropdown filter gets its values (unfiltered endpoints, so plain files in every mode).
 function optionSource(key, scope) {
   return { namespace: 'namespaces', source: `${scope}-resources/sources`, kind: `${scope}-resources/kinds`,
-    policy: `${scope}-resources/policies`, category: 'categories' }[key];
+    policy: `${scope}-resources/policies`, category: 'categories', cluster: 'clusters' }[key];
 }
 
 function detailHref(r, scope) {
@@ -38,6 +39,7 @@ export function mount(main, ctx, params) {
   let filterLine = ''; // the active filters in words (print, export)
   const expandedGroups = new Set(); // resources opened in the grouped view
   let lastGrouped = null; // {key, value}: the grouped rows of the last filter set (opening one keeps them)
+  let fleet = false; // more than one cluster: the cluster column and picker show
   const options = new Map(); // 'key:scope' -> Promise<string[]>
   const resolved = new Map(); // the same, once loaded: a re-rendered dropdown fills at once and keeps focus
   ctx.title('Results');
@@ -83,7 +85,8 @@ export function mount(main, ctx, params) {
     if (!options.has(id)) {
       const p = key === 'rule'
         ? ctx.summary().then((s) => [...new Set(s.policies.flatMap((x) => x.rules.map((r) => r.rule)).filter((r) => r !== null))])
-        : ctx.data.unfiltered(optionSource(key, st.scope));
+        : key === 'cluster' ? ctx.data.clusters().then((l) => l.map((c) => c.name))
+          : ctx.data.unfiltered(optionSource(key, st.scope));
       p.then((v) => resolved.set(id, v.filter((x) => x !== null)), () => options.delete(id));
       options.set(id, p);
     }
@@ -167,7 +170,8 @@ export function mount(main, ctx, params) {
       toggles('status', 'Status', STATUSES),
       toggles('severity', 'Severity', [...SEVERITIES, 'none']),
       ...(ctx.data.changes() || st.filters.change.length ? [toggles('change', 'Change', ['new'])] : []),
-      ...FILTERS.filter((f) => !['status', 'severity', 'resource', 'change'].includes(f.key)).map(picker),
+      ...FILTERS.filter((f) => !['status', 'severity', 'resource', 'change'].includes(f.key) &&
+        (f.key !== 'cluster' || fleet || st.filters.cluster.length)).map(picker),
       ...(ctx.data.labelsSupported() ? [labelPicker()] : []),
       h('form.search', { role: 'search', onsubmit: (e) => { e.preventDefault(); go({ search: search.value.trim() }); } },
         search, h('button', { type: 'submit' }, 'Search')));
@@ -210,7 +214,7 @@ export function mount(main, ctx, params) {
   }
 
   function renderTable(page, fresh) {
-    const cols = COLUMNS.filter((c) => !c.scope || c.scope === st.scope);
+    const cols = COLUMNS.filter((c) => (!c.scope || c.scope === st.scope) && (!c.fleet || fleet));
     const cell = (c, r) => c.field === 'Status' && fresh.has(r.id)
       ? [c.cell(r), ' ', h('span.badge.new', { title: 'New since the previous snapshot' }, 'new')] : c.cell(r);
     // explicit table roles: on a phone the rows become cards (CSS display changes), and stay a table to screen readers
@@ -326,6 +330,8 @@ export function mount(main, ctx, params) {
 
   async function load() {
     const me = ++seq;
+    fleet = (await ctx.data.clusters()).length > 1;
+    if (me !== seq) return;
     keepFocus(main, renderFilters);
     tableBox.setAttribute('aria-busy', 'true');
     if (!tableBox.firstChild) tableBox.append(loading());
