@@ -9,7 +9,8 @@
  *   line 1             the header:
  *                      {"format":"polsnap-fleet","version":1,"cluster":NAME|null,
  *                       "snapshot":ID,"created":UNIX,"reports":M,"rows":N}
- *   lines 2 .. M+1     the reports; a row names its report by position (0-based):
+ *   lines 2 .. M+1     the reports, in the order of their ids (so that the same reports give
+ *                      the same bytes); a row names its report by position (0-based):
  *                      {"kind":S|null,"name":S|null,"namespace":S|null,"clusterScoped":BOOL,
  *                       "source":S|null,"labels":{KEY:VALUE,...}|null}
  *                      source and labels as /v1/policy-reports shows them (the labels its

@@ -54,10 +54,11 @@ static void put_str(struct buf *t, const struct idx *ix, const char *key, uint32
     buf_json_str_or_null(t, idx_str(ix, id));
 }
 
-static void put_row(const struct idx *ix, const struct idx_row *r, struct buf *t)
+static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t report,
+                    struct buf *t)
 {
     const uint32_t *s = r->str;
-    buf_printf(t, "{\"report\":%u", r->report);
+    buf_printf(t, "{\"report\":%u", report);
     put_str(t, ix, ",\"id\":", s[IDX_F_ID]);
     put_str(t, ix, ",\"kind\":", s[IDX_F_KIND]);
     put_str(t, ix, ",\"name\":", s[IDX_F_NAME]);
@@ -83,6 +84,19 @@ static void put_row(const struct idx *ix, const struct idx_row *r, struct buf *t
     buf_puts(t, "}\n");
 }
 
+/* The reports go out in the order of their ids, not the index's (the order the sources listed
+ * them), so that one cluster's export is the same bytes whichever way its reports were read:
+ * a central pull then sees an unchanged edge as unchanged. String ids ascend with the strings,
+ * so the ids compare as numbers. qsort has no context argument; the export is written by one
+ * thread. */
+static const struct idx *sorting_ix;
+static int cmp_report_ids(const void *a, const void *b)
+{
+    uint32_t x = sorting_ix->reports[*(const uint32_t *)a].id,
+             y = sorting_ix->reports[*(const uint32_t *)b].id;
+    return x < y ? -1 : x > y;
+}
+
 void fleet_write(const struct idx *ix, struct buf *out)
 {
     struct deflater d = {.out = out};
@@ -91,8 +105,15 @@ void fleet_write(const struct idx *ix, struct buf *out)
     struct buf t = BUF_INIT(SIZE_MAX / 2); /* the unflushed part: at most one line */
     buf_set_sink(&t, deflate_sink, &d);
     put_header(ix, &t);
-    for (uint32_t i = 0; i < ix->h->nreports; i++) {
-        const struct idx_report *rep = &ix->reports[i];
+    uint32_t nrep = ix->h->nreports, *order = xmalloc(sizeof *order * (nrep ? nrep : 1));
+    uint32_t *line = xmalloc(sizeof *line * (nrep ? nrep : 1)); /* report -> its line */
+    for (uint32_t i = 0; i < nrep; i++)
+        order[i] = i;
+    sorting_ix = ix;
+    qsort(order, nrep, sizeof *order, cmp_report_ids);
+    for (uint32_t i = 0; i < nrep; i++) {
+        const struct idx_report *rep = &ix->reports[order[i]];
+        line[order[i]] = i;
         put_str(&t, ix, "{\"kind\":", rep->kind);
         put_str(&t, ix, ",\"name\":", rep->name);
         put_str(&t, ix, ",\"namespace\":", rep->namespace);
@@ -103,7 +124,8 @@ void fleet_write(const struct idx *ix, struct buf *out)
         buf_puts(&t, "}\n");
     }
     for (uint32_t r = 0; r < ix->h->nrows; r++)
-        put_row(ix, &ix->rows[r], &t);
+        put_row(ix, &ix->rows[r], line[ix->rows[r].report], &t);
+    free(order), free(line);
     buf_flush(&t);
     buf_release(&t);
     deflate_into(&d, "", 0, Z_FINISH);

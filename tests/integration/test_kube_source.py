@@ -4,6 +4,7 @@ Every fault must end with a non-zero exit, a message a cluster admin understands
 previous snapshot still current; every success must publish exactly what `--source files:`
 publishes for the same reports.
 """
+import gzip
 import json
 import os
 import re
@@ -41,6 +42,11 @@ def published(data):
             if rel == "v1/snapshot.json":
                 doc = json.loads(raw)
                 out[rel] = {k: v for k, v in doc.items() if k not in VOLATILE_SNAPSHOT_KEYS}
+            elif rel == "fleet/export.jsonl.gz":  # its header line names the snapshot
+                lines = gzip.decompress(raw).decode().splitlines()
+                head = {k: v for k, v in json.loads(lines[0]).items()
+                        if k not in ("snapshot", "created")}
+                out[rel] = [head] + lines[1:]
             elif rel == "metrics.txt":
                 out[rel] = [l for l in raw.decode().splitlines()
                             if not l.startswith(("polsnap_snapshot_timestamp", "polsnap_source_up"))]

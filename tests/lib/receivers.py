@@ -25,8 +25,9 @@ import tempfile
 import time
 import urllib.request
 
+# the summary representation: spec 3's keys and spec 10's cluster
 ROW_KEYS = {"id", "namespace", "kind", "name", "message", "category", "policy", "rule", "status",
-            "severity", "source", "timestamp", "properties"}
+            "severity", "source", "timestamp", "properties", "cluster"}
 LOKI_LABELS = {"job", "status", "severity"}  # the fixed set polsnap promises
 
 
