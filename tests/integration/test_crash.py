@@ -27,18 +27,7 @@ import model  # noqa: E402
 
 SEED = int(os.environ.get("POLSNAP_CRASH_SEED", "15"))
 KEEP = 2
-a_dir = os.path.relpath(SAMPLES, os.getcwd())
-b_dir = tempdir()
-subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "gen_reports.py"), "--results",
-                "3000", "--out", b_dir, "--seed", "7"], check=True, capture_output=True)
-A, B = model.load([a_dir], default=False), model.load([b_dir], default=False)
-PATHS = [("/v1/namespaces", ""), ("/v1/namespaced-resources/results", ""),
-         ("/v1/namespaced-resources/results", "status=fail&pagination.limit=100"),
-         ("/v1/cluster-resources/status-counts", "pretty"),
-         ("/v1/namespaced-resources/status-counts", "sources=Kyverno"),
-         ("/v1/namespaced-resources/policies", "status=fail")]
-EXPECT = {(path, qs): {model.render(s.answer(path, qs)[1], pretty=(qs == "pretty")) for s in (A, B)}
-          for path, qs in PATHS}
+a_dir, b_dir, (A, B), PATHS, EXPECT = two_data_sets(page_limit=100)
 
 
 class Load:

@@ -9,29 +9,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from polsnap import *  # noqa: E402,F401
-import model  # noqa: E402
 
 # Two data sets whose answers differ everywhere: the samples, and a generated set.
-a_dir = os.path.relpath(SAMPLES, os.getcwd())
-b_dir = tempdir()
-import subprocess  # noqa: E402
-subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "gen_reports.py"), "--results",
-                "3000", "--out", b_dir, "--seed", "7"], check=True, capture_output=True)
-A, B = model.load([a_dir], default=False), model.load([b_dir], default=False)
-
-PATHS = [("/v1/namespaces", ""), ("/v1/namespaced-resources/results", ""),
-         ("/v1/namespaced-resources/results", "status=fail&pagination.limit=200"),
-         ("/v1/cluster-resources/status-counts", "pretty"),
-         ("/v1/namespaced-resources/status-counts", "sources=Kyverno"),
-         ("/v1/namespaced-resources/policies", "status=fail")]
-EXPECT = {}
-for path, qs in PATHS:
-    want = set()
-    for snap in (A, B):
-        status, body = snap.answer(path, qs)
-        want.add(model.render(body, pretty=(qs == "pretty")))
+a_dir, b_dir, _, PATHS, EXPECT = two_data_sets(page_limit=200)
+for (path, qs), want in EXPECT.items():
     check(len(want) == 2, "%s?%s differs between the two snapshots" % (path, qs))
-    EXPECT[(path, qs)] = want
 
 data = tempdir()
 assert snapshot("--source", "files:" + a_dir, "--data", data, "--keep", "2").returncode == 0

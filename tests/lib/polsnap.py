@@ -112,6 +112,26 @@ def tempdir(prefix="polsnap-test-"):
     return tempfile.mkdtemp(prefix=prefix)
 
 
+def two_data_sets(page_limit):
+    """The samples and a generated set whose answers differ everywhere, for the tests that swap
+    snapshots under load: (dir A, dir B, their models, paths asked, {(path, qs): both rendered
+    answers})."""
+    import model
+    a_dir, b_dir = os.path.relpath(SAMPLES, os.getcwd()), tempdir()
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "gen_reports.py"),
+                    "--results", "3000", "--out", b_dir, "--seed", "7"], check=True,
+                   capture_output=True)
+    models = model.load([a_dir], default=False), model.load([b_dir], default=False)
+    paths = [("/v1/namespaces", ""), ("/v1/namespaced-resources/results", ""),
+             ("/v1/namespaced-resources/results", "status=fail&pagination.limit=%d" % page_limit),
+             ("/v1/cluster-resources/status-counts", "pretty"),
+             ("/v1/namespaced-resources/status-counts", "sources=Kyverno"),
+             ("/v1/namespaced-resources/policies", "status=fail")]
+    expect = {(path, qs): {model.render(m.answer(path, qs)[1], pretty=(qs == "pretty"))
+                           for m in models} for path, qs in paths}
+    return a_dir, b_dir, models, paths, expect
+
+
 def snapshot(*args, env=None, timeout=120):
     """Runs bin/polsnap-snapshot with args; returns CompletedProcess (text stdout/stderr)."""
     e = dict(os.environ)
