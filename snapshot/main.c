@@ -6,6 +6,7 @@
 #include "publish.h"
 #include "rows.h"
 #include "site.h"
+#include "spill.h"
 #include "source.h"
 #include "util.h"
 
@@ -38,7 +39,7 @@ static const char usage[] =
 struct args {
     struct option_list sources;
     const char *data, *site, *www, *targets;
-    long keep, cron_period;
+    long keep, cron_period, memory_mb;
     struct source_opts opts;
 };
 
@@ -73,6 +74,17 @@ static const struct option_row options[] = {
      .def = "3",
      .offset = AT(keep),
      .help = "snapshots kept, newest first"},
+    {.flag = "memory",
+     .metavar = "MB",
+     .env = "POLSNAP_MEMORY",
+     .type = OPTION_NUMBER,
+     .min = 8,
+     .max = 1 << 20,
+     .unit = "MB",
+     .def = "64",
+     .offset = AT(memory_mb),
+     .help = "memory budget: rows, strings and sort scratch past it live in\nfiles of the "
+             "snapshot's temporary directory"},
     {.flag = "skip-invalid",
      .env = "POLSNAP_SKIP_INVALID",
      .type = OPTION_FLAG,
@@ -251,12 +263,19 @@ static int run(const struct args *a, const struct targets *targets, struct err *
         fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
         return -1;
     }
+    char tmp[PATH_MAX]; /* the snapshot's temporary directory: spilled arrays, then its files */
+    if (publish_begin(a->data, tmp, e) != 0 || spill_init(tmp, (size_t)a->memory_mb << 20, e)) {
+        fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
+        rm_rf(tmp);
+        close(lock_fd);
+        return -1;
+    }
     struct rowset *rs = rowset_new();
     struct notify nt;
     notify_init(&nt, targets, a->data);
     struct publish_opts po = {
-        a->data, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved, notify_enqueue,
-        &nt};
+        a->data,        tmp, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved,
+        notify_enqueue, &nt};
     char snapdir[PATH_MAX];
     uint32_t rows = 0, reports = 0, warnings = 0;
     int rc = collect_sources(a, rs, e);
@@ -264,7 +283,10 @@ static int run(const struct args *a, const struct targets *targets, struct err *
         rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
         notify_describe(&nt, rs);
         rc = publish_snapshot(&rs, &po, snapdir, e);
+    } else {
+        rm_rf(tmp);
     }
+    spill_done();
     if (rc != 0) fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
     if (rc == 0) notify_send(&nt);
     if (rc == 0 && a->site && (rc = write_site(a, snapdir, e)) != 0)

@@ -10,6 +10,7 @@
 #include "idx.h"
 #include "idxw.h"
 #include "shard_rows.h"
+#include "spill.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -56,6 +57,17 @@ int publish_lock(const char *data_dir, int *lock_fd, struct err *e)
     return 0;
 }
 
+int publish_begin(const char *data_dir, char *tmp_out, struct err *e)
+{
+    char snapdir[PATH_MAX];
+    snprintf(snapdir, sizeof snapdir, "%s/snapshots", data_dir);
+    snprintf(tmp_out, PATH_MAX, "%s/.tmp-%ld", snapdir, (long)getpid());
+    rm_rf(tmp_out); /* a killed job's, whose pid this is now: we hold the lock */
+    if ((mkdir(snapdir, 0755) != 0 && errno != EEXIST) || mkdir(tmp_out, 0755) != 0)
+        return err_set(e, ERR_IO, "%s: %s", tmp_out, strerror(errno));
+    return 0;
+}
+
 static int fsync_path(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -95,6 +107,7 @@ static void write_all(void *ctx, const char *data, size_t n)
         data += w;
         n -= (size_t)w;
     }
+    spill_look(); /* a rendered file reads the whole index: its pages must not pile up */
 }
 
 /* Streams what render() appends into dir/rel (created with its parents) and fsyncs it. */
@@ -241,11 +254,12 @@ static void prune(const char *snapdir, unsigned keep)
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
                      struct err *e)
 {
-    char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
+    char snapdir[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
         target[PATH_MAX], id[32];
+    const char *tmp = o->tmp_dir;
     struct err rerr = {0};
     struct idx ix = {0};
-    int made_tmp = 0;
+    int made_tmp = 1;
 
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -256,11 +270,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     snprintf(id, sizeof id, "%s.%06ldZ", stamp, (long)tv.tv_usec);
 
     snprintf(snapdir, sizeof snapdir, "%s/snapshots", o->data_dir);
-    if (mkdir(snapdir, 0755) != 0 && errno != EEXIST) FAIL("%s: %s", snapdir, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%s", snapdir, id);
     snprintf(final, sizeof final, "%s/%s", snapdir, id);
-    if (mkdir(tmp, 0755) != 0) FAIL("%s: %s", tmp, strerror(errno));
-    made_tmp = 1;
 
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
