@@ -52,7 +52,7 @@ const struct api_endpoint api_endpoints[] = {
        NULL, API_JSON, REPORTS, NULL, 0},
     SCOPED("namespaced-resources", API_NAMESPACED, NULL),
     SCOPED("cluster-resources", API_CLUSTER, CLUSTER_ONLY),
-    {"/v1/summary", READ, api_summary, API_PARAMS_FILTERS, API_BOTH, 0,
+    {"/v1/summary", READ, api_summary, API_PARAMS_CONTAINS, API_BOTH, 0,
        "v1/summary.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/snapshot", READ, api_snapshot_meta, API_PARAMS_FILTERS, API_BOTH, 0,
        "v1/snapshot.json", API_JSON, REPORTS, NULL, 0},
@@ -155,9 +155,10 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
     }
     struct query q;
     if (query_parse(qs, &q, &e)) return api_error(out, &e);
-    struct query without_search = q;
-    without_search.search = NULL;
-    c.q = c.ep->params == API_PARAMS_SEARCH ? &q : &without_search;
+    struct query narrowed = q; /* without the parameters this endpoint does not take */
+    if (c.ep->params < API_PARAMS_SEARCH) narrowed.search = NULL;
+    if (c.ep->params < API_PARAMS_CONTAINS) narrowed.contains = NULL;
+    c.q = &narrowed;
     res.status = render(&c, q.pretty, &e);
     query_release(&q);
     if (res.status < 0) return api_error(out, &e);

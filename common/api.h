@@ -49,11 +49,12 @@ struct api_result {
 /* Which rows an answer covers (the renderers' part of the index). */
 enum api_scope { API_NAMESPACED, API_CLUSTER, API_BOTH };
 
-/* What an endpoint does with the query string. */
+/* What an endpoint does with the query string; each level takes what the one above takes. */
 enum api_params {
-    API_PARAMS_IGNORED, /* not even parsed: probes must not break on a cache-buster */
-    API_PARAMS_FILTERS, /* parsed and checked (400/414); the filters and paging apply */
-    API_PARAMS_SEARCH,  /* the same, and search= applies too (spec section 7) */
+    API_PARAMS_IGNORED,  /* not even parsed: probes must not break on a cache-buster */
+    API_PARAMS_FILTERS,  /* parsed and checked (400/414); the filters and paging apply */
+    API_PARAMS_CONTAINS, /* the same, and contains= applies too (spec section 11) */
+    API_PARAMS_SEARCH,   /* the same, and search= applies too (spec section 7) */
 };
 
 struct api_ctx; /* api_common.h */

@@ -52,6 +52,7 @@ static struct quoted quote(const char *s)
 enum param {
     P_FILTER,
     P_SEARCH,
+    P_CONTAINS,
     P_QUERY,
     P_PRETTY,
     P_PAGE,
@@ -88,6 +89,7 @@ static const struct param_def {
     {"rule", P_FILTER, IDX_F_RULE},
     {"rules", P_FILTER, IDX_F_RULE},
     {"search", P_SEARCH, 0},
+    {"contains", P_CONTAINS, 0},
     {"query", P_QUERY, 0},
     {"pretty", P_PRETTY, 0},
     {"page", P_PAGE, 0},
@@ -365,6 +367,12 @@ static int parse_param(struct parser *p, const struct param_def *def, char *v)
     case P_SEARCH:
         q->search = *v ? v : NULL; /* an empty search box searches nothing */
         return 0;
+    case P_CONTAINS:
+        if (strlen(v) > QUERY_MAX_CONTAINS)
+            return err_set(p->err, ERR_INVALID, "contains is longer than %d bytes",
+                           QUERY_MAX_CONTAINS);
+        q->contains = *v ? v : NULL;
+        return 0;
     case P_QUERY:
         return parse_query_lang(p, v);
     case P_PRETTY:
@@ -543,6 +551,36 @@ static void set_value(struct bitmap *b, const struct idx *ix, int field,
     }
 }
 
+/* 1 when needle (folded, length n >= 1) occurs in s ignoring ASCII case. */
+static int has_folded(const char *s, const char *needle, size_t n)
+{
+    for (; *s; s++) {
+        if (ascii_fold((unsigned char)*s) != (unsigned char)needle[0]) continue;
+        if (ascii_has_prefix_nc(s, needle, n)) return 1;
+    }
+    return 0;
+}
+
+/* contains=: the rows of every dictionary value of the six fields that holds the text. The
+ * dictionaries hold each distinct value once, so this costs the distinct values, not the rows. */
+static void set_contains(struct bitmap *b, const struct idx *ix, const char *text, uint32_t lo,
+                         uint32_t hi)
+{
+    static const int fields[] = {IDX_F_NAMESPACE, IDX_F_KIND, IDX_F_NAME,
+                                 IDX_F_POLICY,    IDX_F_RULE, IDX_F_MESSAGE};
+    size_t n = strlen(text);
+    char folded[QUERY_MAX_CONTAINS + 1];
+    for (size_t i = 0; i < n; i++)
+        folded[i] = (char)ascii_fold((unsigned char)text[i]);
+    folded[n] = '\0';
+    for (size_t f = 0; f < ARRAY_LEN(fields); f++) {
+        const struct idx_dict_entry *e;
+        size_t k = idx_dict_all(ix, fields[f], &e);
+        for (size_t i = 0; i < k; i++)
+            if (has_folded(idx_str(ix, e[i].str), folded, n)) set_postings(b, ix, &e[i], lo, hi);
+    }
+}
+
 /* A plain filter parameter resolved against the dictionary: the string ids it accepts and
  * how many postings they have in all (what OR-ing them into a bitmap would cost). */
 #define FILTER_IDS_MAX 64
@@ -635,6 +673,11 @@ void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint
             set_range(&acc, ix, prefix_fields[i], q->search, 1, lo, hi);
         set_range(&acc, ix, IDX_F_SEVERITY, q->search, 0, lo, hi);
         set_range(&acc, ix, IDX_F_STATUS, q->search, 0, lo, hi);
+        bitmap_and(out, &acc);
+    }
+    if (q->contains) {
+        bitmap_clear_all(&acc);
+        set_contains(&acc, ix, q->contains, lo, hi);
         bitmap_and(out, &acc);
     }
     for (size_t t = 0; t < q->nterms; t++) {

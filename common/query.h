@@ -4,7 +4,8 @@
  * Parsing (spec sections 3 and 7) turns the raw QUERY_STRING into struct query: percent-
  * decoding ('+' is a space), UTF-8 validation, size bounds, the filter parameters (plural and
  * singular spellings), status/severity enum checks, search, query= (the StackRox search
- * language, regexes compiled here, once per request), both pagination styles and pretty.
+ * language, regexes compiled here, once per request), contains= (spec section 11), both
+ * pagination styles and pretty.
  * Every rejection is a struct err (ERR_INVALID: 400, ERR_TOO_LONG: 414) whose message names
  * the offending part.
  *
@@ -21,10 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUERY_MAX_BYTES 8192 /* longer raw query strings: 414 */
-#define QUERY_MAX_VALUES 256 /* values over all parameters: 400 past it */
-#define QUERY_MAX_REGEX 256  /* bytes of one r/ pattern: 400 past it */
-#define QUERY_LIMIT_MAX 1000 /* pagination.limit range is 1..1000 */
+#define QUERY_MAX_BYTES 8192   /* longer raw query strings: 414 */
+#define QUERY_MAX_VALUES 256   /* values over all parameters: 400 past it */
+#define QUERY_MAX_REGEX 256    /* bytes of one r/ pattern: 400 past it */
+#define QUERY_LIMIT_MAX 1000   /* pagination.limit range is 1..1000 */
+#define QUERY_MAX_CONTAINS 256 /* bytes of contains=: 400 past it */
 
 /* Filterable fields: the index's dictionary fields (enum idx_field) NAMESPACE..REPORT. The
  * plain parameters map: namespaces->NAMESPACE, kinds->KIND, resources->NAME,
@@ -57,6 +59,7 @@ struct query_term {
 struct query {
     struct query_values filter[IDX_F_ID]; /* per field; n == 0: parameter absent */
     const char *search;                   /* NULL when absent */
+    const char *contains;                 /* NULL when absent or empty */
     struct query_term *terms;             /* query=: AND of terms */
     size_t nterms;
     int pretty;
@@ -79,8 +82,9 @@ int query_parse(const char *qs, struct query *q, struct err *err);
 void query_release(struct query *q);
 
 /* Sets in *out (bitmap of ix->h->nrows bits, initialised by the caller; its previous content
- * is replaced) exactly the rows in [lo, hi) that match every filter, search and query= term
- * of q. */
+ * is replaced) exactly the rows in [lo, hi) that match every filter, search, contains and
+ * query= term of q. contains walks the dictionaries of namespace, kind, name, policy, rule and
+ * message (each distinct value once), never the rows. */
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out);
 

@@ -62,6 +62,32 @@ def search_and_query_language():
                    "query=" + quote("Resource:ngin") + "&search=pay"):
             same(path, qs)
     same("/v1/namespaces", "query=" + quote("Source:trivy"))
+
+
+@test
+def contains_substring_search():
+    # spec section 11: a case-insensitive substring of namespace, kind, name, policy, rule or
+    # message; AND-ed with the rest; ignored where the endpoint does not take it
+    for path in (NS + "/results", CL + "/results"):
+        for qs in ("contains=nginx", "contains=NGINX", "contains=ingress", "contains=ConfigMap",
+                   "contains=label", "contains=image", "contains=cve-", "contains=zzz",
+                   "contains=", "contains=a&status=fail", "contains=e&search=p",
+                   "contains=" + quote("ü"), "contains=" + quote("with space"),
+                   "contains=nginx&query=" + quote("Kind:!Pod"), "contains=kyverno",
+                   "contains=high"):
+            same(path, qs)
+    same(NS + "/policies", "contains=nginx")
+    same("/v1/namespaces", "contains=zzz")
+    # /v1/summary takes it (the dashboard's search): its counts are those of the results
+    whole = get(srv, "/v1/summary?contains=nginx").json()
+    for scope, path in (("namespaced", NS), ("cluster", CL)):
+        _, want = oracle.answer(path + "/results", "contains=nginx")
+        got = sum(n[s] for n in whole["namespaces"] for s in model.STATUSES) if scope == "namespaced" \
+            else sum(whole["cluster"].values())
+        eq(got, want["count"], "summary?contains=nginx counts the %s results" % scope)
+    for qs in ("contains=a&contains=b", "contains=&contains=b", "contains=" + "x" * 257):
+        same(NS + "/results", qs)
+        eq(get(srv, "/v1/summary?" + qs).status, 400, "summary?%s is 400" % qs[:30])
     same(NS + "/status-counts", "query=" + quote("Severity:high,critical"))
 
 
@@ -126,6 +152,8 @@ def errors_with_their_messages():
     bad(NS + "/results?query=Kind%3A%22Pod", 400, 'query: unterminated quote in term "Kind:"Pod"')
     bad(NS + "/results?query=Kind%3Ar%2F(a", 400,
         'query: bad regex "(a" (Unmatched ( or \\() in term "Kind:r/(a"')
+    bad(NS + "/results?contains=a&contains=b", 400, 'parameter "contains" given more than once')
+    bad(NS + "/results?contains=" + "x" * 257, 400, "contains is longer than 256 bytes")
     bad(NS + "/results?status=%zz", 400, 'invalid percent-encoding in "status=%zz"')
     bad(NS + "/results?x=%c3%28", 400, 'invalid UTF-8 in "x=%c3%28"')
     for ctrl in ("%00", "%7f", "%ff"):  # lighttpd refuses these before the query server sees them

@@ -41,7 +41,9 @@ otherwise):
   filters   an empty filter value is ignored (a parameter with only empty values is absent);
             `rule` is a filter on every endpoint (rule-status-count requires it); for
             non-repeatable parameters (search, query, page, offset, direction, pagination.*) the
-            last occurrence wins; '+' in the query string is a space, '%' must be followed by
+            last occurrence wins (but contains: a repeat is 400, as section 11 says);
+            contains= narrows the results endpoints only (the summary is not modelled);
+            '+' in the query string is a space, '%' must be followed by
             two hex digits, the decoded text must be UTF-8 (else 400); a raw query string over
             8192 bytes is 414. Validation (enums, numbers, query=, style mixing) applies on every
             endpoint that takes filters; ordering and pagination only on the results endpoints.
@@ -113,6 +115,7 @@ GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 500: 13, 503: 14}
 QUERY_MAX_BYTES = 8192
 QUERY_MAX_REGEX = 256
 LIMIT_MAX = 1000
+CONTAINS_MAX = 256  # bytes of contains= (spec section 11)
 HELP = {
     "cluster_policy_report_result": "List of all ClusterPolicyReport Results",
     "cluster_policy_report_summary": "Summary of all ClusterPolicyReports",
@@ -536,6 +539,10 @@ class Snapshot:
             v = self.field(r, f)
             if v is None or fold(v) not in vals:
                 return False
+        if search and q["contains"] is not None:
+            if not any(self.field(r, f) is not None and q["contains"] in fold(self.field(r, f))
+                       for f in ("namespace", "kind", "name", "policy", "rule", "message")):
+                return False
         if search and q["search"] is not None:
             s = q["search"]
             ok = any(self.field(r, f) is not None and fold(self.field(r, f)).startswith(s)
@@ -772,7 +779,8 @@ def parse_query(qs):
             params.append((_pct_decode(k), _pct_decode(v)))
         else:
             params.append((_pct_decode(piece), None))
-    q = {"filters": {}, "search": None, "terms": [], "page": 0, "page_size": 0, "desc": False,
+    q = {"filters": {}, "search": None, "contains": None, "terms": [], "page": 0,
+         "page_size": 0, "desc": False,
          "limit": None, "offset": 0, "sort_field": None, "reversed": False, "pretty": False}
     last = {}
     for k, v in params:
@@ -788,6 +796,11 @@ def parse_query(qs):
             q["filters"].setdefault(f, set()).add(fv)
         elif k == "pretty":
             q["pretty"] = True
+        elif k == "contains":
+            # spec section 11: once at most, 256 bytes at most, empty ignored
+            if "contains" in last or len((v or "").encode()) > CONTAINS_MAX:
+                raise HTTPError(400)
+            last[k] = v
         else:
             last[k] = v
     ref = [k for k in ("page", "offset", "direction") if k in last]
@@ -798,6 +811,8 @@ def parse_query(qs):
         raise HTTPError(400)
     if last.get("search"):
         q["search"] = fold(last["search"])
+    if last.get("contains"):
+        q["contains"] = fold(last["contains"])
     if last.get("query"):
         q["terms"] = parse_search_query(last["query"])
     if "page" in last:

@@ -305,6 +305,18 @@ static void test_parse_pagination(void)
     CHECK_STR(perr("page=1&page=2"), "400 parameter \"page\" given more than once", "page twice");
     CHECK_STR(perr("search=a&search=b"), "400 parameter \"search\" given more than once",
               "search twice");
+    CHECK_STR(perr("contains=a&contains=b"), "400 parameter \"contains\" given more than once",
+              "contains twice");
+    {
+        char longer[300] = "contains=";
+        memset(longer + 9, 'x', 257);
+        CHECK_STR(perr(longer), "400 contains is longer than 256 bytes", "contains too long");
+        longer[9 + 256] = '\0';
+        struct query q2;
+        CHECK(parse_ok(longer, &q2) && q2.contains && strlen(q2.contains) == 256,
+              "contains of 256 bytes");
+        query_release(&q2);
+    }
 
     CHECK(parse_ok("pagination.limit=1000&pagination.offset=0&pagination.sortOption.field="
                    "timestamp&pagination.sortOption.reversed=TRUE",
@@ -547,6 +559,21 @@ static void test_fixed_index(void)
         {"search=FAIL", "foxtrot alpha"},
         {"search=check", "foxtrot alpha bravo"},
         {"search=disallow&status=warn", "charlie"},
+        /* contains= (spec 11): namespace, kind, name, policy, rule, message; not category,
+         * source or severity */
+        {"contains=ube", "delta echo"},
+        {"contains=LABEL", "foxtrot alpha bravo"},
+        {"contains=root", "charlie delta"},
+        {"contains=configM", "echo"},
+        {"contains=harl", "charlie"},
+        {"contains=%C3%AFve", "echo"},
+        {"contains=2024-1", "echo"},
+        {"contains=a&status=fail", "foxtrot alpha"},
+        {"contains=best", ""},
+        {"contains=kyverno", ""},
+        {"contains=high", ""},
+        {"contains=", "foxtrot alpha bravo charlie delta echo"},
+        {"contains=label&search=b", "bravo"},
         {"query=Namespace:kube", "delta echo"},
         {"query=Namespace:\"kube\"", ""},
         {"query=Namespace:\"KUBE-SYSTEM\"", "delta echo"},

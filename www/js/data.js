@@ -1,6 +1,8 @@
 // data.js - where the dashboard's numbers come from: the polsnap API, or a static copy answered in the browser.
 // Also the results view's state: what the URL holds and how it becomes an API request.
 
+import { fold, API_STATUSES } from './ui.js';
+
 const TOKEN_KEY = 'polsnap.token';
 
 export class ApiError extends Error {
@@ -135,8 +137,33 @@ export function unfiltered(path) {
   return getJSON(mode.name === 'api' ? 'v1/' + path : 'data/v1/' + path + '.json');
 }
 
-export function summary() {
-  return unfiltered('summary');
+// The summary, grouped the way the filters match: entries whose namespace, policy, rule or source differ only
+// in case (ASCII) are one entry under the first spelling (spellings lists them all), so that a count equals
+// what its link's filter selects.
+export async function summary() {
+  const s = await unfiltered('summary');
+  const policies = foldBy(s.policies, 'policy', (had, e) => {
+    if (had.scope !== e.scope) had.scope = 'both';
+    had.rules = [...had.rules, ...e.rules];
+  });
+  for (const p of policies) p.rules = foldBy(p.rules, 'rule');
+  return { ...s, namespaces: foldBy(s.namespaces, 'namespace'), sources: foldBy(s.sources, 'source'), policies };
+}
+
+function foldBy(list, key, merge) {
+  const out = new Map();
+  for (const e of list) {
+    const k = e[key] === null ? null : fold(e[key]);
+    const had = out.get(k);
+    if (!had) {
+      out.set(k, { ...e, spellings: e[key] === null ? [] : [e[key]] });
+      continue;
+    }
+    for (const st of API_STATUSES) had[st] = (had[st] || 0) + (e[st] || 0);
+    if (!had.spellings.includes(e[key])) had.spellings.push(e[key]);
+    if (merge) merge(had, e);
+  }
+  return [...out.values()];
 }
 
 // {items, count} for scope 'namespaced' | 'cluster' and a query string built by apiQuery().
@@ -222,9 +249,12 @@ export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource
 export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
 
 // URL params -> state. Without a status parameter the view shows failing results (the default view);
-// "status=" (empty) means every status.
+// "status=" (empty) means every status. Without a scope parameter (or with both=1) the view counts both
+// scopes (its total is what a count of both, like the overview's status cards, links to) and shows the
+// namespaced tab (or the scope given); scope=namespaced|cluster alone counts that scope only.
 export function readState(params) {
-  const st = { scope: params.get('scope') === 'cluster' ? 'cluster' : 'namespaced', filters: {}, not: new Set(),
+  const st = { scope: params.get('scope') === 'cluster' ? 'cluster' : 'namespaced',
+    both: !params.has('scope') || params.get('both') === '1', filters: {}, not: new Set(),
     search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50 };
   for (const f of FILTERS) st.filters[f.key] = params.getAll(f.key).filter((v) => v !== '');
   if (!params.has('status')) st.filters.status = ['fail'];
@@ -239,7 +269,8 @@ export function readState(params) {
 
 export function writeState(st) {
   const p = new URLSearchParams();
-  if (st.scope !== 'namespaced') p.set('scope', st.scope);
+  if (!st.both || st.scope !== 'namespaced') p.set('scope', st.scope);
+  if (st.both && st.scope !== 'namespaced') p.set('both', '1');
   for (const f of FILTERS) {
     const vs = st.filters[f.key] || [];
     if (f.key === 'status' && !vs.length) p.set('status', '');
@@ -277,7 +308,7 @@ export function apiQuery(st, { offset, limit } = {}) {
       terms.push(`${f.field}:` + [...named.map(exact), ...(none ? ['!*'] : [])].join(','));
     }
   }
-  if (st.search) parts.push('search=' + enc(st.search));
+  if (st.search) parts.push('contains=' + enc(st.search)); // the search box: a substring (spec section 11)
   if (terms.length) parts.push('query=' + enc(terms.join('+')));
   if (st.sort) {
     parts.push('pagination.sortOption.field=' + st.sort);

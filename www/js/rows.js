@@ -1,10 +1,12 @@
-// rows.js - the API's result-list semantics (spec sections 3 and 7) for answering queries in the browser, plus CSV.
+// rows.js - the API's result-list semantics (spec sections 3, 7 and 11) for answering queries in the browser, plus CSV.
 // Static hosting mode has no query server, so the worker applies exactly what the FastCGI server would.
 
 // The dashboard's one list of statuses and severities lives in ui.js: the page loads ui.js before
 // its first data request and only the worker loads rows.js, so this way round costs the first view
 // no extra request.
-import { API_STATUSES as STATUSES, SEVERITIES } from './ui.js';
+import { API_STATUSES as STATUSES, SEVERITIES, fold } from './ui.js';
+
+export { fold };
 
 export const ROW_KEYS = ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule',
   'status', 'severity', 'source', 'timestamp', 'properties'];
@@ -22,11 +24,6 @@ const DEFAULT_ORDER = ['namespace', 'name', 'kind', 'policy', 'rule', 'message',
 
 export class BadRequest extends Error {
   constructor(message) { super(message); this.status = 400; }
-}
-
-// Matching is case-insensitive by ASCII folding only (spec 7), so toLowerCase() would be wrong for e.g. 'İ'.
-export function fold(s) {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 // Byte order of UTF-8 is code-point order; UTF-16 code units agree except surrogates against U+E000..U+FFFF.
@@ -120,7 +117,7 @@ function parseCount(name, v, min, max) {
 
 // Parses a results request (StackRox-style pagination only: that is all the dashboard sends).
 export function parseParams(qs) {
-  const p = { filters: new Map(), search: null, terms: [], offset: 0, limit: Infinity, sort: null, reversed: false };
+  const p = { filters: new Map(), search: null, contains: null, terms: [], offset: 0, limit: Infinity, sort: null, reversed: false };
   for (const [name, value] of splitQueryString(qs)) {
     const key = FILTER_PARAMS[name];
     if (key) {
@@ -131,6 +128,9 @@ export function parseParams(qs) {
       p.filters.get(key).add(v);
     } else if (name === 'search') {
       p.search = value === '' ? null : fold(value);
+    } else if (name === 'contains') {
+      if (new TextEncoder().encode(value).length > 256) throw new BadRequest('contains is longer than 256 bytes');
+      p.contains = value === '' ? null : fold(value);
     } else if (name === 'query') {
       p.terms.push(...parseQuery(value));
     } else if (name === 'pagination.limit') {
@@ -151,7 +151,8 @@ export function parseParams(qs) {
 
 export function matcher(p) {
   const filters = [...p.filters];
-  const { search, terms } = p;
+  const { search, contains, terms } = p;
+  const has = (x) => x !== null && fold(x).includes(contains);
   return (row) => {
     for (const [key, set] of filters) {
       const v = row[key];
@@ -161,6 +162,8 @@ export function matcher(p) {
       const v = row[key];
       if (!values.some((t) => t.test(v) !== t.neg)) return false;
     }
+    if (contains !== null && !(has(row.namespace) || has(row.kind) || has(row.name) || has(row.policy) ||
+      has(row.rule) || has(row.message))) return false;
     if (search !== null) {
       const pre = (x) => x !== null && fold(x).startsWith(search);
       if (!(pre(row.namespace) || pre(row.name) || pre(row.policy) || pre(row.rule) ||

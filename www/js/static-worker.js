@@ -82,7 +82,7 @@ async function results(scope, qs, progress) {
   const match = matcher(p);
   const shards = shardsFor(scope, p);
   const limit = Number.isFinite(p.limit) ? p.limit : Infinity;
-  const onlyCounted = scope === 'namespaced' && cfg.layout === 'shards' && !p.sort && !p.search &&
+  const onlyCounted = scope === 'namespaced' && cfg.layout === 'shards' && !p.sort && !p.search && !p.contains &&
     !p.terms.length && [...p.filters.keys()].every((k) => k === 'status' || k === 'namespace');
   if (onlyCounted) {
     // Default order, counts known per shard: skip whole shards up to the offset, load just the page's.

@@ -9,6 +9,21 @@ export const STATUSES = [...API_STATUSES].sort((a, b) => STATUS_RANK[a] - STATUS
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 const SVG = 'http://www.w3.org/2000/svg';
 
+// Matching is case-insensitive by ASCII folding only (spec 7), so toLowerCase() would be wrong for e.g. 'İ'.
+export function fold(s) {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+// The order of lists for people (policies, sources, picker values): case-insensitive, then by bytes, nulls
+// first. The API's own lists stay in byte order (spec section 2).
+export function cmpText(a, b) {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  const x = fold(a), y = fold(b);
+  return x < y ? -1 : x > y ? 1 : a < b ? -1 : 1;
+}
+
 // h('a.link#id', {href, onclick}, children...): class and id shorthand, on* listeners, else attributes.
 export function h(spec, attrs, ...children) {
   const el = document.createElement(spec.match(/^[a-z0-9]+/)[0]);
@@ -140,7 +155,7 @@ export function sortTable({ caption, columns, rows, sort, desc, onSort, limit, c
   const col = columns.find((c) => c.key === sort) || columns[0];
   const sorted = [...rows].sort((a, b) => {
     const x = col.value(a), y = col.value(b);
-    const c = x < y ? -1 : x > y ? 1 : 0;
+    const c = typeof x === 'string' || typeof y === 'string' ? cmpText(x, y) : x < y ? -1 : x > y ? 1 : 0;
     return desc ? -c : c;
   });
   const shown = limit ? sorted.slice(0, limit) : sorted;

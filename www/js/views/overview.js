@@ -1,8 +1,10 @@
 // overview.js - the cluster at a glance: totals, namespaces, top failing policies, sources, cluster scope.
 // Everything comes from one summary document; every number links to the results it counts.
-import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, notice, fmtTime, STATUSES, SEVERITIES } from '../ui.js';
+import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, notice, fmtTime, cmpText, STATUSES, SEVERITIES } from '../ui.js';
 
 const NS_SHOWN = 50;
+// "(also kyverno)": the other spellings counted in an entry (the summary groups them as the filters match)
+const alsoSpelled = (r) => (r.spellings && r.spellings.length > 1 ? h('span.muted', {}, ` (also ${r.spellings.slice(1).join(', ')})`) : '');
 const sum = (o) => STATUSES.reduce((n, s) => n + (o[s] || 0), 0);
 const parts = (o) => [['fail', o.fail], ['error', o.error], ['warn', o.warn], ['pass', o.pass], ['skip', o.skip]];
 
@@ -114,7 +116,9 @@ export function mount(main, ctx, params) {
   }
 
   function topPolicies() {
-    const top = summary.policies.filter((p) => p.fail).sort((a, b) => b.fail - a.fail || ((a.policy || '') < (b.policy || '') ? -1 : 1)).slice(0, 10);
+    const top = summary.policies.filter((p) => p.fail).sort((a, b) => b.fail - a.fail || cmpText(a.policy, b.policy)).slice(0, 10);
+    // a policy only cluster-scoped rows have links to that tab; one of both scopes to a view counting both
+    const scope = (p) => (p.scope === 'cluster' ? { scope: 'cluster' } : {});
     if (!top.length) return h('p', {}, 'No policy has failing results.');
     const max = top[0].fail;
     return h('div.scroll', { role: 'region', 'aria-label': 'Top failing policies', tabindex: '0' }, h('table.grid#top-policies', {},
@@ -123,9 +127,9 @@ export function mount(main, ctx, params) {
         h('th.num', { scope: 'col' }, 'fail'), h('th.num', { scope: 'col' }, 'warn'), h('th.num', { scope: 'col' }, 'error'))),
       h('tbody', {}, top.map((p) => h('tr', {}, h('th.wrap', { scope: 'row' }, p.policy === null ? '(no policy)' : h('a', { href: href('policies', { policy: p.policy }) }, p.policy)),
         h('td', {}, bar([['fail', p.fail]], max, 160)),
-        h('td.num', {}, countLink(p.fail, { policy: p.policy, status: 'fail' }, `failing results of ${p.policy}`)),
-        h('td.num', {}, countLink(p.warn, { policy: p.policy, status: 'warn' }, `warnings of ${p.policy}`)),
-        h('td.num', {}, countLink(p.error, { policy: p.policy, status: 'error' }, `errors of ${p.policy}`)))))));
+        h('td.num', {}, countLink(p.fail, { ...scope(p), policy: p.policy, status: 'fail' }, `failing results of ${p.policy}`)),
+        h('td.num', {}, countLink(p.warn, { ...scope(p), policy: p.policy, status: 'warn' }, `warnings of ${p.policy}`)),
+        h('td.num', {}, countLink(p.error, { ...scope(p), policy: p.policy, status: 'error' }, `errors of ${p.policy}`)))))));
   }
 
   function clusterTable() {
@@ -142,7 +146,7 @@ export function mount(main, ctx, params) {
       caption: 'Results by source', sort: p.get('ssort') || 'source', desc: p.get('sdesc') === '1',
       onSort: (key, d) => { const q = new URLSearchParams(p); q.set('ssort', key); q.set('sdesc', d ? '1' : '0'); location.hash = href('', q); },
       columns: [
-        { key: 'source', label: 'Source', value: (r) => r.source || '', cell: (r) => r.source || h('span.muted', {}, '(none)') },
+        { key: 'source', label: 'Source', value: (r) => r.source || '', cell: (r) => [r.source || h('span.muted', {}, '(none)'), alsoSpelled(r)] },
         ...statusCols((r) => ({ source: r.source }), (r) => `from ${r.source}`),
       ],
       rows: summary.sources.filter((r) => r.source !== null),

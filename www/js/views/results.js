@@ -4,6 +4,7 @@ import { readState, writeState, apiQuery, FILTERS, PAGE_SIZES } from '../data.js
 import { h, icon, num, href, fmtTime, statusBadge, sevBadge, sortArrow, wrapTable, keepFocus, loading, notice, STATUSES, SEVERITIES } from '../ui.js';
 
 const SHOWN_OPTIONS = 200;
+const SCOPE_NAMES = { namespaced: 'namespaced', cluster: 'cluster-scoped' };
 const COLUMNS = [
   { field: 'Status', label: 'Status', cell: (r) => statusBadge(r.status) },
   { field: 'Severity', label: 'Severity', cell: (r) => sevBadge(r.severity) },
@@ -39,10 +40,11 @@ export function mount(main, ctx, params) {
   const filterBar = h('div.filters');
   const chips = h('div.chips', { role: 'group', 'aria-label': 'Active filters' });
   const status = h('p', { role: 'status', id: 'result-count' });
+  const total = h('p#view-total');
   const actions = h('div.row.actions');
   const tableBox = h('div#results-table');
   const pager = h('nav.pager', { 'aria-label': 'Pages' });
-  main.append(h('h1', {}, 'Results'), tabs, h('section.panel.no-print', { 'aria-label': 'Filters' }, filterBar, chips),
+  main.append(h('h1', {}, 'Results'), total, tabs, h('section.panel.no-print', { 'aria-label': 'Filters' }, filterBar, chips),
     h('p.print-only', {}, ''), h('div.row.end', {}, status, actions), tableBox, pager);
   const printLine = main.querySelector('.print-only');
 
@@ -127,7 +129,7 @@ export function mount(main, ctx, params) {
   function renderFilters() {
     const open = [...filterBar.querySelectorAll('details.pick[open]')].map((d) => d.dataset.key);
     const narrowed = Object.fromEntries([...filterBar.querySelectorAll('details.pick')].map((d) => [d.dataset.key, d.querySelector('input[type=search]').value]));
-    const search = h('input', { type: 'search', name: 'search', value: st.search, 'aria-label': 'Search namespace, name, policy or rule (prefix), or a status or severity', placeholder: 'Search…', 'data-focus': 'search' });
+    const search = h('input', { type: 'search', name: 'search', value: st.search, 'aria-label': 'Search namespace, kind, name, policy, rule and message', placeholder: 'Search namespace, kind, name, policy, rule, message', 'data-focus': 'search' });
     filterBar.replaceChildren(
       toggles('status', 'Status', STATUSES),
       toggles('severity', 'Severity', [...SEVERITIES, 'none']),
@@ -216,22 +218,47 @@ export function mount(main, ctx, params) {
     }
   }
 
-  async function renderTabs(mine) {
-    const other = st.scope === 'cluster' ? 'namespaced' : 'cluster';
-    const key = other + '?' + apiQuery({ ...st, sort: null });
-    const counts = { [st.scope]: mine };
-    if (otherCount.key === key) counts[other] = otherCount.n;
+  const otherScope = () => (st.scope === 'cluster' ? 'namespaced' : 'cluster');
+  const tabHref = (sc) => href('results', writeState({ ...st, scope: sc, page: 1, sort: st.sort === 'Namespace' && sc === 'cluster' ? null : st.sort }));
+
+  // The other scope's count for the same filters, asked once per filter set; null when it cannot be had
+  // (a namespace-limited token gets 403 for cluster-scoped results).
+  async function countOther() {
+    const key = otherScope() + '?' + apiQuery({ ...st, sort: null });
+    if (otherCount.key !== key) {
+      otherCount = { key, n: ctx.data.results(otherScope(), apiQuery({ ...st, sort: null }, { offset: 0, limit: 1 })).then((o) => o.count, () => null) };
+    }
+    return otherCount.n;
+  }
+
+  function renderTabs(mine, theirs) {
+    const counts = { [st.scope]: mine, [otherScope()]: theirs };
     tabs.replaceChildren(...['namespaced', 'cluster'].map((sc) => h('a', {
-      href: href('results', writeState({ ...st, scope: sc, page: 1, sort: st.sort === 'Namespace' && sc === 'cluster' ? null : st.sort })),
-      'aria-current': sc === st.scope ? 'page' : null, 'data-scope': sc,
-    }, sc === 'cluster' ? 'Cluster-scoped' : 'Namespaced', h('span.tab-count', { 'data-scope': sc }, counts[sc] !== undefined ? ` (${num(counts[sc])})` : ''))));
-    if (counts[other] !== undefined) return;
-    try {
-      const o = await ctx.data.results(other, apiQuery(st, { offset: 0, limit: 1 }));
-      otherCount = { key, n: o.count };
-      const el = tabs.querySelector(`.tab-count[data-scope="${other}"]`);
-      if (el) el.textContent = ` (${num(o.count)})`;
-    } catch { /* the other tab just shows no count (e.g. a namespace-limited token gets 403 there) */ }
+      href: tabHref(sc), 'aria-current': sc === st.scope ? 'page' : null, 'data-scope': sc,
+    }, sc === 'cluster' ? 'Cluster-scoped' : 'Namespaced', h('span.tab-count', { 'data-scope': sc }, typeof counts[sc] === 'number' ? ` (${num(counts[sc])})` : ''))));
+  }
+
+  // What the view counts: both scopes (a count of both links here without a scope), or the tab's scope.
+  function renderTotal(mine, theirs) {
+    const counts = { [st.scope]: mine, [otherScope()]: theirs };
+    if (!st.both || theirs === null) {
+      total.dataset.count = mine;
+      total.textContent = `${num(mine)} ${SCOPE_NAMES[st.scope]} result${mine === 1 ? '' : 's'}` +
+        (st.both ? ` (the ${SCOPE_NAMES[otherScope()]} results are not visible to this token)` : '');
+      return;
+    }
+    total.dataset.count = mine + theirs;
+    total.textContent = `${num(mine + theirs)} result${mine + theirs === 1 ? '' : 's'} in both scopes: ${num(counts.namespaced)} namespaced, ${num(counts.cluster)} cluster-scoped`;
+  }
+
+  function emptyNotice(theirs) {
+    if (theirs) {
+      return notice('info', `No ${SCOPE_NAMES[st.scope]} results match these filters; ${num(theirs)} ${SCOPE_NAMES[otherScope()]} result${theirs === 1 ? '' : 's'} do. `,
+        h('a', { href: tabHref(otherScope()) }, `Show the ${SCOPE_NAMES[otherScope()]} results`));
+    }
+    const failOnly = st.filters.status.length === 1 && st.filters.status[0] === 'fail' && !st.not.has('status');
+    return notice('info', failOnly ? 'Nothing fails with these filters. ' : 'No results match these filters. ',
+      h('a', { href: href('results', writeState({ ...st, filters: { ...st.filters, status: [] }, page: 1 })) }, 'Show every status'));
   }
 
   async function load() {
@@ -240,6 +267,7 @@ export function mount(main, ctx, params) {
     tableBox.setAttribute('aria-busy', 'true');
     if (!tableBox.firstChild) tableBox.append(loading());
     status.textContent = 'Loading…';
+    const theirsP = countOther();
     let page;
     try {
       page = await ctx.data.results(st.scope, apiQuery(st, { offset: (st.page - 1) * st.size, limit: st.size }),
@@ -250,10 +278,11 @@ export function mount(main, ctx, params) {
       status.textContent = '';
       pager.replaceChildren();
       actions.replaceChildren();
-      renderTabs(undefined);
+      renderTabs(undefined, await theirsP);
       return ctx.fail(e, tableBox);
     }
     const fresh = await ctx.data.newIds(st.scope);
+    const theirs = await theirsP;
     if (me !== seq) return;
     tableBox.removeAttribute('aria-busy');
     const first = page.count ? (st.page - 1) * st.size + 1 : 0;
@@ -263,15 +292,12 @@ export function mount(main, ctx, params) {
     keepFocus(main, () => {
       if (page.items.length) tableBox.replaceChildren(renderTable(page, fresh));
       else if (page.count) tableBox.replaceChildren(notice('info', 'This page is past the end. ', h('a', { href: href('results', writeState({ ...st, page: 1 })) }, 'Go to the first page')));
-      else {
-        const failOnly = st.filters.status.length === 1 && st.filters.status[0] === 'fail' && !st.not.has('status');
-        tableBox.replaceChildren(notice('info', failOnly ? 'Nothing fails with these filters. ' : 'No results match these filters. ',
-          h('a', { href: href('results', writeState({ ...st, filters: { ...st.filters, status: [] }, page: 1 })) }, 'Show every status')));
-      }
+      else tableBox.replaceChildren(emptyNotice(theirs));
       renderPager(page.count);
       renderActions(page.count);
     });
-    renderTabs(page.count);
+    renderTabs(page.count, theirs);
+    renderTotal(page.count, theirs);
   }
 
   // a click elsewhere closes an open dropdown, as a menu would
