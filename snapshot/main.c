@@ -1,6 +1,7 @@
 /* main.c - polsnap-snapshot: reads every --source into one rowset and publishes a snapshot.
  * Arguments in, module calls, exit status out: 0 only when a snapshot was published. */
 #include "err.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "publish.h"
@@ -37,8 +38,8 @@ static const char usage[] =
     "Options (environment twin in brackets):\n";
 
 struct args {
-    struct option_list sources;
-    const char *data, *site, *www, *targets;
+    struct option_list sources, metrics_filters;
+    const char *data, *site, *www, *targets, *metrics_mode, *metrics_labels;
     long keep, cron_period, memory_mb;
     struct source_opts opts;
 };
@@ -139,6 +140,29 @@ static const struct option_row options[] = {
      .offset = AT(cron_period),
      .help = "how often cron runs this; the dashboard warns when the\nsnapshot is older than twice "
              "that"},
+    {.flag = "metrics-mode",
+     .metavar = "MODE",
+     .env = "POLSNAP_METRICS_MODE",
+     .type = OPTION_STRING,
+     .def = "detailed",
+     .offset = AT(metrics_mode),
+     .help = "/metrics result lines: detailed (one per result), simple\n(counts by namespace, "
+             "policy, status, severity, category,\nsource) or custom (counts by --metrics-labels)"},
+    {.flag = "metrics-labels",
+     .metavar = "L,L",
+     .env = "POLSNAP_METRICS_LABELS",
+     .type = OPTION_STRING,
+     .offset = AT(metrics_labels),
+     .help = "custom mode's labels: category, kind, message, name,\nnamespace, policy, report, "
+             "rule, severity, source, status"},
+    {.flag = "metrics-filter",
+     .metavar = "F",
+     .env = "POLSNAP_METRICS_FILTER",
+     .type = OPTION_LIST,
+     .unit = "metrics filters",
+     .offset = AT(metrics_filters),
+     .help = "FIELD=GLOB,GLOB keeps, FIELD!=GLOB,GLOB drops result lines;\nFIELD: kinds, "
+             "namespaces, policies, severities, sources,\nstatus (repeatable)"},
     {.flag = "site",
      .metavar = "DIR",
      .env = "POLSNAP_SITE",
@@ -313,13 +337,20 @@ int main(int argc, char **argv)
     int rc =
         options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
     struct targets targets = {0};
+    struct metrics_config metrics = {0};
     if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
+    if (rc == 0 && metrics_config_parse(&metrics, a.metrics_mode, a.metrics_labels,
+                                        a.metrics_filters.v, a.metrics_filters.n, &e) != 0)
+        rc = -1;
+    metrics_configure(&metrics);
     if (rc == 0 && a.targets && *a.targets && targets_load(a.targets, &targets, &e) != 0) rc = -1;
     if (rc == 0)
         rc = run(&a, &targets, &e) == 0 ? 0 : 1;
     else
         rc = rc > 0 ? 0 : die_usage(e.msg);
     targets_release(&targets);
+    metrics_configure(NULL);
+    metrics_config_release(&metrics);
     free(env_sources);
     return rc;
 }
