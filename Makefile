@@ -10,7 +10,7 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wn
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANFLAGS := $(if $(SAN),$(SANITIZE))
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -Icommon -Isnapshot -Icgi $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto
+LDLIBS  := -lfcgi -lcjson -lyaml -lcurl -lcrypto -lz
 # make install: PREFIX for programs and data files; configuration in /etc, state in /var;
 # NOUSER=1: no polsnap user, the directories stay the installer's (as with DESTDIR).
 PREFIX  ?= /usr/local
