@@ -17,7 +17,7 @@
     "it is not visible to it"
 
 /* clang-format off */
-/* The six endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
+/* The seven endpoints each of the two resource scopes has (/v1/<name>/...); each precomputed
  * as v1/<name>/....json. */
 #define SCOPED(name, scope, limited)                                                           \
     {"/v1/" name "/policies", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_POLICY,     \
@@ -26,6 +26,8 @@
        "v1/" name "/kinds.json", API_JSON, REPORTS, limited, 0},                               \
     {"/v1/" name "/sources", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_SOURCE,      \
        "v1/" name "/sources.json", API_JSON, REPORTS, limited, 0},                             \
+    {"/v1/" name "/categories", READ, api_distinct, API_PARAMS_FILTERS, scope, IDX_F_CATEGORY, \
+       "v1/" name "/categories.json", API_JSON, REPORTS, limited, 0},                          \
     {"/v1/" name "/resources", READ, api_resources, API_PARAMS_FILTERS, scope, 0,              \
        "v1/" name "/resources.json", API_JSON, REPORTS, limited, 0},                           \
     {"/v1/" name "/status-counts", READ, api_status_counts, API_PARAMS_FILTERS, scope, 0,      \
@@ -50,6 +52,10 @@ const struct api_endpoint api_endpoints[] = {
        "v1/namespaces.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/rule-status-count", READ, api_rule_status_count, API_PARAMS_FILTERS, API_BOTH, 0,
        NULL, API_JSON, REPORTS, NULL, 0},
+    {"/v1/policy-reports", READ, api_policy_reports, API_PARAMS_FILTERS, API_NAMESPACED, 0,
+       "v1/policy-reports.json", API_JSON, REPORTS, NULL, 0},
+    {"/v1/cluster-policy-reports", READ, api_policy_reports, API_PARAMS_FILTERS, API_CLUSTER, 0,
+       "v1/cluster-policy-reports.json", API_JSON, REPORTS, CLUSTER_ONLY, 0},
     SCOPED("namespaced-resources", API_NAMESPACED, NULL),
     SCOPED("cluster-resources", API_CLUSTER, CLUSTER_ONLY),
     {"/v1/summary", READ, api_summary, API_PARAMS_CONTAINS, API_BOTH, 0,

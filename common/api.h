@@ -7,8 +7,8 @@
  * the same bytes by construction.
  *
  * Layers, calls going down only: api.c (the table, routing, api_handle) calls the renderers
- * (api_lists.c, api_results.c, api_meta.c), which call api_common.c (selection, errors, the
- * row and count representations). */
+ * (api_lists.c, api_results.c, api_reports.c, api_meta.c), which call api_common.c
+ * (selection, errors, the row and count representations). */
 #ifndef POLSNAP_API_H
 #define POLSNAP_API_H
 

@@ -1,6 +1,7 @@
-/* api_common.h - what the endpoint renderers (api_lists.c, api_results.c, api_meta.c) share:
- * the request being answered, the selection of its rows and the count representation. Below
- * the renderers: nothing here calls up into them or into the table (api.c). */
+/* api_common.h - what the endpoint renderers (api_lists.c, api_results.c, api_reports.c,
+ * api_meta.c) share: the request being answered, the selection of its rows and the count
+ * representation. Below the renderers: nothing here calls up into them or into the table (api.c).
+ */
 #ifndef POLSNAP_API_COMMON_H
 #define POLSNAP_API_COMMON_H
 
@@ -39,6 +40,7 @@ int api_status_counts(const struct api_ctx *c, struct err *e);
 int api_rule_status_count(const struct api_ctx *c, struct err *e);
 int api_summary(const struct api_ctx *c, struct err *e);
 int api_results(const struct api_ctx *c, struct err *e);
+int api_policy_reports(const struct api_ctx *c, struct err *e);
 int api_result_detail(const struct api_ctx *c, struct err *e);
 int api_snapshot_meta(const struct api_ctx *c, struct err *e);
 int api_targets(const struct api_ctx *c, struct err *e);

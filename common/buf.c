@@ -138,6 +138,31 @@ void buf_put_urlencoded(struct buf *b, const char *s)
     }
 }
 
+void buf_put_escaped(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            buf_puts(b, "&#39;");
+            break;
+        default:
+            buf_putc(b, *s);
+        }
+    }
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));

@@ -66,6 +66,10 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_put_u64(struct buf *b, uint64_t v);
 void buf_put_i64(struct buf *b, int64_t v);
 
+/* Appends s (NULL: nothing) with & < > " ' as character references: safe in HTML and XML text
+ * and attribute values. */
+void buf_put_escaped(struct buf *b, const char *s);
+
 /* Appends s as a JSON string literal, quotes included, escaped per RFC 8259 (control
  * characters as \u00XX; bytes >= 0x80 are copied, so valid UTF-8 stays valid). */
 void buf_json_str(struct buf *b, const char *s);

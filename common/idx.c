@@ -75,6 +75,10 @@ static int check_header(const struct idx_header *h, size_t size, struct err *e)
         [IDX_SEC_POSTINGS] = sizeof(uint32_t),
         [IDX_SEC_SORT] = sizeof(uint32_t),
         [IDX_SEC_TARGETS] = sizeof(struct idx_target),
+        [IDX_SEC_LABELS] = sizeof(struct idx_label),
+        [IDX_SEC_LABEL_REPORTS] = sizeof(uint32_t),
+        [IDX_SEC_REPORT_LABELS] = sizeof(uint32_t),
+        [IDX_SEC_REPORT_ROWS] = sizeof(uint32_t),
     };
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
@@ -132,7 +136,8 @@ static int check_records(const struct idx *ix, struct err *e)
     }
     for (uint32_t r = 0; r < h->nreports; r++) {
         const struct idx_report *rep = &ix->reports[r];
-        if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings)
+        if (rep->kind >= h->nstrings || rep->name >= h->nstrings || rep->namespace >= h->nstrings ||
+            rep->id >= h->nstrings || rep->source >= h->nstrings)
             FAIL("report %u: bad string id", r);
     }
     for (uint32_t s = 0; s < h->nsources; s++)
@@ -223,6 +228,48 @@ static int check_sorts(const struct idx *ix, struct err *e)
     return 0;
 }
 
+/* ids[off, +n) lies inside a section of total entries, each < bound, strictly ascending. */
+static int span_ok(const uint32_t *ids, uint64_t total, uint64_t off, uint64_t n, uint32_t bound)
+{
+    if (off > total || n > total - off) return 0;
+    for (uint64_t i = off; i < off + n; i++)
+        if (ids[i] >= bound || (i > off && ids[i] <= ids[i - 1])) return 0;
+    return 1;
+}
+
+/* Invariant 8: the labels dictionary, the reports' labels and the reports' rows. */
+static int check_labels(const struct idx *ix, struct err *e)
+{
+    const struct idx_header *h = ix->h;
+    uint64_t nlr = h->sec[IDX_SEC_LABEL_REPORTS].count / 4;
+    uint64_t nrl = h->sec[IDX_SEC_REPORT_LABELS].count / 4;
+    if ((uint64_t)h->nlabels * sizeof(struct idx_label) != h->sec[IDX_SEC_LABELS].count ||
+        h->sec[IDX_SEC_REPORT_ROWS].count / 4 != h->nrows)
+        FAIL("label or report-row counts do not match their sections");
+    for (uint32_t l = 0; l < h->nlabels; l++) {
+        const struct idx_label *lb = &ix->labels[l], *prev = l ? &ix->labels[l - 1] : NULL;
+        if (!lb->key || lb->key >= h->nstrings || lb->value >= h->nstrings ||
+            (prev && (prev->key > lb->key || (prev->key == lb->key && prev->value >= lb->value))) ||
+            !span_ok(ix->label_reports, nlr, lb->rep_off, lb->rep_n, h->nreports))
+            FAIL("label %u out of order or out of bounds", l);
+    }
+    uint64_t covered = 0;
+    for (uint32_t r = 0; r < h->nreports; r++) {
+        const struct idx_report *rep = &ix->reports[r];
+        uint64_t n = 0;
+        for (int s = 0; s < IDX_NSTATUS; s++)
+            n += rep->count[s];
+        if (!span_ok(ix->report_labels, nrl, rep->label_off, rep->label_n, h->nlabels) ||
+            !span_ok(ix->report_rows, h->nrows, rep->row_off, n, h->nrows))
+            FAIL("report %u: labels or rows out of bounds", r);
+        for (uint64_t i = rep->row_off; i < rep->row_off + n; i++)
+            if (ix->rows[ix->report_rows[i]].report != r) FAIL("report %u: a row of another", r);
+        covered += n;
+    }
+    if (covered != h->nrows) FAIL("the reports' rows are not all the rows");
+    return 0;
+}
+
 int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
 {
     const struct idx_header *h = base;
@@ -241,9 +288,13 @@ int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
         .postings = (const uint32_t *)(b + h->sec[IDX_SEC_POSTINGS].off),
         .sort = (const uint32_t *)(b + h->sec[IDX_SEC_SORT].off),
         .targets = (const struct idx_target *)(b + h->sec[IDX_SEC_TARGETS].off),
+        .labels = (const struct idx_label *)(b + h->sec[IDX_SEC_LABELS].off),
+        .label_reports = (const uint32_t *)(b + h->sec[IDX_SEC_LABEL_REPORTS].off),
+        .report_labels = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_LABELS].off),
+        .report_rows = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_ROWS].off),
     };
     if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||
-        check_sorts(&ix, e))
+        check_sorts(&ix, e) || check_labels(&ix, e))
         return -1;
     *out = ix;
     return 0;
@@ -316,4 +367,29 @@ size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry
 {
     *first = ix->dict + ix->h->dict[field].off;
     return (size_t)ix->h->dict[field].count;
+}
+
+/* Labels are sorted by (key id, value id) and ids are byte-order ranks: compare the texts. */
+static int label_cmp(const struct idx *ix, const struct idx_label *l, const char *key,
+                     const char *value)
+{
+    int c = strcmp(idx_str(ix, l->key), key);
+    if (c) return c;
+    const char *v = idx_str(ix, l->value);
+    return strcmp(v ? v : "", value);
+}
+
+const struct idx_label *idx_label_find(const struct idx *ix, const char *key, const char *value)
+{
+    size_t lo = 0, hi = ix->h->nlabels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = label_cmp(ix, &ix->labels[mid], key, value);
+        if (c == 0) return &ix->labels[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }

@@ -1,7 +1,7 @@
 /* idx.h - the snapshot index: one immutable, mmap-able file per snapshot that the query server
  * answers from, and the writer's and reader's shared definition of its format.
  *
- * File format, version 3 (IDX_VERSION). All integers little-endian (the writer refuses
+ * File format, version 4 (IDX_VERSION). All integers little-endian (the writer refuses
  * big-endian hosts); every section starts 8-byte aligned; offsets count from the start of
  * the file.
  *
@@ -32,6 +32,17 @@
  *                          page walks it and costs what the page costs, not a sort.
  *   sec[IDX_SEC_TARGETS]   struct idx_target targets[ntargets], sorted by name: the
  *                          notification targets as /v1/targets and /metrics show them.
+ *   sec[IDX_SEC_LABELS]    struct idx_label labels[nlabels]: the labels dictionary, every
+ *                          distinct (key, value) pair of the reports' metadata.labels, sorted
+ *                          by key id then value id (byte order; a value "" is id 0, a key is
+ *                          never ""). Label l is held by the reports
+ *                          label_reports[l.rep_off, +l.rep_n), ascending.
+ *   sec[IDX_SEC_LABEL_REPORTS] uint32_t report indexes: the labels' postings.
+ *   sec[IDX_SEC_REPORT_LABELS] uint32_t label indexes: report r's labels are
+ *                          [r.label_off, +r.label_n), ascending (so in key order).
+ *   sec[IDX_SEC_REPORT_ROWS]   uint32_t row ids grouped by report: report r's rows are
+ *                          [r.row_off, +idx_report_nrows(r)), ascending; every row once. With
+ *                          the labels' postings a labels= filter costs the rows it selects.
  *
  * Invariants (idx_check() verifies all of them before a mapping is trusted):
  *   1. magic, version and header_size match; file_size equals the real size;
@@ -44,7 +55,11 @@
  *      every posting < nrows;
  *   6. each dictionary's entries are in folded order, ties by string id (what idx_dict_range's
  *      binary search relies on), and each entry's postings are strictly ascending;
- *   7. each of the IDX_NSORT sort orders is a permutation of [0, nrows).
+ *   7. each of the IDX_NSORT sort orders is a permutation of [0, nrows);
+ *   8. labels strictly ascending by (key, value), keys non-null, string ids < nstrings; every
+ *      span of LABEL_REPORTS, REPORT_LABELS and REPORT_ROWS inside its section, its entries
+ *      in range and strictly ascending; report r's rows are exactly the rows whose report is
+ *      r, and the reports' rows cover all nrows.
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
@@ -59,7 +74,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 3u
+#define IDX_VERSION 4u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 
@@ -112,6 +127,10 @@ enum idx_section {
     IDX_SEC_POSTINGS,
     IDX_SEC_SORT,
     IDX_SEC_TARGETS,
+    IDX_SEC_LABELS,
+    IDX_SEC_LABEL_REPORTS,
+    IDX_SEC_REPORT_LABELS,
+    IDX_SEC_REPORT_ROWS,
     IDX_NSEC
 };
 
@@ -137,7 +156,8 @@ struct idx_header {
      * was readable: then nothing is new), and how many finding keys are new and resolved. */
     char previous_id[32];
     uint32_t changes_new, changes_resolved;
-    uint32_t ntargets, reserved; /* notification targets (IDX_SEC_TARGETS) */
+    uint32_t ntargets; /* notification targets (IDX_SEC_TARGETS) */
+    uint32_t nlabels;  /* distinct report labels (IDX_SEC_LABELS) */
     struct idx_span sec[IDX_NSEC];
     struct idx_span dict[IDX_NDICT];
 };
@@ -159,7 +179,16 @@ struct idx_report {
     uint32_t kind, name, namespace; /* string ids ("PolicyReport", ...) */
     uint32_t cluster;               /* 1 for ClusterPolicyReport / ClusterReport */
     uint32_t count[IDX_NSTATUS];    /* its rows per status, recomputed */
-    uint32_t reserved;
+    uint32_t id;                    /* string id: 40-hex SHA-1 of kind, namespace, name */
+    uint32_t source;                /* string id: its top-level source, else results[0]'s */
+    uint32_t label_off, label_n;    /* its labels in IDX_SEC_REPORT_LABELS */
+    uint32_t row_off;               /* its rows in IDX_SEC_REPORT_ROWS */
+};
+
+/* One (key, value) pair of the labels dictionary. */
+struct idx_label {
+    uint32_t key, value;     /* string ids (value 0: the empty value) */
+    uint32_t rep_off, rep_n; /* its reports in IDX_SEC_LABEL_REPORTS */
 };
 
 struct idx_source {
@@ -198,6 +227,8 @@ struct idx {
     const uint32_t *postings;
     const uint32_t *sort; /* sort[k * nrows + i]: the i-th row in sort key k's order */
     const struct idx_target *targets;
+    const struct idx_label *labels;
+    const uint32_t *label_reports, *report_labels, *report_rows;
 };
 
 /* Maps path and runs idx_check. Returns 0 with *ix filled, or -1 with *e set (ERR_IO: the
@@ -230,6 +261,23 @@ size_t idx_dict_range(const struct idx *ix, int field, const char *value, size_t
                       const struct idx_dict_entry **first);
 /* All entries of a field's dictionary (every distinct non-null value). */
 size_t idx_dict_all(const struct idx *ix, int field, const struct idx_dict_entry **first);
+
+/* The label key=value (exact, case-sensitive, as Kubernetes labels are); NULL when no report
+ * has it. */
+const struct idx_label *idx_label_find(const struct idx *ix, const char *key, const char *value);
+
+/* A report's rows: idx_report_nrows of them from idx_report_rows, ascending. */
+static inline uint32_t idx_report_nrows(const struct idx_report *r)
+{
+    uint32_t n = 0;
+    for (int s = 0; s < IDX_NSTATUS; s++)
+        n += r->count[s];
+    return n;
+}
+static inline const uint32_t *idx_report_rows(const struct idx *ix, const struct idx_report *r)
+{
+    return ix->report_rows + r->row_off;
+}
 
 static inline const uint32_t *idx_postings(const struct idx *ix, const struct idx_dict_entry *e)
 {

@@ -1,6 +1,7 @@
 /* query.c - parses an API request's query string and evaluates it against the index. */
 #include "query.h"
 
+#include "sort_orders.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -62,7 +63,13 @@ enum param {
     P_POFFSET,
     P_SORT_FIELD,
     P_REVERSED,
+    P_LABELS,
+    P_EXCLUDE,
+    P_SORT_BY,
 };
+/* Parameters that may be given more than once. */
+#define REPEATABLE                                                                                 \
+    ((1u << P_FILTER) | (1u << P_PRETTY) | (1u << P_LABELS) | (1u << P_EXCLUDE) | (1u << P_SORT_BY))
 
 /* Names are exact (case-sensitive). The singular filter spellings are the reference's own
  * examples; `rule` is rule-status-count's parameter and filters everywhere else too. */
@@ -99,6 +106,9 @@ static const struct param_def {
     {"pagination.offset", P_POFFSET, 0},
     {"pagination.sortOption.field", P_SORT_FIELD, 0},
     {"pagination.sortOption.reversed", P_REVERSED, 0},
+    {"labels", P_LABELS, 0},
+    {"exclude", P_EXCLUDE, 0},
+    {"sortBy", P_SORT_BY, 0},
 };
 
 /* query= field names, also the sort fields (with Timestamp). Matched case-insensitively. */
@@ -114,6 +124,27 @@ static const struct {
 #define SORT_FIELDS_ALLOWED                                                                        \
     "Namespace, Kind, Resource, Policy, Rule, Category, Severity, Status, Source, Message, "       \
     "Report, Change, Timestamp"
+/* sortBy also takes Policy Reporter's column names (matched case-insensitively, like the
+ * query fields). */
+static const struct {
+    const char *name;
+    int field;
+} sort_by_columns[] = {
+    {"resource_namespace", IDX_F_NAMESPACE},
+    {"resource_name", IDX_F_NAME},
+    {"resource_kind", IDX_F_KIND},
+    {"resource_uid", IDX_F_RES_UID},
+    {"policy", IDX_F_POLICY},
+    {"rule", IDX_F_RULE},
+    {"message", IDX_F_MESSAGE},
+    {"severity", IDX_F_SEVERITY},
+    {"status", IDX_F_STATUS},
+    {"source", IDX_F_SOURCE},
+    {"category", IDX_F_CATEGORY},
+};
+#define SORT_BY_ALLOWED                                                                            \
+    "resource_namespace, resource_name, resource_kind, resource_uid, policy, rule, message, "      \
+    "severity, status, source, category, " SORT_FIELDS_ALLOWED
 
 /* Parser state besides *q. The arena is sized so that every decoded string fits (see
  * query_parse); arena_take checks it anyway. */
@@ -352,15 +383,75 @@ static int parse_query_lang(struct parser *p, const char *s)
 
 /* ---- query_parse ---------------------------------------------------------------------- */
 
+/* A query field name or Timestamp (any case): 0 with *field set, or -1. */
+static int sort_field_named(const char *v, int *field)
+{
+    if (ascii_casecmp(v, "Timestamp") == 0) {
+        *field = QUERY_SORT_TIMESTAMP;
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(query_fields); i++) {
+        if (ascii_casecmp(v, query_fields[i].name) == 0) {
+            *field = query_fields[i].field;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int add_sort_by(struct parser *p, const char *v)
+{
+    struct query *q = p->q;
+    int field = QUERY_SORT_DEFAULT;
+    for (size_t i = 0; i < ARRAY_LEN(sort_by_columns); i++)
+        if (ascii_casecmp(v, sort_by_columns[i].name) == 0) field = sort_by_columns[i].field;
+    if (field == QUERY_SORT_DEFAULT && sort_field_named(v, &field) != 0)
+        return err_set(p->err, ERR_INVALID,
+                       "invalid sortBy %s: allowed values are " SORT_BY_ALLOWED, quote(v).s);
+    if (q->nsort_by == QUERY_SORT_BY_MAX)
+        return err_set(p->err, ERR_INVALID, "too many sortBy values: at most %d",
+                       QUERY_SORT_BY_MAX);
+    q->sort_by[q->nsort_by++] = field;
+    return 0;
+}
+
+/* Trims spaces and tabs off the arena string s[b, e) in place; returns its start. */
+static char *trimmed(char *s, size_t b, size_t e)
+{
+    trim(s, &b, &e);
+    s[e] = '\0';
+    return s + b;
+}
+
+/* labels=key:value (exactly one ':') or exclude=source:kind[:...] (the text up to a second ':'
+ * is the kind, as Policy Reporter reads it); other values are ignored. */
+static int add_pair(struct parser *p, enum param kind, char *v)
+{
+    char *colon = strchr(v, ':');
+    if (!colon || (kind == P_LABELS && strchr(colon + 1, ':'))) return 0;
+    char *rest = colon + 1, *end = strchr(rest, ':');
+    size_t restlen = end ? (size_t)(end - rest) : strlen(rest);
+    int rc = count_value(p);
+    if (rc) return rc;
+    const char *a = trimmed(v, 0, (size_t)(colon - v)), *b = trimmed(rest, 0, restlen);
+    struct query *q = p->q;
+    if (kind == P_LABELS) {
+        q->labels = xreallocarray(q->labels, q->nlabels + 1, sizeof *q->labels);
+        q->labels[q->nlabels++] = (struct query_label){a, b};
+    } else {
+        q->excludes = xreallocarray(q->excludes, q->nexcludes + 1, sizeof *q->excludes);
+        q->excludes[q->nexcludes++] = (struct query_exclude){a, b};
+    }
+    return 0;
+}
+
 static int parse_param(struct parser *p, const struct param_def *def, char *v)
 {
     struct query *q = p->q;
-    if (def->kind != P_FILTER && def->kind != P_PRETTY) {
-        if (p->seen & (1u << def->kind))
-            return err_set(p->err, ERR_INVALID, "parameter %s given more than once",
-                           quote(def->name).s);
-        p->seen |= 1u << def->kind;
-    }
+    if (!(REPEATABLE & (1u << def->kind)) && (p->seen & (1u << def->kind)))
+        return err_set(p->err, ERR_INVALID, "parameter %s given more than once",
+                       quote(def->name).s);
+    p->seen |= 1u << def->kind;
     switch (def->kind) {
     case P_FILTER:
         return add_filter(p, def->field, v);
@@ -404,20 +495,16 @@ static int parse_param(struct parser *p, const struct param_def *def, char *v)
         q->has_offset = 1;
         return 0;
     case P_SORT_FIELD:
-        if (ascii_casecmp(v, "Timestamp") == 0) {
-            q->sort_field = QUERY_SORT_TIMESTAMP;
-            return 0;
-        }
-        for (size_t i = 0; i < ARRAY_LEN(query_fields); i++) {
-            if (ascii_casecmp(v, query_fields[i].name) == 0) {
-                q->sort_field = query_fields[i].field;
-                return 0;
-            }
-        }
+        if (sort_field_named(v, &q->sort_field) == 0) return 0;
         return err_set(
             p->err, ERR_INVALID,
             "invalid pagination.sortOption.field %s: allowed values are " SORT_FIELDS_ALLOWED,
             quote(v).s);
+    case P_SORT_BY:
+        return add_sort_by(p, v);
+    case P_LABELS:
+    case P_EXCLUDE:
+        return add_pair(p, def->kind, v);
     case P_REVERSED:
         if (ascii_casecmp(v, "true") != 0 && ascii_casecmp(v, "false") != 0)
             return err_set(
@@ -444,7 +531,7 @@ static int parse_piece(struct parser *p, const char *s, size_t n)
     return 0; /* unknown parameters are ignored */
 }
 
-#define REF_STYLE ((1u << P_PAGE) | (1u << P_OFFSET) | (1u << P_DIRECTION))
+#define REF_STYLE ((1u << P_PAGE) | (1u << P_OFFSET) | (1u << P_DIRECTION) | (1u << P_SORT_BY))
 #define ROX_STYLE ((1u << P_LIMIT) | (1u << P_POFFSET) | (1u << P_SORT_FIELD) | (1u << P_REVERSED))
 
 int query_parse(const char *qs, struct query *q, struct err *err)
@@ -472,7 +559,7 @@ int query_parse(const char *qs, struct query *q, struct err *err)
     }
     if (!rc && (p.seen & REF_STYLE) && (p.seen & ROX_STYLE))
         rc = err_set(err, ERR_INVALID,
-                     "page, offset and direction cannot be mixed with pagination.* "
+                     "page, offset, direction and sortBy cannot be mixed with pagination.* "
                      "parameters");
     if (rc) query_release(q);
     return rc;
@@ -488,6 +575,8 @@ void query_release(struct query *q)
         free(q->terms[t].values);
     }
     free(q->terms);
+    free(q->labels);
+    free(q->excludes);
     free(q->arena);
     memset(q, 0, sizeof *q);
     q->sort_field = QUERY_SORT_DEFAULT;
@@ -495,21 +584,25 @@ void query_release(struct query *q)
 
 /* ---- query_select --------------------------------------------------------------------- */
 
-/* Sets the rows of entry e's postings that lie in [lo, hi) (postings ascend). */
-static void set_postings(struct bitmap *b, const struct idx *ix, const struct idx_dict_entry *e,
-                         uint32_t lo, uint32_t hi)
+/* Sets the rows of ids[0..n) (ascending) that lie in [lo, hi). */
+static void set_ids(struct bitmap *b, const uint32_t *ids, size_t n, uint32_t lo, uint32_t hi)
 {
-    const uint32_t *post = idx_postings(ix, e);
-    size_t a = 0, z = e->post_n;
+    size_t a = 0, z = n;
     while (a < z) {
         size_t mid = a + (z - a) / 2;
-        if (post[mid] < lo)
+        if (ids[mid] < lo)
             a = mid + 1;
         else
             z = mid;
     }
-    for (; a < e->post_n && post[a] < hi; a++)
-        bitmap_set(b, post[a]);
+    for (; a < n && ids[a] < hi; a++)
+        bitmap_set(b, ids[a]);
+}
+
+static void set_postings(struct bitmap *b, const struct idx *ix, const struct idx_dict_entry *e,
+                         uint32_t lo, uint32_t hi)
+{
+    set_ids(b, idx_postings(ix, e), e->post_n, lo, hi);
 }
 
 static void set_entries(struct bitmap *b, const struct idx *ix, const struct idx_dict_entry *e,
@@ -653,6 +746,56 @@ static void select_filters(const struct idx *ix, const struct query *q, uint32_t
     }
 }
 
+void query_label_reports(const struct idx *ix, const struct query *q, struct bitmap *reports)
+{
+    bitmap_fill(reports);
+    struct bitmap one;
+    bitmap_init(&one, ix->h->nreports);
+    for (size_t i = 0; i < q->nlabels; i++) {
+        const struct idx_label *l = idx_label_find(ix, q->labels[i].key, q->labels[i].value);
+        bitmap_clear_all(&one);
+        for (uint32_t k = 0; l && k < l->rep_n; k++)
+            bitmap_set(&one, ix->label_reports[l->rep_off + k]);
+        bitmap_and(reports, &one);
+    }
+    bitmap_release(&one);
+}
+
+/* labels=: the rows of the reports holding every label, from the labels dictionary and each
+ * report's row list (no row is looked at that is not selected). */
+static void select_labels(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
+                          struct bitmap *out, struct bitmap *acc)
+{
+    struct bitmap reports;
+    bitmap_init(&reports, ix->h->nreports);
+    query_label_reports(ix, q, &reports);
+    bitmap_clear_all(acc);
+    for (size_t r = bitmap_next(&reports, 0); r < reports.nbits; r = bitmap_next(&reports, r + 1))
+        set_ids(acc, idx_report_rows(ix, &ix->reports[r]), idx_report_nrows(&ix->reports[r]), lo,
+                hi);
+    bitmap_and(out, acc);
+    bitmap_release(&reports);
+}
+
+/* exclude=: drops the rows whose source and kind both match one of the pairs. */
+static void select_excludes(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
+                            struct bitmap *out, struct bitmap *acc, struct bitmap *neg)
+{
+    struct bitmap dropped;
+    bitmap_init(&dropped, ix->h->nrows);
+    for (size_t i = 0; i < q->nexcludes; i++) {
+        bitmap_clear_all(acc);
+        set_range(acc, ix, IDX_F_SOURCE, q->excludes[i].source, 0, lo, hi);
+        bitmap_clear_all(neg);
+        set_range(neg, ix, IDX_F_KIND, q->excludes[i].kind, 0, lo, hi);
+        bitmap_and(acc, neg);
+        bitmap_or(&dropped, acc);
+    }
+    bitmap_not(&dropped);
+    bitmap_and(out, &dropped);
+    bitmap_release(&dropped);
+}
+
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out)
 {
@@ -666,6 +809,8 @@ void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint
     bitmap_init(&neg, nrows);
 
     select_filters(ix, q, lo, hi, out, &acc);
+    if (q->nlabels) select_labels(ix, q, lo, hi, out, &acc);
+    if (q->nexcludes) select_excludes(ix, q, lo, hi, out, &acc, &neg);
     if (q->search) {
         static const int prefix_fields[] = {IDX_F_NAMESPACE, IDX_F_NAME, IDX_F_POLICY, IDX_F_RULE};
         bitmap_clear_all(&acc);
@@ -724,13 +869,35 @@ static size_t nth_set(const struct bitmap *sel, size_t k, int from_top)
     return sel->nbits;
 }
 
+/* Several sortBy keys (or one without a precomputed order): the selection in row order
+ * (the default order), stably sorted by the last key, then the one before, ... so the first
+ * key decides and the default order breaks the last ties. */
+static size_t page_sorted(const struct idx *ix, const struct query *q, const struct bitmap *sel,
+                          size_t first, size_t count, uint32_t *out)
+{
+    size_t n = bitmap_count(sel), k = 0;
+    uint32_t *ids = xmalloc(sizeof *ids * (n ? n : 1));
+    for (size_t r = bitmap_next(sel, 0); r < sel->nbits; r = bitmap_next(sel, r + 1))
+        ids[k++] = (uint32_t)r;
+    for (size_t i = q->nsort_by; i-- > 0;)
+        sort_orders_by(ix->rows, q->sort_by[i], ids, n);
+    size_t m = 0;
+    for (size_t i = first; i < n && m < count; i++)
+        out[m++] = ids[q->desc ? n - 1 - i : i];
+    free(ids);
+    return m;
+}
+
 size_t query_page(const struct idx *ix, const struct query *q, const struct bitmap *sel,
                   size_t first, size_t count, uint32_t *out)
 {
     int desc = q->desc || q->reversed; /* the parser refuses both styles at once */
     size_t n = 0;
     if (!count) return 0;
-    if (q->sort_field == QUERY_SORT_DEFAULT) {
+    if (q->nsort_by > 1 || (q->nsort_by == 1 && q->sort_by[0] >= IDX_NSORT))
+        return page_sorted(ix, q, sel, first, count, out);
+    int sort_field = q->nsort_by ? q->sort_by[0] : q->sort_field;
+    if (sort_field == QUERY_SORT_DEFAULT) {
         /* Row order is the default order: skip whole words to the first row, then walk. */
         for (size_t r = nth_set(sel, first, desc); n < count && r < sel->nbits;) {
             out[n++] = (uint32_t)r;
@@ -744,7 +911,7 @@ size_t query_page(const struct idx *ix, const struct query *q, const struct bitm
         return n;
     }
     uint32_t nrows = ix->h->nrows;
-    const uint32_t *perm = ix->sort + (size_t)q->sort_field * nrows;
+    const uint32_t *perm = ix->sort + (size_t)sort_field * nrows;
     size_t skipped = 0;
     for (uint32_t i = 0; i < nrows && n < count; i++) {
         uint32_t r = perm[desc ? nrows - 1 - i : i];

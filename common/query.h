@@ -52,6 +52,18 @@ struct query_term {
     size_t nvalues;
 };
 
+/* Policy Reporter 3's parameters (spec section 12). labels=key:value: rows whose report has
+ * that label (exact); exclude=source:kind: drops rows whose source and kind both match
+ * (case-insensitive). Both trimmed of spaces and tabs; a labels value that is not exactly
+ * key:value, or an exclude value without ':', is ignored (as Policy Reporter does). */
+struct query_label {
+    const char *key, *value;
+};
+struct query_exclude {
+    const char *source, *kind;
+};
+#define QUERY_SORT_BY_MAX 16 /* sortBy keys per request: 400 past it */
+
 /* Sort fields beyond enum idx_field: */
 #define QUERY_SORT_DEFAULT (-1)
 #define QUERY_SORT_TIMESTAMP IDX_SORT_TIMESTAMP
@@ -72,6 +84,15 @@ struct query {
     uint64_t limit, offset;
     int sort_field; /* QUERY_SORT_DEFAULT, an enum idx_field, or QUERY_SORT_TIMESTAMP */
     int reversed;
+    /* sortBy (reference style, with direction): keys in order, each an enum idx_field (the
+     * string fields, IDX_F_RES_UID included) or QUERY_SORT_TIMESTAMP. */
+    int sort_by[QUERY_SORT_BY_MAX];
+    size_t nsort_by;
+
+    struct query_label *labels; /* AND-ed */
+    size_t nlabels;
+    struct query_exclude *excludes; /* a row matching any is dropped */
+    size_t nexcludes;
 
     char *arena; /* every string above points into it */
 };
@@ -88,11 +109,16 @@ void query_release(struct query *q);
 void query_select(const struct idx *ix, const struct query *q, uint32_t lo, uint32_t hi,
                   struct bitmap *out);
 
+/* Sets in *reports (a bitmap of ix->h->nreports bits, initialised by the caller; its content
+ * is replaced) the reports holding every label of q: all reports when q has none. */
+void query_label_reports(const struct idx *ix, const struct query *q, struct bitmap *reports);
+
 /* The rows [first, first+count) of the selection sel in the requested order (sortOption
- * field and reversed, else direction; the default order is row order), written to out (room
- * for count ids); returns how many were written. It walks the bitmap or the index's
- * precomputed order for the field: the cost is the position of the last row returned, never
- * a sort. */
+ * field and reversed, or sortBy keys, then direction; the default order is row order),
+ * written to out (room for count ids); returns how many were written. For no key or one with
+ * a precomputed order it walks the bitmap or that order: the cost is the position of the last
+ * row returned, never a sort. Several sortBy keys (or resource_uid) sort the selection: a
+ * stable radix pass per key. */
 size_t query_page(const struct idx *ix, const struct query *q, const struct bitmap *sel,
                   size_t first, size_t count, uint32_t *out);
 

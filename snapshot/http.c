@@ -1,4 +1,4 @@
-/* http.c - the libcurl client: TLS setup, capped bodies, retries with backoff. */
+/* http.c - the libcurl client: TLS setup, capped bodies, request bodies, retries with backoff. */
 #include "http.h"
 
 #include "err.h"
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HTTP_DEFAULT_CONNECT_MS 10000L
 #define HTTP_DEFAULT_TIMEOUT_MS 30000L
@@ -28,6 +29,10 @@ struct http_client {
     int max_attempts;
     long first_backoff_ms, max_retry_after_s;
     char errbuf[CURL_ERROR_SIZE];
+    /* the request in flight: its body (read from pos on) and where its ETag goes */
+    struct http_body body;
+    unsigned long long pos;
+    char *etag;
 };
 
 struct sink {
@@ -40,6 +45,40 @@ static size_t http_write(char *data, size_t size, size_t n, void *ctx)
     buf_add(s->body, data, n);
     /* Returning less than given makes curl abort with CURLE_WRITE_ERROR. */
     return buf_failed(s->body) ? 0 : n * size;
+}
+
+/* The request body for curl: from memory or pread from the file, at the cursor. */
+static size_t http_read(char *dst, size_t size, size_t n, void *ctx)
+{
+    struct http_client *c = ctx;
+    unsigned long long left = c->body.len - c->pos, want = (unsigned long long)size * n;
+    size_t k = (size_t)(want < left ? want : left);
+    if (k == 0) return 0;
+    if (c->body.data) {
+        memcpy(dst, c->body.data + c->pos, k);
+    } else {
+        ssize_t r = pread(c->body.fd, dst, k, (off_t)(c->body.off + c->pos));
+        if (r <= 0) return CURL_READFUNC_ABORT;
+        k = (size_t)r;
+    }
+    c->pos += k;
+    return k;
+}
+
+/* Keeps the ETag header of the response (a multipart upload names its parts by them). */
+static size_t http_header(char *line, size_t size, size_t n, void *ctx)
+{
+    struct http_client *c = ctx;
+    size_t len = size * n;
+    if (c->etag && len > 5 && ascii_has_prefix_nc(line, "etag:", 5)) {
+        const char *v = line + 5, *end = line + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        snprintf(c->etag, 128, "%.*s", (int)(end - v), v);
+    }
+    return len;
 }
 
 static int has_control_char(const char *s)
@@ -145,6 +184,15 @@ struct http_client *http_client_new(const struct http_conf *conf, struct err *e)
                      or_default(conf->timeout_ms, HTTP_DEFAULT_TIMEOUT_MS));
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, http_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, c);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
+    if (conf->aws_sigv4) {
+        curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, conf->aws_sigv4);
+        curl_easy_setopt(curl, CURLOPT_USERNAME, conf->aws_key_id);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, conf->aws_secret);
+    }
     if (http_setup_tls(c, conf, e)) {
         http_client_free(c);
         return NULL;
@@ -254,10 +302,13 @@ static int perform(struct http_client *c, const char *what, struct http_response
     resp->attempts = 0;
     struct sink sink = {&resp->body};
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+    c->etag = resp->etag;
 
     for (int attempt = 1;; attempt++) {
         buf_reset(&resp->body);
         c->errbuf[0] = '\0';
+        c->pos = 0;
+        resp->etag[0] = '\0';
         resp->attempts = attempt;
         CURLcode rc = curl_easy_perform(c->curl);
         int more = attempt < c->max_attempts;
@@ -291,7 +342,31 @@ int http_get(struct http_client *c, const char *url, struct http_response *resp,
 int http_post(struct http_client *c, const char *url, const char *label, const char *body,
               size_t len, const char *const *headers, struct http_response *resp, struct err *e)
 {
-    /* "Expect:" drops curl's Expect: 100-continue: a round trip per message for nothing */
+    struct http_body b = {body, -1, 0, len};
+    return http_request(c, "POST", url, label, &b, headers, resp, e);
+}
+
+/* The method's options on the handle; http_request puts GET back after each request. */
+static void set_method(CURL *curl, const char *method, unsigned long long len)
+{
+    if (!strcmp(method, "PUT")) {
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    } else if (!strcmp(method, "POST")) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    }
+}
+
+int http_request(struct http_client *c, const char *method, const char *url, const char *label,
+                 const struct http_body *body, const char *const *headers,
+                 struct http_response *resp, struct err *e)
+{
+    /* "Expect:" drops curl's Expect: 100-continue: a round trip per request for nothing */
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
     for (const struct curl_slist *x = c->headers; x; x = x->next)
         h = curl_slist_append(h, x->data);
@@ -303,13 +378,16 @@ int http_post(struct http_client *c, const char *url, const char *label, const c
         }
         h = curl_slist_append(h, headers[i]);
     }
+    c->body = body ? *body : (struct http_body){"", -1, 0, 0};
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    set_method(c->curl, method, c->body.len);
     int rc = perform(c, label, resp, e);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(c->curl, CURLOPT_NOBODY, 0L);
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     curl_slist_free_all(h);
+    c->etag = NULL;
     return rc;
 }

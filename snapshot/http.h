@@ -1,5 +1,5 @@
 /* http.h - a small HTTPS client on libcurl: GETs for the kubernetes and stackrox sources, POSTs
- * for the notification targets.
+ * for the notification targets, signed requests of any method for object storage (s3.h).
  *
  * One client holds one curl handle, so the pages of a chunked list reuse one TLS connection.
  * A GET either gets a complete HTTP response (any status: the caller decides what a 403 or a
@@ -40,6 +40,9 @@ struct http_conf {
      * character (a CR/LF would inject headers) is refused by http_client_new. */
     const char *bearer_token;
     const char *accept; /* Accept header; default "application/json" */
+    /* AWS Signature V4 on every request (CURLOPT_AWS_SIGV4, e.g. "aws:amz:us-east-1:s3") with
+     * this key pair; NULL: unsigned. The caller sends x-amz-content-sha256 itself. */
+    const char *aws_sigv4, *aws_key_id, *aws_secret;
 
     long connect_timeout_ms; /* default 10000 */
     long timeout_ms;         /* one attempt, connect included; default 30000 */
@@ -60,6 +63,15 @@ struct http_response {
     long status;     /* the final HTTP status */
     struct buf body; /* the final response's body (also for 4xx/5xx); NUL-terminated */
     int attempts;    /* how many requests were sent */
+    char etag[128];  /* the final response's ETag header as sent (quotes included), or "" */
+};
+
+/* A request body: len bytes at data, or, when data is NULL, len bytes of the file fd from
+ * offset off (read with pread, so every retry sends the same bytes). */
+struct http_body {
+    const char *data;
+    int fd;
+    unsigned long long off, len;
 };
 
 /* GETs url (http:// or https://; redirects are not followed). resp is overwritten: call
@@ -76,5 +88,11 @@ void http_response_release(struct http_response *resp);
  * ("target ops"), never by URL. Returns like http_get. */
 int http_post(struct http_client *c, const char *url, const char *label, const char *body,
               size_t len, const char *const *headers, struct http_response *resp, struct err *e);
+
+/* Any method (GET, HEAD, PUT, POST, DELETE) with headers as for http_post and body (NULL: none;
+ * PUT and POST send one, empty when NULL), retried like a GET. Returns like http_get. */
+int http_request(struct http_client *c, const char *method, const char *url, const char *label,
+                 const struct http_body *body, const char *const *headers,
+                 struct http_response *resp, struct err *e);
 
 #endif

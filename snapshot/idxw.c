@@ -7,7 +7,10 @@
  *   3. each dictionary lists every distinct non-null value once, in folded order, and its
  *      postings are ascending row indexes; every row is in exactly one posting list per field
  *      whose value is not null;
- *   4. each sort key's permutation lists every row once, stably sorted by that key. */
+ *   4. each sort key's permutation lists every row once, stably sorted by that key;
+ *   5. the labels dictionary lists every distinct (key, value) pair of the reports once, by
+ *      key then value, with the reports holding it ascending; each report's labels and rows
+ *      are ascending, and every row is one report's. */
 #include "idxw.h"
 
 #include "err.h"
@@ -118,21 +121,25 @@ struct tables {
     const char **strs;    /* by index id: byte order, strs[0] = "" */
     uint32_t *rank;       /* rank[rowset id] = index id */
     struct idx_row *rows; /* in default order (invariant 2) */
-    struct spill_area strs_area, sorted_area, rank_area, rows_area, dict_area;
+    struct spill_area strs_area, sorted_area, rank_area, rows_area, dict_area, report_rows_area;
     struct idx_report *reports;
     struct idx_source *sources;
     struct idx_target *targets;  /* sorted by name */
     struct idx_dict_entry *dict; /* every field's entries, field after field */
     size_t ndict;
     struct idx_span dictspan[IDX_NDICT];
+    struct idx_label *labels; /* the labels dictionary (invariant 5) */
+    uint32_t nlabels, npairs; /* distinct pairs; pairs over all reports */
+    uint32_t *label_reports, *report_labels, *report_rows;
 };
 
 static void tables_release(struct tables *t)
 {
     spill_area_release(&t->strs_area), spill_area_release(&t->sorted_area);
     spill_area_release(&t->rank_area), spill_area_release(&t->rows_area);
-    spill_area_release(&t->dict_area);
+    spill_area_release(&t->dict_area), spill_area_release(&t->report_rows_area);
     free(t->reports), free(t->sources), free(t->targets);
+    free(t->labels), free(t->label_reports), free(t->report_labels);
 }
 
 /* 1. The strings by byte order (invariant 1): strs[index id], rank[rowset id] = index id.
@@ -253,16 +260,89 @@ static struct idx_report *index_reports(const struct rowset *rs, const uint32_t 
 {
     struct idx_report *reports = xcalloc(rs->nreports ? rs->nreports : 1, sizeof *reports);
     for (uint32_t i = 0; i < rs->nreports; i++) {
-        reports[i].kind = rank[rs->reports[i].kind];
-        reports[i].name = rank[rs->reports[i].name];
-        reports[i].namespace = rank[rs->reports[i].ns];
-        reports[i].cluster = (uint32_t)rs->reports[i].cluster_scoped;
+        const struct report *in = &rs->reports[i];
+        reports[i].kind = rank[in->kind];
+        reports[i].name = rank[in->name];
+        reports[i].namespace = rank[in->ns];
+        reports[i].cluster = (uint32_t)in->cluster_scoped;
+        reports[i].id = rank[in->id];
+        reports[i].source = rank[in->source];
+        reports[i].label_off = in->label_off;
+        reports[i].label_n = in->nlabels;
     }
     for (uint32_t r = 0; r < nrows; r++) {
         reports[rows[r].report].count[rows[r].status]++;
         spill_check();
     }
     return reports;
+}
+
+/* 3b. Each report's rows, ascending (invariant 5): a counting sort of the rows by report. */
+static uint32_t *report_rows(struct idx_report *reports, uint32_t nreports,
+                             const struct idx_row *rows, uint32_t nrows, struct spill_area *area)
+{
+    uint32_t *out = spill_array(area, nrows, sizeof *out), off = 0;
+    for (uint32_t i = 0; i < nreports; i++) {
+        reports[i].row_off = off;
+        off += idx_report_nrows(&reports[i]);
+    }
+    uint32_t *fill = xcalloc(nreports ? nreports : 1, sizeof *fill);
+    for (uint32_t r = 0; r < nrows; r++) {
+        out[reports[rows[r].report].row_off + fill[rows[r].report]++] = r;
+        spill_check();
+    }
+    free(fill);
+    return out;
+}
+
+struct label_ref {
+    uint32_t key, value, report, pair; /* index ids; pair: its place in the rowset's pairs */
+};
+
+static int cmp_label_refs(const void *a, const void *b)
+{
+    const struct label_ref *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->report < y->report ? -1 : x->report > y->report;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 3c. The labels dictionary (invariant 5): the reports' (key, value) pairs sorted, one entry
+ * per distinct pair with its reports; each report's labels as entry indexes, ascending. A
+ * report's pairs keep their place in the rowset (report.label_off). */
+static void build_labels(const struct rowset *rs, const uint32_t *rank, struct tables *t)
+{
+    uint32_t n = rs->nlabels, m = 0;
+    struct label_ref *refs = xmalloc(sizeof *refs * (n ? n : 1));
+    for (uint32_t i = 0; i < rs->nreports; i++)
+        for (uint32_t j = 0; j < rs->reports[i].nlabels; j++) {
+            uint32_t p = rs->reports[i].label_off + j;
+            refs[p] =
+                (struct label_ref){rank[rs->labels[2 * p]], rank[rs->labels[2 * p + 1]], i, p};
+        }
+    qsort(refs, n, sizeof *refs, cmp_label_refs);
+    t->labels = xmalloc(sizeof *t->labels * (n ? n : 1));
+    t->label_reports = xmalloc(sizeof *t->label_reports * (n ? n : 1));
+    t->report_labels = xmalloc(sizeof *t->report_labels * (n ? n : 1));
+    for (uint32_t k = 0; k < n; k++) {
+        if (!m || t->labels[m - 1].key != refs[k].key || t->labels[m - 1].value != refs[k].value)
+            t->labels[m++] = (struct idx_label){refs[k].key, refs[k].value, k, 0};
+        t->labels[m - 1].rep_n++;
+        t->label_reports[k] = refs[k].report;
+        t->report_labels[refs[k].pair] = m - 1;
+    }
+    for (uint32_t i = 0; i < rs->nreports; i++)
+        qsort(t->report_labels + rs->reports[i].label_off, rs->reports[i].nlabels,
+              sizeof *t->report_labels, cmp_u32);
+    t->nlabels = m;
+    t->npairs = n;
+    free(refs);
 }
 
 static struct idx_source *index_sources(const struct rowset *rs, const uint32_t *rank)
@@ -433,6 +513,7 @@ static void fill_header(struct idx_header *h, const struct rowset *rs, const str
     h->changes_new = meta->changes_new;
     h->changes_resolved = meta->changes_resolved;
     h->ntargets = rs->ntargets;
+    h->nlabels = t->nlabels;
     memcpy(h->dict, t->dictspan, sizeof t->dictspan);
 }
 
@@ -456,6 +537,10 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     put_postings(&o, h, t);
     put_sort_orders(&o, h, t);
     put_array(&o, h, IDX_SEC_TARGETS, t->targets, sizeof *t->targets * h->ntargets);
+    put_array(&o, h, IDX_SEC_LABELS, t->labels, sizeof *t->labels * t->nlabels);
+    put_array(&o, h, IDX_SEC_LABEL_REPORTS, t->label_reports, sizeof(uint32_t) * t->npairs);
+    put_array(&o, h, IDX_SEC_REPORT_LABELS, t->report_labels, sizeof(uint32_t) * t->npairs);
+    put_array(&o, h, IDX_SEC_REPORT_ROWS, t->report_rows, sizeof(uint32_t) * t->nrows);
     h->file_size = o.pos;
     int rc = 0;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
@@ -480,6 +565,8 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         if (meta->free_rows) rowset_free_rows(rs);
         sort_rows(t.rows, t.nrows);
         t.reports = index_reports(rs, t.rank, t.rows, t.nrows);
+        t.report_rows = report_rows(t.reports, rs->nreports, t.rows, t.nrows, &t.report_rows_area);
+        build_labels(rs, t.rank, &t);
         t.sources = index_sources(rs, t.rank);
         t.targets = index_targets(rs, t.rank);
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict, &t.dict_area);

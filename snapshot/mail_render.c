@@ -15,31 +15,6 @@
 
 #define MAIL_MAX_ROWS 5000
 
-static void html(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            buf_puts(b, "&#39;");
-            break;
-        default:
-            buf_putc(b, *s);
-        }
-    }
-}
-
 static const char *or_dash(const char *s)
 {
     return s ? s : "-";
@@ -67,13 +42,13 @@ static const char style[] =
 static void page_start(struct buf *h, const char *title, const char *when)
 {
     buf_puts(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
-    html(h, title);
+    buf_put_escaped(h, title);
     buf_puts(h, "</title>");
     buf_puts(h, style);
     buf_puts(h, "</head><body><h1>");
-    html(h, title);
+    buf_put_escaped(h, title);
     buf_puts(h, "</h1><p>Snapshot taken at ");
-    html(h, when);
+    buf_put_escaped(h, when);
     buf_puts(h, "</p>");
 }
 
@@ -122,9 +97,9 @@ static void summary(const struct idx *ix, const struct mail_report *rep, struct 
                                       : or_dash(idx_str(ix, x->ns));
         const char *src = i == n ? "" : or_dash(idx_str(ix, x->src));
         buf_puts(h, i == n ? "<tr><th>" : "<tr><td>");
-        html(h, ns);
+        buf_put_escaped(h, ns);
         buf_puts(h, "</td><td>");
-        html(h, src);
+        buf_put_escaped(h, src);
         buf_puts(h, "</td>");
         buf_printf(t, "%s%s%s:", ns, *src ? " / " : "", src);
         for (int s = 0; s < IDX_NSTATUS; s++) {
@@ -163,7 +138,7 @@ static void violation_row(const struct idx *ix, const struct idx_row *row, struc
     for (size_t i = 0; i < ARRAY_LEN(f); i++) {
         buf_puts(h, i == 3 ? "<td class=\"" : "<td>");
         if (i == 3) buf_printf(h, "%s\">", f[3]);
-        html(h, or_dash(f[i]));
+        buf_put_escaped(h, or_dash(f[i]));
         buf_puts(h, "</td>");
     }
     buf_puts(h, "</tr>");
@@ -193,9 +168,9 @@ static void violations(const struct idx *ix, const struct mail_report *rep, stru
             const char *pol = or_dash(idx_str(ix, row->str[IDX_F_POLICY]));
             if (prev) buf_puts(h, "</table>");
             buf_puts(h, "<h2>");
-            html(h, ns);
+            buf_put_escaped(h, ns);
             buf_puts(h, ": ");
-            html(h, pol);
+            buf_put_escaped(h, pol);
             buf_puts(h, "</h2><table><tr><th>Kind</th><th>Name</th><th>Rule</th><th>Status</th>"
                         "<th>Severity</th><th>Message</th></tr>");
             buf_printf(t, "\n%s: %s\n", ns, pol);

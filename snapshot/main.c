@@ -9,6 +9,7 @@
 #include "site.h"
 #include "spill.h"
 #include "source.h"
+#include "upload.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -38,9 +39,10 @@ static const char usage[] =
     "Options (environment twin in brackets):\n";
 
 struct args {
-    struct option_list sources, metrics_filters;
+    struct option_list sources, publish, metrics_filters;
     const char *data, *site, *www, *targets, *metrics_mode, *metrics_labels;
-    long keep, cron_period, memory_mb;
+    const char *s3_endpoint, *s3_region, *s3_addressing, *s3_ca;
+    long keep, cron_period, s3_part_mib, memory_mb;
     struct source_opts opts;
 };
 
@@ -106,7 +108,7 @@ static const struct option_row options[] = {
      .unit = "seconds",
      .def = "30",
      .offset = AT(opts.timeout_seconds),
-     .help = "per HTTP request of a source"},
+     .help = "per HTTP request of a source or an upload"},
     {.flag = "stackrox-token-file",
      .metavar = "F",
      .env = "POLSNAP_STACKROX_TOKEN_FILE",
@@ -176,6 +178,50 @@ static const struct option_row options[] = {
      .offset = AT(www),
      .help = "the dashboard to copy with --site (default: the nearest www/\nabove the binary, e.g. "
              "www/ beside bin/)"},
+    {.flag = "publish",
+     .metavar = "S3URL",
+     .env = "POLSNAP_PUBLISH",
+     .type = OPTION_LIST,
+     .unit = "destinations",
+     .offset = AT(publish),
+     .help = "after each snapshot, upload the static site to s3://BUCKET/PREFIX\n(repeatable; "
+             "credentials as AWS tools read them, see the README)"},
+    {.flag = "s3-endpoint",
+     .metavar = "URL",
+     .env = "POLSNAP_S3_ENDPOINT",
+     .type = OPTION_STRING,
+     .offset = AT(s3_endpoint),
+     .help = "an S3-compatible service (MinIO, Ceph RGW...); default AWS for\nthe region"},
+    {.flag = "s3-region",
+     .metavar = "REGION",
+     .env = "POLSNAP_S3_REGION",
+     .type = OPTION_STRING,
+     .def = "us-east-1",
+     .offset = AT(s3_region),
+     .help = "the region requests are signed for"},
+    {.flag = "s3-addressing",
+     .metavar = "MODE",
+     .env = "POLSNAP_S3_ADDRESSING",
+     .type = OPTION_STRING,
+     .offset = AT(s3_addressing),
+     .help = "path (ENDPOINT/BUCKET/KEY) or virtual (BUCKET.HOST/KEY); default\npath with "
+             "--s3-endpoint, virtual for AWS"},
+    {.flag = "s3-ca",
+     .metavar = "FILE",
+     .env = "POLSNAP_S3_CA",
+     .type = OPTION_STRING,
+     .offset = AT(s3_ca),
+     .help = "PEM CA bundle to trust for the S3 endpoint"},
+    {.flag = "s3-part-size",
+     .metavar = "MIB",
+     .env = "POLSNAP_S3_PART_SIZE",
+     .type = OPTION_NUMBER,
+     .min = 5,
+     .max = 5120,
+     .unit = "MiB",
+     .def = "16",
+     .offset = AT(s3_part_mib),
+     .help = "objects larger than this go up as multipart uploads in parts of it"},
     {.flag = "targets",
      .metavar = "FILE",
      .env = "POLSNAP_TARGETS",
@@ -233,9 +279,14 @@ static void default_www(char out[PATH_MAX])
     }
 }
 
-/* Every --source names a known kind: checked before anything is locked or read. */
+/* Every --source names a known kind and every --publish an S3 URL: checked before anything
+ * is locked or read. */
 static int check_sources(const struct args *a, struct err *e)
 {
+    for (int i = 0; i < a->publish.n; i++) {
+        struct s3_url u;
+        if (s3_url_parse(a->publish.v[i], &u, e) != 0) return err_prefix(e, "--publish ");
+    }
     for (int i = 0; i < a->sources.n; i++) {
         const char *arg;
         if (!find_kind(a->sources.v[i], &arg))
@@ -262,17 +313,68 @@ static int collect_sources(const struct args *a, struct rowset *rs, struct err *
     return 0;
 }
 
+static void www_dir(const struct args *a, char www[PATH_MAX])
+{
+    if (a->www)
+        snprintf(www, PATH_MAX, "%s", a->www);
+    else
+        default_www(www);
+}
+
 static int write_site(const struct args *a, const char *snapdir, struct err *e)
 {
     char www[PATH_MAX];
-    if (a->www)
-        snprintf(www, sizeof www, "%s", a->www);
-    else
-        default_www(www);
+    www_dir(a, www);
     if (site_write(snapdir, www, a->site, e) != 0)
         return err_prefix(e, "the snapshot was published, but the static site was not written: ");
     fprintf(stderr, "polsnap-snapshot: static site written to %s\n", a->site);
     return 0;
+}
+
+/* Uploads the site to every --publish destination; a failure of one does not stop the others.
+ * Returns 0, or -1 when any failed (each failure printed). */
+static int publish_all(const struct args *a, const char *snapdir)
+{
+    struct s3_creds cr;
+    struct err e = {0};
+    if (s3_creds_load(&cr, &e) != 0) {
+        fprintf(stderr,
+                "polsnap-snapshot: no upload: %s; the snapshot is published here and "
+                "the buckets still hold the previous upload\n",
+                e.msg);
+        return -1;
+    }
+    char www[PATH_MAX];
+    www_dir(a, www);
+    struct s3_conf conf = {a->s3_endpoint,
+                           a->s3_region,
+                           a->s3_addressing,
+                           a->s3_ca,
+                           a->opts.timeout_seconds * 1000L,
+                           (unsigned long long)a->s3_part_mib << 20,
+                           0};
+    struct upload_opts o = {&conf, &cr, www, (unsigned)a->keep};
+    int rc = 0;
+    for (int i = 0; i < a->publish.n; i++) {
+        struct upload_report r;
+        const char *dest = a->publish.v[i];
+        if (upload_site(dest, snapdir, &o, &r, &e) != 0) {
+            fprintf(stderr,
+                    "polsnap-snapshot: upload to %s failed: %s\nthe snapshot is "
+                    "published here; readers of %s still see the previous upload, and "
+                    "the next run uploads this one\n",
+                    dest, e.msg, dest);
+            rc = -1;
+            continue;
+        }
+        fprintf(stderr,
+                "polsnap-snapshot: uploaded to %s: %u objects sent, %u copied in the "
+                "bucket, %u unchanged, %u deleted; %lu requests, %.1f MB\n",
+                dest, r.put, r.copied, r.unchanged, r.deleted, r.sent.requests,
+                (double)r.sent.bytes / 1e6);
+    }
+    memset(&cr, 0, sizeof cr);
+    return rc;
 }
 
 /* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
@@ -322,10 +424,13 @@ static int run(const struct args *a, const struct targets *targets, struct err *
                "peak RSS %.1f MB\n",
                strrchr(snapdir, '/') + 1, rows, reports, warnings, seconds_since(&t0),
                (double)ru.ru_maxrss / 1024.0);
+        fflush(stdout);
     }
+    int uploaded = rc == 0 && a->publish.n ? publish_all(a, snapdir) : 0;
     notify_release(&nt);
     rowset_free(rs);
     close(lock_fd);
+    if (rc == 0 && uploaded != 0) return err_set(e, ERR_UPSTREAM, "an upload failed");
     return rc;
 }
 

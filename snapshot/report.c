@@ -312,6 +312,60 @@ static int walk_result(struct walk *w, const struct report_ctx *rc, const cJSON 
     return w->failed ? -1 : 0;
 }
 
+/* Why metadata.labels cannot be kept (NULL: they can): Kubernetes' bounds (rows.h), string
+ * values. Keys are unique already (check_keys). */
+static const char *labels_unfit(const cJSON *labels)
+{
+    if (!cJSON_IsObject(labels)) return "is not an object";
+    int n = 0;
+    for (const cJSON *c = labels->child; c; c = c->next, n++) {
+        const char *slash = strchr(c->string, '/'), *name = slash ? slash + 1 : c->string;
+        if (!cJSON_IsString(c)) return "has a value that is not a string";
+        if (!*name || strlen(name) > ROW_LABEL_NAME_MAX ||
+            (slash && (size_t)(slash - c->string) > ROW_LABEL_PREFIX_MAX))
+            return "has a key longer than Kubernetes allows (63 bytes, prefix 253) or empty";
+        if (strlen(c->valuestring) > ROW_LABEL_NAME_MAX) return "has a value longer than 63 bytes";
+    }
+    if (n > ROW_LABELS_MAX) return "holds more than 64 labels";
+    return NULL;
+}
+
+/* The report's labels into out (room for ROW_LABELS_MAX), their number; labels that do not
+ * fit are left out with a warning (adding pass only, so it is counted once). */
+static uint32_t report_labels(struct walk *w, const cJSON *meta, const char *path,
+                              struct row_label *out)
+{
+    char where[WHERE_MAX];
+    join(where, path, "labels");
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
+    if (absent(labels)) return 0;
+    if (cJSON_IsObject(labels)) check_keys(w, labels, where);
+    for (const cJSON *c = cJSON_IsObject(labels) ? labels->child : NULL; c; c = c->next)
+        if (!utf8_valid(c->string) || (cJSON_IsString(c) && !utf8_valid(c->valuestring)))
+            walk_fail(w, "%s is not valid UTF-8", where);
+    const char *why = w->failed ? NULL : labels_unfit(labels);
+    if (w->failed || why) {
+        if (why && w->rs)
+            rowset_warn(w->rs, w->origin, "%s %s: the report is kept without them", where, why);
+        return 0;
+    }
+    uint32_t n = 0;
+    for (const cJSON *c = labels->child; c; c = c->next, n++)
+        out[n] = (struct row_label){c->string, c->valuestring};
+    return n;
+}
+
+/* Policy Reporter's report source: the top-level one, else its first result's. */
+static const char *report_source(struct walk *w, const cJSON *doc, const char *path,
+                                 const cJSON *results)
+{
+    const char *s = str_at(w, doc, path, "source");
+    if (s || !results || !cJSON_IsObject(results->child)) return s;
+    char where[WHERE_MAX];
+    join(where, path, "results[0]");
+    return str_at(w, results->child, where, "source");
+}
+
 static const struct kind_info *find_kind(const char *kind)
 {
     for (size_t i = 0; kind && i < ARRAY_LEN(kinds); i++)
@@ -357,14 +411,22 @@ static int walk_report(struct walk *w, const cJSON *doc, const char *path, const
                          api ? api : "(none)", k->group);
     const cJSON *meta = structural(w, doc, path, "metadata", 0);
     join(where, path, "metadata");
-    struct row_report rep = {kind, str_at(w, meta, where, "name"),
-                             str_at(w, meta, where, "namespace"), k->cluster, w->origin};
+    struct row_label labels[ROW_LABELS_MAX];
+    struct row_report rep = {kind,
+                             str_at(w, meta, where, "name"),
+                             str_at(w, meta, where, "namespace"),
+                             k->cluster,
+                             w->origin,
+                             NULL,
+                             labels,
+                             report_labels(w, meta, where, labels)};
     char scope_path[WHERE_MAX];
     join(scope_path, path, "scope");
     struct report_ctx rc = {
         optional_object(w, cJSON_GetObjectItemCaseSensitive(doc, "scope"), scope_path), scope_path,
         str_at(w, doc, path, "source"), 0};
     const cJSON *results = structural(w, doc, path, "results", 1);
+    rep.source = report_source(w, doc, path, results);
     join(where, path, "results");
     if (w->failed) return -1;
     struct buf origin = BUF_INIT((size_t)-1);

@@ -109,6 +109,7 @@ void rowset_free(struct rowset *rs)
     spill_area_release(&rs->used_area);
     spill_area_release(&rs->rows_area);
     free(rs->reports);
+    free(rs->labels);
     free(rs->sources);
     free(rs->targets);
     free(rs);
@@ -125,6 +126,27 @@ void rowset_warn(struct rowset *rs, const char *origin, const char *fmt, ...)
     rs->warnings++;
 }
 
+/* The 40-hex SHA-1 of parts[0..n) joined by 0x1f, a NULL part as "". */
+static void sha1_hex(const char *const *parts, size_t n, char out[41])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) abort();
+    for (size_t i = 0; i < n; i++) {
+        if (i) EVP_DigestUpdate(ctx, "\x1f", 1);
+        if (parts[i]) EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
+    }
+    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) abort();
+    EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 20; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[40] = '\0';
+}
+
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
 {
     if (rs->nreports == rs->capreports) {
@@ -136,7 +158,22 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
     r->origin = intern(rs, report->origin);
+    r->source = intern(rs, report->source);
     r->cluster_scoped = report->cluster_scoped ? 1 : 0;
+    const char *parts[] = {rs->strs[r->kind], rs->strs[r->ns], rs->strs[r->name]};
+    char id[41];
+    sha1_hex(parts, ARRAY_LEN(parts), id);
+    r->id = intern(rs, id);
+    r->label_off = rs->nlabels;
+    r->nlabels = report->nlabels;
+    if (rs->nlabels + report->nlabels > rs->caplabels) {
+        rs->caplabels = (rs->nlabels + report->nlabels) * 2;
+        rs->labels = xreallocarray(rs->labels, rs->caplabels, 2 * sizeof *rs->labels);
+    }
+    for (uint32_t i = 0; i < report->nlabels; i++, rs->nlabels++) {
+        rs->labels[2 * rs->nlabels] = intern(rs, report->labels[i].key);
+        rs->labels[2 * rs->nlabels + 1] = intern(rs, report->labels[i].value);
+    }
     return rs->nreports++;
 }
 
@@ -188,22 +225,7 @@ static void row_hash(const struct report *rep, const struct rowset *rs, const st
         in->message,
         in->properties,
     };
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) abort();
-    for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
-        if (i) EVP_DigestUpdate(ctx, "\x1f", 1);
-        if (parts[i]) EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
-    }
-    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) abort();
-    EVP_MD_CTX_free(ctx);
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 20; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[40] = '\0';
+    sha1_hex(parts, ARRAY_LEN(parts), out);
 }
 
 enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const struct row_in *in)
@@ -345,7 +367,10 @@ void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *
     out->kind = rs->strs[r->kind];
     out->name = rs->strs[r->name];
     out->namespace = rs->strs[r->ns];
+    out->id = rs->strs[r->id];
+    out->source = rs->strs[r->source];
     out->cluster_scoped = r->cluster_scoped;
+    out->nlabels = r->nlabels;
 }
 
 uint32_t rowset_sources(const struct rowset *rs)

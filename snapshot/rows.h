@@ -34,12 +34,25 @@ void rowset_free(struct rowset *rs); /* NULL is fine */
 /* One report document. kind is the document's kind as written ("PolicyReport",
  * "ClusterPolicyReport", "Report", "ClusterReport"; StackRox uses "StackRoxAlerts"), name and
  * namespace from its metadata (NULL or "" when absent), cluster_scoped for ClusterPolicyReport
- * and ClusterReport. origin names where it came from for warnings (a path, a URL).
+ * and ClusterReport. origin names where it came from for warnings (a path, a URL). source is
+ * what Policy Reporter's report lists show (its top-level source, else its first result's);
+ * labels its metadata.labels (nlabels pairs, already checked against ROW_LABELS_MAX and the
+ * key and value bounds by the source; a value may be ""). The report's id is the 40-hex
+ * SHA-1 of kind, namespace and name joined by 0x1f (blank as "").
  * Returns the report's handle for rowset_add_row. */
+#define ROW_LABELS_MAX 64        /* labels per report, as Kubernetes allows */
+#define ROW_LABEL_NAME_MAX 63    /* bytes of a key's name part, and of a value */
+#define ROW_LABEL_PREFIX_MAX 253 /* bytes of a key's optional "prefix/" part */
+struct row_label {
+    const char *key, *value;
+};
 struct row_report {
     const char *kind, *name, *namespace;
     int cluster_scoped;
     const char *origin;
+    const char *source;
+    const struct row_label *labels;
+    uint32_t nlabels;
 };
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report);
 
@@ -100,8 +113,9 @@ struct row_view {
 };
 void rowset_get(const struct rowset *rs, uint32_t i, struct row_view *out);
 struct report_view {
-    const char *kind, *name, *namespace;
+    const char *kind, *name, *namespace, *id, *source;
     int cluster_scoped;
+    uint32_t nlabels;
 };
 void rowset_get_report(const struct rowset *rs, uint32_t i, struct report_view *out);
 /* Sources in the order recorded; *up is 1 or 0. */

@@ -41,7 +41,8 @@ struct row {
 };
 
 struct report {
-    uint32_t kind, name, ns, origin;
+    uint32_t kind, name, ns, origin, id, source;
+    uint32_t label_off, nlabels; /* its pairs in rowset.labels */
     int cluster_scoped;
 };
 
@@ -74,6 +75,8 @@ struct rowset {
     uint32_t nrows;
     struct report *reports;
     uint32_t nreports, capreports;
+    uint32_t *labels; /* interned (key, value) pairs of the reports, report after report */
+    uint32_t nlabels, caplabels; /* in pairs */
     struct source *sources;
     uint32_t nsources, capsources;
     struct target *targets;

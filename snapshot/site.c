@@ -42,49 +42,71 @@ done:
     return rc;
 }
 
-/* Copies the regular files and directories below from into to (created); symlinks and
- * special files are skipped, and so is the index at the top of a snapshot. */
-static int copy_tree(const char *from, const char *to, int depth, struct err *e)
+/* mkdir -p of the directories of path (a file's path). */
+static int make_parents(const char *path, struct err *e)
 {
-    if (depth > 16) {
-        err_set(e, ERR_IO, "%s: directories nest too deep", from);
-        return -1;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        int rc = mkdir(dir, 0755);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST) return err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
     }
-    if (mkdir(to, 0755) != 0 && errno != EEXIST) {
-        err_set(e, ERR_IO, "%s: %s", to, strerror(errno));
-        return -1;
-    }
+    return 0;
+}
+
+/* fn for every regular file below from (symlinks and special files are skipped, and so is
+ * the index at the top of a snapshot, depth 0), named rel_prefix + its path below from. */
+static int walk(const char *from, const char *rel_prefix, int depth, site_file_fn fn, void *ctx,
+                struct err *e)
+{
+    if (depth > 16) return err_set(e, ERR_IO, "%s: directories nest too deep", from);
     DIR *d = opendir(from);
-    if (!d) {
-        err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
-        return -1;
-    }
+    if (!d) return err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
     int rc = 0;
     for (struct dirent *de; rc == 0 && (de = readdir(d));) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         if (depth == 0 && !strcmp(de->d_name, IDX_FILE)) continue;
-        char src[PATH_MAX], dst[PATH_MAX];
+        char src[PATH_MAX], rel[PATH_MAX];
         snprintf(src, sizeof src, "%s/%s", from, de->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
         struct stat st;
         if (lstat(src, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode))
-            rc = copy_tree(src, dst, depth + 1, e);
-        else if (S_ISREG(st.st_mode))
-            rc = copy_file(src, dst, e);
+        snprintf(rel, sizeof rel, "%s%s%s", rel_prefix, de->d_name, S_ISDIR(st.st_mode) ? "/" : "");
+        if (S_ISDIR(st.st_mode)) {
+            rc = walk(src, rel, depth + 1, fn, ctx, e);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = fn(rel, src, ctx, e);
+        }
     }
     closedir(d);
     return rc;
 }
 
+int site_files(const char *snapshot_dir, const char *www_dir, site_file_fn fn, void *ctx,
+               struct err *e)
+{
+    if (walk(www_dir, "", 1, fn, ctx, e) != 0) return -1;
+    return walk(snapshot_dir, SITE_DATA, 0, fn, ctx, e);
+}
+
+static int copy_one(const char *rel, const char *path, void *ctx, struct err *e)
+{
+    char dst[PATH_MAX];
+    snprintf(dst, sizeof dst, "%s/%s", (const char *)ctx, rel);
+    if (make_parents(dst, e) != 0) return -1;
+    return copy_file(path, dst, e);
+}
+
 int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir, struct err *e)
 {
-    char tmp[PATH_MAX], old[PATH_MAX], data[PATH_MAX];
+    char tmp[PATH_MAX], old[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", site_dir, (long)getpid());
     snprintf(old, sizeof old, "%s.old-%ld", site_dir, (long)getpid());
-    snprintf(data, sizeof data, "%s/data", tmp);
     rm_rf(tmp);
-    if (copy_tree(www_dir, tmp, 1, e) != 0 || copy_tree(snapshot_dir, data, 0, e) != 0) {
+    if (mkdir(tmp, 0755) != 0) return err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
+    if (site_files(snapshot_dir, www_dir, copy_one, tmp, e) != 0) {
         rm_rf(tmp);
         return -1;
     }

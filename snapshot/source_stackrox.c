@@ -317,8 +317,8 @@ static void add_row(struct sr_run *r, struct stackrox_row *row, int detailed)
         struct buf name = BUF_INIT(SR_NAME_MAX);
         buf_puts(&name, row->cluster ? "stackrox-" : "stackrox");
         buf_puts(&name, cluster);
-        struct row_report rep = {"StackRoxAlerts", name.ptr, row->namespace, !row->namespace,
-                                 r->base};
+        struct row_report rep = {"StackRoxAlerts", name.ptr,        row->namespace, !row->namespace,
+                                 r->base,          row->row.source, NULL,           0};
         g->num = rowset_add_report(r->rs, &rep);
         buf_release(&name);
     }

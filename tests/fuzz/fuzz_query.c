@@ -21,8 +21,8 @@ static struct idx ix;
 static void build_index(void)
 {
     struct rowset *rs = rowset_new();
-    struct row_report a = {"PolicyReport", "polr-a", "a", 0, "fuzz"};
-    struct row_report c = {"ClusterPolicyReport", "cpolr", NULL, 1, "fuzz"};
+    struct row_report a = {"PolicyReport", "polr-a", "a", 0, "fuzz", NULL, NULL, 0};
+    struct row_report c = {"ClusterPolicyReport", "cpolr", NULL, 1, "fuzz", NULL, NULL, 0};
     uint32_t ra = rowset_add_report(rs, &a), rc = rowset_add_report(rs, &c);
     static const char *const st[] = {"pass", "fail", "warn", "error", "skip"};
     static const char *const sev[] = {"high", NULL, "low", "critical", "info"};

@@ -30,6 +30,7 @@ def snapshot_of_100k():
 @test
 def unfiltered_files():
     for path in ("/v1/namespaces", "/v1/categories", NS + "/policies", NS + "/kinds", NS + "/sources",
+                 NS + "/categories", CL + "/categories", "/v1/policy-reports", "/v1/cluster-policy-reports",
                  NS + "/status-counts", CL + "/status-counts", CL + "/resources", NS + "/results",
                  CL + "/results"):
         eq(get(srv, path, timeout=60).body, model.render(oracle.answer(path)[1]), path)
@@ -64,6 +65,19 @@ def queries():
         (NS + "/kinds", "policies=%s" % q(pol[-1])),
         ("/v1/rule-status-count", "policy=%s&rule=%s" % (
             q(pol[0]), q(oracle.answer(NS + "/results", "policies=" + q(pol[0]) + "&pagination.limit=1")[1]["items"][0]["rule"]))),
+        # Policy Reporter 3's parameters and report lists (spec section 12)
+        (NS + "/results", "labels=app.kubernetes.io/managed-by:kyverno&status=fail&page=3&offset=50"),
+        (NS + "/results", "labels=trivy-operator.resource.kind:Deployment&labels=trivy-operator.source:ConfigAuditReport&sortBy=severity&sortBy=resource_name&page=2&offset=20"),
+        (NS + "/results", "labels=trivy-operator.resource.namespace:%s&sortBy=resource_uid&direction=desc&page=1&offset=25" % ns[1]),
+        (NS + "/results", "exclude=kyverno:Pod&exclude=Trivy%20Vulnerability:ReplicaSet&page=40&offset=25"),
+        (NS + "/results", "sortBy=policy&sortBy=Timestamp&namespaces=%s&page=2&offset=30" % ns[0]),
+        (CL + "/results", "labels=app:kube-bench-adapter&sortBy=status&sortBy=message&page=1&offset=15"),
+        (NS + "/status-counts", "labels=app.kubernetes.io/created-by:trivy-operator-polr-adapter&exclude=Trivy%20ConfigAudit:Deployment"),
+        ("/v1/namespaces", "labels=trivy-operator.source:VulnerabilityReport"),
+        (NS + "/categories", "exclude=kyverno:Pod"),
+        ("/v1/policy-reports", "namespaces=%s&sources=kyverno&page=2&offset=10" % ns[2]),
+        ("/v1/policy-reports", "labels=trivy-operator.source:ConfigAuditReport&direction=desc&page=3&offset=20"),
+        ("/v1/cluster-policy-reports", "sources=kube-bench"),
     ]
     for path, qs in cases:
         status, want = oracle.answer(path, qs)

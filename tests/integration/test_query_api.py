@@ -144,7 +144,7 @@ def errors_with_their_messages():
     bad(NS + "/results?pagination.limit=0", 400, "pagination.limit must be an integer from 1 to 1000")
     bad(NS + "/results?pagination.limit=1001", 400, "pagination.limit must be an integer from 1 to 1000")
     bad(NS + "/results?page=1&offset=1&pagination.limit=2", 400,
-        "page, offset and direction cannot be mixed with pagination.* parameters")
+        "page, offset, direction and sortBy cannot be mixed with pagination.* parameters")
     bad(NS + "/results?pagination.sortOption.reversed=yes", 400,
         'invalid pagination.sortOption.reversed "yes": allowed values are true, false')
     bad(NS + "/results?query=Foo%3Abar", 400, 'query: unknown field "Foo" in term "Foo:bar"')

@@ -161,7 +161,10 @@ class Gen:
         res = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": name, "namespace": ns,
                "uid": self.uid()}
         meta = {"labels": {"app.kubernetes.io/created-by": "trivy-operator-polr-adapter",
-                           "trivy-operator.source": "VulnerabilityReport"},
+                           "trivy-operator.source": "VulnerabilityReport",
+                           "trivy-operator.resource.kind": "ReplicaSet",
+                           "trivy-operator.resource.name": name,
+                           "trivy-operator.resource.namespace": ns},
                 "name": "trivy-vuln-polr-replicaset-%s" % name, "namespace": ns}
         ts = T0 + self.rnd.randrange(86400 * 7)
         results = []
@@ -188,7 +191,10 @@ class Gen:
         name = "%s-%09x" % (APPS[self.rnd.randrange(len(APPS))], self.rnd.getrandbits(36))
         res = {"apiVersion": api, "kind": kind, "name": name, "namespace": ns, "uid": self.uid()}
         meta = {"labels": {"app.kubernetes.io/created-by": "trivy-operator-polr-adapter",
-                           "trivy-operator.source": "ConfigAuditReport"},
+                           "trivy-operator.source": "ConfigAuditReport",
+                           "trivy-operator.resource.kind": kind,
+                           "trivy-operator.resource.name": name,
+                           "trivy-operator.resource.namespace": ns},
                 "name": "trivy-cfg-polr-%s-%s" % (kind.lower(), name), "namespace": ns}
         ts = T0 + self.rnd.randrange(86400 * 7)
         results = []

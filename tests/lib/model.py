@@ -77,7 +77,17 @@ otherwise):
             [namespace,] policy, report, rule, severity, source, status. Escaping: backslash,
             double quote, newline. HELP texts: see HELP below.
   warnings  one per result with a missing/invalid status, per duplicate row, per skipped
-            invalid document or file.
+            invalid document or file, per report whose metadata.labels cannot be kept.
+  PR3 (section 12)
+            labels: metadata.labels kept when a mapping of at most 64 string values, keys of a
+            non-empty name part of <= 63 bytes and an optional "prefix/" of <= 253, values of
+            <= 63 bytes ("" allowed); else dropped with a warning. labels=k:v needs exactly one
+            ':'; exclude=s:k at least one (the kind ends at a second ':'); both trimmed of
+            spaces and tabs, others ignored. sortBy: Policy Reporter's column names or any sort
+            field, any case; more than 16 is 400. Report lists: namespaced/cluster reports by
+            (namespace, name, kind, load order), nulls first; filters namespaces and sources
+            (folded, against the report's namespace and source) and labels; other filters
+            ignored; labels in key order; counts in the order pass skip warn error fail.
 """
 import hashlib
 import json
@@ -112,6 +122,13 @@ QUERY_FIELDS = {"namespace": "namespace", "kind": "kind", "resource": "name",
                 "severity": "severity", "status": "status", "source": "source",
                 "message": "message", "report": "report", "change": "change"}
 GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 500: 13, 503: 14}
+# sortBy names (Policy Reporter's columns) -> row field ("uid": the resource's uid).
+SORT_BY_COLUMNS = {"resource_namespace": "namespace", "resource_name": "name",
+                   "resource_kind": "kind", "resource_uid": "uid", "policy": "policy",
+                   "rule": "rule", "message": "message", "severity": "severity",
+                   "status": "status", "source": "source", "category": "category"}
+SORT_BY_MAX = 16
+LABELS_MAX = 64
 QUERY_MAX_BYTES = 8192
 QUERY_MAX_REGEX = 256
 LIMIT_MAX = 1000
@@ -316,12 +333,18 @@ class Snapshot:
             raise _Invalid("%s: apiVersion %r is not %s" % (origin, api, group))
         meta = _structural(doc, "metadata", dict, origin) or {}
         report = {"kind": kind, "name": _text(meta.get("name")),
-                  "namespace": _text(meta.get("namespace")), "cluster": cluster}
+                  "namespace": _text(meta.get("namespace")), "cluster": cluster,
+                  "_labels": meta.get("labels")}
         scope = doc.get("scope")
         scope = scope if isinstance(scope, dict) else None
         top_source = _text(doc.get("source"))
+        results = _structural(doc, "results", list, origin) or []
+        report["source"] = top_source
+        if top_source is None and results and isinstance(results[0], dict):
+            report["source"] = _text(results[0].get("source"))
+        report["id"] = row_id([kind, report["namespace"], report["name"]])
         rows = []
-        for r in _structural(doc, "results", list, origin) or []:
+        for r in results:
             if not isinstance(r, dict):
                 raise _Invalid("%s: a result is not a mapping" % origin)
             res = _structural(r, "resources", list, origin)
@@ -337,6 +360,10 @@ class Snapshot:
     def _commit(self, report, results):
         ri = len(self.reports)
         report["counts"] = {s: 0 for s in STATUSES}
+        report["labels"] = _report_labels(report.pop("_labels"))
+        if report["labels"] == "unfit":
+            self.warn("labels of report %s cannot be kept" % report["name"])
+            report["labels"] = None
         self.reports.append(report)
         for r, res, scope, top_source in results:
             status_raw = _text(r.get("result"))
@@ -462,6 +489,8 @@ class Snapshot:
 
     def _fixed_routes(self):
         return {
+            "/v1/policy-reports": lambda a, qs: self._reports(False, qs),
+            "/v1/cluster-policy-reports": lambda a, qs: self._reports(True, qs),
             "/healthz": self._healthz, "/ready": self._ready, "/v1/ping": self._ping,
             "/v1/targets": self._targets, "/v1/auth/status": self._auth_status,
             "/v1/mypermissions": self._mypermissions, "/metrics": self._metrics,
@@ -471,7 +500,8 @@ class Snapshot:
 
     def _scoped_routes(self):
         return {"policies": self._strings("policy"), "kinds": self._strings("kind"),
-                "sources": self._strings("source"), "resources": self._resources,
+                "sources": self._strings("source"), "categories": self._strings("category"),
+                "resources": self._resources,
                 "status-counts": self._status_counts, "results": self._results}
 
     def route_paths(self):
@@ -555,7 +585,44 @@ class Snapshot:
             v = self.field(r, f)
             if not any(_term_value_match(v, tv) for tv in values):
                 return False
+        if not self._labelled(self.reports[r["_report"]], q):
+            return False
+        for src, kind in q["exclude"]:
+            if r["source"] is not None and r["kind"] is not None and \
+                    fold(r["source"]) == fold(src) and fold(r["kind"]) == fold(kind):
+                return False
         return True
+
+    def _labelled(self, rep, q):
+        labels = rep["labels"] or {}
+        return all(labels.get(k) == v for k, v in q["labels"])
+
+    def _reports(self, cluster, qs):
+        q = parse_query(qs)
+        ns_f, src_f = q["filters"].get("namespace"), q["filters"].get("source")
+        picked = []
+        for i, rep in enumerate(self.reports):
+            ns = None if cluster else rep["namespace"]
+            if rep["cluster"] != cluster or not self._labelled(rep, q):
+                continue
+            if ns_f is not None and (ns is None or fold(ns) not in ns_f):
+                continue
+            if src_f is not None and (rep["source"] is None or fold(rep["source"]) not in src_f):
+                continue
+            picked.append((_nk(ns), _nk(rep["name"]), _nk(rep["kind"]), i))
+        picked.sort()
+        if q["desc"] or q["reversed"]:
+            picked.reverse()
+        first, count = window(q, len(picked))
+        items = []
+        for _, _, _, i in picked[first:first + count]:
+            rep = self.reports[i]
+            item = {"id": rep["id"], "name": rep["name"], "namespace": rep["namespace"],
+                    "source": rep["source"], "labels": rep["labels"]}
+            for st in ("pass", "skip", "warn", "error", "fail"):
+                item[st] = rep["counts"][st]
+            items.append(item)
+        return 200, {"items": items, "count": len(picked)}
 
     def _categories(self, _a, qs):
         q = parse_query(qs)
@@ -621,6 +688,8 @@ class Snapshot:
         f = q["sort_field"]
         if f is not None:
             rows.sort(key=lambda r: self._sort_key(r, f))  # stable: default order breaks ties
+        if q["sort_by"]:
+            rows.sort(key=lambda r: tuple(self._sort_key(r, k) for k in q["sort_by"]))
         if q["desc"] or q["reversed"]:
             rows.reverse()
         return rows
@@ -631,6 +700,8 @@ class Snapshot:
             return (0, 0) if t is None else (1, t)
         if f == "severity":
             return SEVERITY_RANK[r["severity"]]
+        if f == "uid":
+            return _nk(r["_resource"]["uid"])
         return _nk(self.field(r, f))
 
     def _detail(self, rid, qs):
@@ -722,6 +793,20 @@ def default_key(r):
     return tuple(_nk(r[f]) for f in ("namespace", "name", "kind", "policy", "rule", "message", "id"))
 
 
+def _report_labels(labels):
+    """metadata.labels as kept (a dict in key order, None for none) or "unfit"."""
+    if _absent(labels):
+        return None
+    if not isinstance(labels, dict) or len(labels) > LABELS_MAX:
+        return "unfit"
+    for k, v in labels.items():
+        prefix, name = k.split("/", 1) if "/" in k else ("", k)
+        if not isinstance(v, str) or name == "" or len(name.encode()) > 63 or \
+                len(prefix.encode()) > 253 or len(v.encode()) > 63:
+            return "unfit"
+    return dict(sorted(labels.items(), key=lambda kv: kv[0].encode("utf-8"))) or None
+
+
 def _distinct(values):
     return sorted({v for v in values if v is not None})
 
@@ -781,9 +866,14 @@ def parse_query(qs):
             params.append((_pct_decode(piece), None))
     q = {"filters": {}, "search": None, "contains": None, "terms": [], "page": 0,
          "page_size": 0, "desc": False,
-         "limit": None, "offset": 0, "sort_field": None, "reversed": False, "pretty": False}
+         "limit": None, "offset": 0, "sort_field": None, "reversed": False, "pretty": False,
+         "labels": [], "exclude": [], "sort_by": []}
     last = {}
     for k, v in params:
+        if k in ("labels", "exclude", "sortBy"):
+            _pr3_param(q, k, v or "")
+            last.setdefault("_pr3_" + k, True)
+            continue
         if k in FILTER_PARAMS:
             if v is None or v == "":
                 continue
@@ -803,7 +893,7 @@ def parse_query(qs):
             last[k] = v
         else:
             last[k] = v
-    ref = [k for k in ("page", "offset", "direction") if k in last]
+    ref = [k for k in ("page", "offset", "direction", "_pr3_sortBy") if k in last]
     rox = [k for k in last if k.startswith("pagination.") and k in (
         "pagination.limit", "pagination.offset", "pagination.sortOption.field",
         "pagination.sortOption.reversed")]
@@ -845,6 +935,22 @@ def parse_query(qs):
             raise HTTPError(400)
         q["reversed"] = r == "true"
     return q
+
+
+def _pr3_param(q, k, v):
+    """labels, exclude and sortBy (section 12) into q."""
+    if k == "sortBy":
+        f = SORT_BY_COLUMNS.get(fold(v))
+        if f is None:
+            f = "timestamp" if fold(v) == "timestamp" else QUERY_FIELDS.get(fold(v))
+        if f is None or len(q["sort_by"]) == SORT_BY_MAX:
+            raise HTTPError(400)
+        q["sort_by"].append(f)
+        return
+    parts = v.split(":")
+    if len(parts) < 2 or (k == "labels" and len(parts) != 2):
+        return
+    q[k].append((parts[0].strip(" \t"), parts[1].strip(" \t")))
 
 
 def window(q, total):

@@ -79,8 +79,10 @@ int main(void)
     snprintf(path, sizeof path, "%s/index.bin", dir);
 
     struct rowset *rs = rowset_new();
-    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t"};
-    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t"};
+    static const struct row_label nslabels[] = {{"team", "b"}, {"app", ""}};
+    static const struct row_label clabels[] = {{"team", "b"}};
+    struct row_report nsrep = {"PolicyReport", "polr-b", "b", 0, "t", "kyverno", nslabels, 2};
+    struct row_report crep = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, clabels, 1};
     uint32_t b = rowset_add_report(rs, &nsrep), c = rowset_add_report(rs, &crep);
     add(rs, b, "Pod", "web", "Require-Labels", "FAIL", "High");
     add(rs, b, "Pod", "api", "require-labels", "pass", "bogus");
@@ -120,6 +122,19 @@ int main(void)
     const uint32_t *by_time = ix.sort + (size_t)IDX_SORT_TIMESTAMP * ix.h->nrows;
     CHECK(by_time[0] == 0 && by_time[1] == 1 && by_time[2] == 2,
           "no timestamps: the sort keeps row order");
+    const struct idx_label *team = idx_label_find(&ix, "team", "b");
+    CHECK(ix.h->nlabels == 2 && team && team->rep_n == 2, "one entry per distinct label pair");
+    CHECK(idx_label_find(&ix, "app", "") && !idx_label_find(&ix, "app", "x") &&
+              !idx_label_find(&ix, "Team", "b"),
+          "labels are found exactly, an empty value too");
+    CHECK(ix.reports[0].label_n == 2 &&
+              ix.labels[ix.report_labels[0]].key < ix.labels[ix.report_labels[1]].key,
+          "a report's labels in key order");
+    CHECK_STR(idx_str(&ix, ix.reports[0].source), "kyverno", "report source kept");
+    CHECK(idx_report_nrows(&ix.reports[0]) == 2 && idx_report_rows(&ix, &ix.reports[0])[0] == 0 &&
+              idx_report_rows(&ix, &ix.reports[1])[0] == 2,
+          "each report's rows");
+    CHECK(strlen(idx_str(&ix, ix.reports[1].id)) == 40, "report id is 40 hex");
     idx_close(&ix);
 
     size_t size;
@@ -146,6 +161,22 @@ int main(void)
     sort[1] = sort[0];
     CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "permutation"),
           "a sort order that repeats a row is refused");
+    memcpy(copy, bytes, size);
+    h = (struct idx_header *)copy;
+    uint32_t *rrows = (uint32_t *)(copy + h->sec[IDX_SEC_REPORT_ROWS].off);
+    uint32_t r0 = rrows[0];
+    rrows[0] = rrows[2];
+    rrows[2] = r0;
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "report"),
+          "a report listing another's row is refused: %s", ie.msg);
+    memcpy(copy, bytes, size);
+    h = (struct idx_header *)copy;
+    struct idx_label *lb = (struct idx_label *)(copy + h->sec[IDX_SEC_LABELS].off);
+    struct idx_label tmp = lb[0];
+    lb[0] = lb[1];
+    lb[1] = tmp;
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "label"),
+          "labels out of order are refused: %s", ie.msg);
     refuse_disorder(bytes, size);
     free(copy);
     free(bytes);

@@ -366,7 +366,7 @@ static void test_parse_pagination(void)
               "bad reversed");
     CHECK_STR(perr("pagination.limit=5&pagination.limit=6"),
               "400 parameter \"pagination.limit\" given more than once", "limit twice");
-    const char *mix = "400 page, offset and direction cannot be mixed with pagination.* "
+    const char *mix = "400 page, offset, direction and sortBy cannot be mixed with pagination.* "
                       "parameters";
     CHECK_STR(perr("page=1&pagination.limit=5"), mix, "page with limit");
     CHECK_STR(perr("pagination.offset=5&offset=10"), mix, "offset with pagination.offset");
@@ -470,10 +470,10 @@ static void add(struct rowset *rs, uint32_t rep, const char *kind, const char *n
  * 4 delta, 5 echo (kube-system); cluster rows 6 (no resource), 7 golf. */
 static void fixture_fill(struct rowset *rs)
 {
-    struct row_report def = {"PolicyReport", "polr-default", "default", 0, "t"};
-    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t"};
-    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t"};
-    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t"};
+    struct row_report def = {"PolicyReport", "polr-default", "default", 0, "t", NULL, NULL, 0};
+    struct row_report kube = {"PolicyReport", "polr-kube", "kube-system", 0, "t", NULL, NULL, 0};
+    struct row_report orphan = {"PolicyReport", "orphan", NULL, 0, "t", NULL, NULL, 0};
+    struct row_report cpolr = {"ClusterPolicyReport", "cpolr", NULL, 1, "t", NULL, NULL, 0};
     uint32_t d = rowset_add_report(rs, &def), k = rowset_add_report(rs, &kube),
              o = rowset_add_report(rs, &orphan), c = rowset_add_report(rs, &cpolr);
     add(rs, d, "Pod", "alpha", "require-labels", "check-labels", "fail", "high", "Best Practices",
@@ -735,10 +735,11 @@ static void fill_random(struct rowset *rs, int nrows)
     static const char *const ns[] = {"default", "Dev", "dev-team", "kube-system", "prod", NULL};
     uint32_t reps[7];
     for (int i = 0; i < 6; i++) {
-        struct row_report r = {"PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t"};
+        struct row_report r = {
+            "PolicyReport", ns[i] ? ns[i] : "nons", ns[i], 0, "t", NULL, NULL, 0};
         reps[i] = rowset_add_report(rs, &r);
     }
-    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t"};
+    struct row_report c = {"ClusterPolicyReport", "cpol", NULL, 1, "t", NULL, NULL, 0};
     reps[6] = rowset_add_report(rs, &c);
     for (int i = 0; i < nrows; i++) {
         char msg[40];

@@ -1,8 +1,7 @@
-/* sort_orders.c - the index writer's permutations of the rows by each sort key (see
- * sort_orders.h and IDX_SEC_SORT in common/idx.h). */
+/* sort_orders.c - rows ordered by one sort key: the index writer's permutations and the query
+ * server's sortBy (see sort_orders.h and IDX_SEC_SORT in common/idx.h). */
 #include "sort_orders.h"
 
-#include "spill.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -17,9 +16,8 @@ static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
     for (size_t i = 0; i < n; i++)
         for (unsigned b = 0; b < 8; b++)
             count[b][(key[i] >> (8 * b)) & 0xff]++;
-    struct spill_area k2_area, r2_area;
-    uint64_t *k2 = spill_array(&k2_area, n, sizeof *k2), *ksrc = key, *kdst = k2;
-    uint32_t *r2 = spill_array(&r2_area, n, sizeof *r2), *rsrc = rows, *rdst = r2;
+    uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2), *ksrc = key, *kdst = k2;
+    uint32_t *r2 = xmalloc((n ? n : 1) * sizeof *r2), *rsrc = rows, *rdst = r2;
     for (unsigned b = 0; b < 8; b++) {
         size_t *c = count[b], sum = 0;
         if (n == 0 || c[(ksrc[0] >> (8 * b)) & 0xff] == n) continue;
@@ -32,7 +30,6 @@ static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
             size_t at = c[(ksrc[i] >> (8 * b)) & 0xff]++;
             kdst[at] = ksrc[i];
             rdst[at] = rsrc[i];
-            spill_check();
         }
         uint64_t *kt = ksrc;
         ksrc = kdst;
@@ -42,8 +39,8 @@ static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
         rdst = rt;
     }
     if (rsrc != rows) memcpy(rows, rsrc, n * sizeof *rows);
-    spill_area_release(&k2_area);
-    spill_area_release(&r2_area);
+    free(k2);
+    free(r2);
 }
 
 /* Keys: a string id (ids order as their strings, and null is 0, first), a severity rank
@@ -51,8 +48,7 @@ static void radix_sort(uint64_t *key, uint32_t *rows, size_t n)
  * INT64_MIN, becomes 0). The sort is stable, so ties keep the default order. */
 void sort_orders_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n)
 {
-    struct spill_area key_area;
-    uint64_t *key = spill_array(&key_area, n, sizeof *key);
+    uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
     for (size_t i = 0; i < n; i++) {
         const struct idx_row *r = &rows[ids[i]];
         if (k == IDX_SORT_TIMESTAMP)
@@ -61,8 +57,7 @@ void sort_orders_by(const struct idx_row *rows, int k, uint32_t *ids, size_t n)
             key[i] = r->severity;
         else
             key[i] = r->str[k];
-        spill_check();
     }
     radix_sort(key, ids, n);
-    spill_area_release(&key_area);
+    free(key);
 }
