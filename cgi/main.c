@@ -38,6 +38,7 @@ static void start(struct response *r, int status, const char *type, long length,
 {
     FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
                  type);
+    if (status == 200) FCGX_PutS(api_type_headers(type), r->out);
     if (extra) FCGX_PutS(extra, r->out);
     if (length >= 0) FCGX_FPrintF(r->out, "Content-Length: %ld\r\n", length);
     FCGX_PutS("\r\n", r->out);

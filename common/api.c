@@ -2,8 +2,10 @@
  * one row here plus its renderer. */
 #include "api_common.h"
 
+#include "html_report.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define READ "GET HEAD"
@@ -56,6 +58,8 @@ const struct api_endpoint api_endpoints[] = {
        "v1/policy-reports.json", API_JSON, REPORTS, NULL, 0},
     {"/v1/cluster-policy-reports", READ, api_policy_reports, API_PARAMS_FILTERS, API_CLUSTER, 0,
        "v1/cluster-policy-reports.json", API_JSON, REPORTS, CLUSTER_ONLY, 0},
+    {"/v1/html-report/violations", READ, api_html_violations, API_PARAMS_FILTERS, API_BOTH, 0,
+       NULL, API_HTML, REPORTS, NULL, 0},
     SCOPED("namespaced-resources", API_NAMESPACED, NULL),
     SCOPED("cluster-resources", API_CLUSTER, CLUSTER_ONLY),
     {"/v1/summary", READ, api_summary, API_PARAMS_CONTAINS, API_BOTH, 0,
@@ -99,6 +103,14 @@ const char *api_content_type(const char *path)
 {
     const struct api_endpoint *ep = api_endpoint_find(path, NULL);
     return ep ? ep->content_type : API_JSON;
+}
+
+const char *api_type_headers(const char *content_type)
+{
+    static char csp[256];
+    if (strcmp(content_type, API_HTML) != 0) return "";
+    if (!csp[0]) snprintf(csp, sizeof csp, "Content-Security-Policy: %s\r\n", html_report_csp());
+    return csp;
 }
 
 /* method is one of the space-separated words of methods */

@@ -45,6 +45,11 @@ struct api_result {
 
 #define API_JSON "application/json"
 #define API_METRICS_TYPE "text/plain; version=0.0.4"
+#define API_HTML "text/html; charset=utf-8"
+
+/* Header lines (each ending in CRLF) a successful answer of this content type carries besides
+ * Content-Type: an HTML page its Content-Security-Policy; "" for every other type. */
+const char *api_type_headers(const char *content_type);
 
 /* Which rows an answer covers (the renderers' part of the index). */
 enum api_scope { API_NAMESPACED, API_CLUSTER, API_BOTH };

@@ -41,6 +41,7 @@ int api_rule_status_count(const struct api_ctx *c, struct err *e);
 int api_summary(const struct api_ctx *c, struct err *e);
 int api_results(const struct api_ctx *c, struct err *e);
 int api_policy_reports(const struct api_ctx *c, struct err *e);
+int api_html_violations(const struct api_ctx *c, struct err *e);
 int api_result_detail(const struct api_ctx *c, struct err *e);
 int api_snapshot_meta(const struct api_ctx *c, struct err *e);
 int api_targets(const struct api_ctx *c, struct err *e);

@@ -1,8 +1,10 @@
-/* api_reports.c - Policy Reporter 3's report lists, /v1/policy-reports and
- * /v1/cluster-policy-reports (spec section 12): one item per report document with its labels
- * and recomputed counts, filtered by the report's namespace, source and labels. */
+/* api_reports.c - Policy Reporter 3's reports (spec section 12): the report lists,
+ * /v1/policy-reports and /v1/cluster-policy-reports (one item per report document with its
+ * labels and recomputed counts, filtered by the report's namespace, source and labels), and
+ * the printable /v1/html-report/violations. */
 #include "api_common.h"
 
+#include "html_report.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -98,5 +100,27 @@ int api_policy_reports(const struct api_ctx *c, struct err *e)
     buf_printf(c->out, "],\"count\":%lu}", (unsigned long)n);
     free(keys);
     bitmap_release(&labelled);
+    return 200;
+}
+
+/* Every fail and error row of the selection on one printable page (html_report.h). */
+int api_html_violations(const struct api_ctx *c, struct err *e)
+{
+    (void)e;
+    const struct idx *ix = c->ix;
+    struct bitmap sel;
+    api_select(c, &sel);
+    uint32_t *ids = xmalloc(sizeof *ids * (bitmap_count(&sel) + 1));
+    size_t n = 0;
+    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
+        if (ix->rows[r].status == IDX_FAIL || ix->rows[r].status == IDX_ERROR)
+            ids[n++] = (uint32_t)r;
+    char when[21];
+    rfc3339_utc(ix->h->created, when);
+    html_report_start(c->out, "polsnap violations report", when);
+    html_report_violations(ix, ids, n, SIZE_MAX, c->out, NULL);
+    html_report_end(c->out);
+    free(ids);
+    bitmap_release(&sel);
     return 200;
 }

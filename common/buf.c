@@ -138,31 +138,6 @@ void buf_put_urlencoded(struct buf *b, const char *s)
     }
 }
 
-void buf_put_escaped(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(b, "&amp;");
-            break;
-        case '<':
-            buf_puts(b, "&lt;");
-            break;
-        case '>':
-            buf_puts(b, "&gt;");
-            break;
-        case '"':
-            buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            buf_puts(b, "&#39;");
-            break;
-        default:
-            buf_putc(b, *s);
-        }
-    }
-}
-
 void buf_puts(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
@@ -278,6 +253,27 @@ void buf_json_str_or_null(struct buf *b, const char *s)
         buf_json_str(b, s);
     else
         buf_add(b, "null", 4);
+}
+
+void buf_put_escaped(struct buf *b, const char *s)
+{
+    size_t run = 0, i = 0;
+    for (; s && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *ref = c == '&'    ? "&amp;"
+                          : c == '<'  ? "&lt;"
+                          : c == '>'  ? "&gt;"
+                          : c == '"'  ? "&quot;"
+                          : c == '\'' ? "&#39;"
+                          : ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+                              ? "\xef\xbf\xbd"
+                              : NULL;
+        if (!ref) continue;
+        buf_add(b, s + run, i - run);
+        buf_puts(b, ref);
+        run = i + 1;
+    }
+    if (s) buf_add(b, s + run, i - run);
 }
 
 static void indent(struct buf *b, int depth)

@@ -66,16 +66,17 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_put_u64(struct buf *b, uint64_t v);
 void buf_put_i64(struct buf *b, int64_t v);
 
-/* Appends s (NULL: nothing) with & < > " ' as character references: safe in HTML and XML text
- * and attribute values. */
-void buf_put_escaped(struct buf *b, const char *s);
-
 /* Appends s as a JSON string literal, quotes included, escaped per RFC 8259 (control
  * characters as \u00XX; bytes >= 0x80 are copied, so valid UTF-8 stays valid). */
 void buf_json_str(struct buf *b, const char *s);
 void buf_json_strn(struct buf *b, const char *s, size_t n);
 /* Like buf_json_str, but NULL (a blank field) is written as null. */
 void buf_json_str_or_null(struct buf *b, const char *s);
+
+/* Appends s (NULL: nothing) escaped for HTML and XML text and quoted attribute values: & < > " '
+ * as character references, control characters other than tab, newline and CR as U+FFFD (HTML
+ * and XML 1.0 do not allow them); other bytes copied, so valid UTF-8 stays valid. */
+void buf_put_escaped(struct buf *b, const char *s);
 
 /* ?pretty: a streaming re-indenter. Fed compact JSON (our own output) in pieces of any size,
  * it appends to out the same JSON indented by two spaces per level, one member or element per

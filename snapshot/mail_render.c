@@ -4,9 +4,11 @@
  *             cluster-scoped results last ("cluster scope"), then the totals;
  * violations  every fail and error result, grouped by namespace then policy, cluster scope
  *             last, at most MAIL_MAX_ROWS of them (the count of the rest is said).
- * Every value is HTML-escaped; the page has no scripts and no remote content. */
+ * Every value is HTML-escaped; the page has no scripts and no remote content. The page and the
+ * violations list are common/html_report.c's, which /v1/html-report/violations renders too. */
 #include "mail.h"
 
+#include "html_report.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -32,24 +34,6 @@ static int wanted(const struct idx *ix, const struct mail_report *rep, uint32_t 
         return 0;
     return !((rep->src_include.n && !conf_match(&rep->src_include, src ? src : "")) ||
              conf_match(&rep->src_exclude, src ? src : ""));
-}
-
-static const char style[] =
-    "<style>body{font-family:sans-serif;color:#222}table{border-collapse:collapse;margin:0 0 "
-    "1em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#eee}"
-    ".fail,.error{color:#a00;font-weight:bold}</style>";
-
-static void page_start(struct buf *h, const char *title, const char *when)
-{
-    buf_puts(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
-    buf_put_escaped(h, title);
-    buf_puts(h, "</title>");
-    buf_puts(h, style);
-    buf_puts(h, "</head><body><h1>");
-    buf_put_escaped(h, title);
-    buf_puts(h, "</h1><p>Snapshot taken at ");
-    buf_put_escaped(h, when);
-    buf_puts(h, "</p>");
 }
 
 struct tally {
@@ -113,39 +97,6 @@ static void summary(const struct idx *ix, const struct mail_report *rep, struct 
     free(v);
 }
 
-/* Rows come in index order (namespace, then name): sort the failing ones by namespace and
- * policy, stably, cluster rows last. */
-static const struct idx *sort_ix;
-static int cmp_violation(const void *a, const void *b)
-{
-    const struct idx_row *x = &sort_ix->rows[*(const uint32_t *)a],
-                         *y = &sort_ix->rows[*(const uint32_t *)b];
-    if (x->cluster != y->cluster) return x->cluster - y->cluster;
-    if (x->str[IDX_F_NAMESPACE] != y->str[IDX_F_NAMESPACE])
-        return x->str[IDX_F_NAMESPACE] < y->str[IDX_F_NAMESPACE] ? -1 : 1;
-    if (x->str[IDX_F_POLICY] != y->str[IDX_F_POLICY])
-        return x->str[IDX_F_POLICY] < y->str[IDX_F_POLICY] ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-static void violation_row(const struct idx *ix, const struct idx_row *row, struct buf *h,
-                          struct buf *t)
-{
-    const char *f[] = {idx_str(ix, row->str[IDX_F_KIND]), idx_str(ix, row->str[IDX_F_NAME]),
-                       idx_str(ix, row->str[IDX_F_RULE]), idx_status_names[row->status],
-                       idx_severity_names[row->severity], idx_str(ix, row->str[IDX_F_MESSAGE])};
-    buf_puts(h, "<tr>");
-    for (size_t i = 0; i < ARRAY_LEN(f); i++) {
-        buf_puts(h, i == 3 ? "<td class=\"" : "<td>");
-        if (i == 3) buf_printf(h, "%s\">", f[3]);
-        buf_put_escaped(h, or_dash(f[i]));
-        buf_puts(h, "</td>");
-    }
-    buf_puts(h, "</tr>");
-    buf_printf(t, "  %s %s  %s: %s (%s)  %s\n", or_dash(f[0]), or_dash(f[1]), or_dash(f[2]), f[3],
-               or_dash(f[4]), or_dash(f[5]));
-}
-
 static void violations(const struct idx *ix, const struct mail_report *rep, struct buf *h,
                        struct buf *t)
 {
@@ -154,34 +105,7 @@ static void violations(const struct idx *ix, const struct mail_report *rep, stru
         if ((ix->rows[r].status == IDX_FAIL || ix->rows[r].status == IDX_ERROR) &&
             wanted(ix, rep, r))
             ids[n++] = r;
-    sort_ix = ix;
-    qsort(ids, n, sizeof *ids, cmp_violation);
-    buf_printf(h, "<p>%u failing results.</p>", n);
-    buf_printf(t, "%u failing results.\n", n);
-    for (uint32_t i = 0; i < n && i < MAIL_MAX_ROWS; i++) {
-        const struct idx_row *row = &ix->rows[ids[i]], *prev = i ? &ix->rows[ids[i - 1]] : NULL;
-        if (!prev || prev->cluster != row->cluster ||
-            prev->str[IDX_F_NAMESPACE] != row->str[IDX_F_NAMESPACE] ||
-            prev->str[IDX_F_POLICY] != row->str[IDX_F_POLICY]) {
-            const char *ns =
-                row->cluster ? "cluster scope" : or_dash(idx_str(ix, row->str[IDX_F_NAMESPACE]));
-            const char *pol = or_dash(idx_str(ix, row->str[IDX_F_POLICY]));
-            if (prev) buf_puts(h, "</table>");
-            buf_puts(h, "<h2>");
-            buf_put_escaped(h, ns);
-            buf_puts(h, ": ");
-            buf_put_escaped(h, pol);
-            buf_puts(h, "</h2><table><tr><th>Kind</th><th>Name</th><th>Rule</th><th>Status</th>"
-                        "<th>Severity</th><th>Message</th></tr>");
-            buf_printf(t, "\n%s: %s\n", ns, pol);
-        }
-        violation_row(ix, row, h, t);
-    }
-    if (n) buf_puts(h, "</table>");
-    if (n > MAIL_MAX_ROWS) {
-        buf_printf(h, "<p>... and %u more (see the dashboard).</p>", n - MAIL_MAX_ROWS);
-        buf_printf(t, "\n... and %u more (see the dashboard).\n", n - MAIL_MAX_ROWS);
-    }
+    html_report_violations(ix, ids, n, MAIL_MAX_ROWS, h, t);
     free(ids);
 }
 
@@ -192,11 +116,11 @@ void mail_render(const struct idx *ix, const struct mail_report *r, char *subjec
     rfc3339_utc(ix->h->created, when);
     snprintf(subject, n, "polsnap %s report %s (%s)", r->violations ? "violations" : "summary",
              r->name, when);
-    page_start(h, subject, when);
+    html_report_start(h, subject, when);
     buf_printf(t, "%s\nSnapshot taken at %s\n\n", subject, when);
     if (r->violations)
         violations(ix, r, h, t);
     else
         summary(ix, r, h, t);
-    buf_puts(h, "</body></html>\n");
+    html_report_end(h);
 }

@@ -146,6 +146,7 @@ HELP = {
 INT64_MAX = 2 ** 63 - 1
 # libyaml's parser when PyYAML has it (same results, ~10x faster on generated data sets).
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_HTML_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -491,6 +492,7 @@ class Snapshot:
         return {
             "/v1/policy-reports": lambda a, qs: self._reports(False, qs),
             "/v1/cluster-policy-reports": lambda a, qs: self._reports(True, qs),
+            "/v1/html-report/violations": self._html_violations,
             "/healthz": self._healthz, "/ready": self._ready, "/v1/ping": self._ping,
             "/v1/targets": self._targets, "/v1/auth/status": self._auth_status,
             "/v1/mypermissions": self._mypermissions, "/metrics": self._metrics,
@@ -596,6 +598,24 @@ class Snapshot:
     def _labelled(self, rep, q):
         labels = rep["labels"] or {}
         return all(labels.get(k) == v for k, v in q["labels"])
+
+    def _html_violations(self, _a, qs):
+        """The page as data (tests/integration/test_html_report.py parses the HTML into the
+        same): the fail and error rows, cluster scope last, by namespace, policy, default order;
+        one group per namespace and policy; blanks "-", control characters U+FFFD."""
+        q = parse_query(qs)
+        rows = [r for r in self._select(self.rows, q) if r["status"] in ("fail", "error")]
+        rows.sort(key=lambda r: (r["_cluster"], _nk(r["namespace"]), _nk(r["policy"]),
+                                 default_key(r)))
+        show = lambda v: "-" if v is None else _HTML_CONTROL.sub("\ufffd", v)  # noqa: E731
+        groups = []
+        for r in rows:
+            ns = "cluster scope" if r["_cluster"] else show(r["namespace"])
+            if not groups or (groups[-1]["namespace"], groups[-1]["policy"]) != (ns, show(r["policy"])):
+                groups.append({"namespace": ns, "policy": show(r["policy"]), "rows": []})
+            groups[-1]["rows"].append([show(r[k]) for k in ("kind", "name", "rule", "status",
+                                                            "severity", "message")])
+        return 200, {"count": len(rows), "groups": groups}
 
     def _reports(self, cluster, qs):
         q = parse_query(qs)

@@ -65,6 +65,18 @@ static void test_urlencoded(void)
     buf_release(&b);
 }
 
+static void test_html(void)
+{
+    struct buf b = BUF_INIT(1024);
+    buf_put_escaped(&b, "<a href=\"x\">it's & \xe2\x80\xae\x01\t\n</a>");
+    CHECK_STR(b.ptr,
+              "&lt;a href=&quot;x&quot;&gt;it&#39;s &amp; \xe2\x80\xae\xef\xbf\xbd\t\n&lt;/a&gt;",
+              "markup and quotes as references, a control character as U+FFFD, UTF-8 kept");
+    buf_put_escaped(&b, NULL);
+    CHECK(b.len == strlen(b.ptr), "NULL appends nothing");
+    buf_release(&b);
+}
+
 static void put_file(const char *path, const char *content, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -155,6 +167,7 @@ int main(void)
     test_utf8();
     test_dns_label();
     test_urlencoded();
+    test_html();
     test_read_file(dir);
     test_rm_rf(dir);
     rm_rf(dir);
