@@ -31,6 +31,7 @@ static struct {
 } sp = {.statm = -1};
 
 static void *trimmer(void *arg);
+static void spill_done_fields(void);
 
 static size_t resident_bytes(void)
 {
@@ -53,7 +54,13 @@ int spill_init(const char *dir, size_t budget, struct err *e)
     unlink(probe);
     close(fd);
     if (sp.statm < 0) sp.statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (sp.statm < 0) return err_set(e, ERR_IO, "/proc/self/statm: %s", strerror(errno));
+    if (sp.statm < 0) { /* a chroot without /proc: the job runs, unbounded, as before */
+        fprintf(stderr,
+                "polsnap-snapshot: warning: /proc/self/statm: %s: the memory budget is not "
+                "kept\n",
+                strerror(errno));
+        return 0;
+    }
     snprintf(sp.dir, sizeof sp.dir, "%s", dir);
     sp.budget = budget;
     sp.base = resident_bytes();
@@ -61,10 +68,18 @@ int spill_init(const char *dir, size_t budget, struct err *e)
     atomic_store(&sp.stop, 0);
     int rc = pthread_create(&sp.trimmer, NULL, trimmer, NULL);
     if (rc != 0) {
-        sp.budget = 0;
+        spill_done_fields();
         return err_set(e, ERR_INTERNAL, "starting the memory trimmer: %s", strerror(rc));
     }
     return 0;
+}
+
+/* Back to no budget: anonymous areas, no trimming. */
+static void spill_done_fields(void)
+{
+    sp.dir[0] = '\0';
+    sp.budget = 0;
+    idx_check_tick = NULL;
 }
 
 void spill_done(void)
@@ -73,9 +88,7 @@ void spill_done(void)
         atomic_store(&sp.stop, 1);
         pthread_join(sp.trimmer, NULL);
     }
-    sp.dir[0] = '\0';
-    sp.budget = 0;
-    idx_check_tick = NULL;
+    spill_done_fields();
 }
 
 size_t spill_budget(void)

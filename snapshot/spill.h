@@ -23,7 +23,8 @@
 /* From now on areas are files in dir (which must exist and stay until spill_done), and
  * spill_check trims when the resident set passes budget bytes more than it is now (what is
  * resident already, the program and its libraries, cannot be trimmed). Returns 0, or -1 with *e set
- * (ERR_IO: dir is not usable for files). */
+ * (ERR_IO: dir is not usable for files). Without /proc (a chroot) it warns and changes nothing:
+ * the resident set cannot be read. */
 int spill_init(const char *dir, size_t budget, struct err *e);
 /* Back to anonymous areas and no trimming (areas already made stay as they are). */
 void spill_done(void);
