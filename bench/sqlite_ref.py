@@ -3,7 +3,8 @@
 per request): the snapshot's rows in one SQLite table with indexes on the filter columns, and
 one case's SQL timed in a loop.
 
-    sqlite_ref.py load SNAPSHOT-DIR DB          rows from the snapshot's shards into DB
+    sqlite_ref.py load SNAPSHOT-DIR DB          rows from the snapshot's shards into DB (table
+        r), its report lists into table p
     sqlite_ref.py time DB SQL BODY SECONDS WORKERS
         WORKERS processes, each with its own read-only connection, run SQL (statements
         separated by ";", every row fetched) for SECONDS; prints "QPS<TAB>SQL-CHECK<TAB>
@@ -43,6 +44,7 @@ def load(snapdir, db):
             [json.dumps(r[k]) if k == "properties" and r[k] is not None else r[k] for k in FIELDS]
             + [scope, SEVRANK.get(r["severity"], 0)] for r in items))
         total += len(items)
+    load_reports(con, snapdir)
     for cols in INDEXES:
         names = cols.split(", ")
         con.execute("CREATE INDEX r_%s ON r (%s)" % ("_".join(names), ", ".join(
@@ -51,6 +53,22 @@ def load(snapdir, db):
     con.execute("ANALYZE")
     con.close()
     print(total)
+
+
+def load_reports(con, snapdir):
+    """Table p: one row per report document with its labels as JSON text and its counts, as
+    Policy Reporter's policy_report table holds them (its labels filter is json_extract)."""
+    con.execute("CREATE TABLE p (id TEXT, name TEXT, namespace TEXT, source TEXT, labels TEXT, "
+                "pass INTEGER, skip INTEGER, warn INTEGER, error INTEGER, fail INTEGER, "
+                "scope TEXT NOT NULL)")
+    for scope, name in (("n", "policy-reports.json"), ("c", "cluster-policy-reports.json")):
+        with open(os.path.join(snapdir, "v1", name)) as f:
+            items = json.load(f)["items"]
+        con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            [r["id"], r["name"], r["namespace"], r["source"],
+             None if r["labels"] is None else json.dumps(r["labels"]), r["pass"], r["skip"],
+             r["warn"], r["error"], r["fail"], scope] for r in items))
+    con.execute("CREATE INDEX p_namespace ON p (namespace COLLATE NOCASE, name)")
 
 
 def connect(db):

@@ -1,11 +1,12 @@
 // html-report.test.mjs - /v1/html-report/violations in Chromium: the page renders with its own
 // style (allowed by its Content-Security-Policy hash, so no console error), with values that try
-// to inject markup shown as text, and prints.
+// to inject markup shown as text, and prints; the results view's label filter (Policy Reporter 3's
+// labels=) and its link to the violations report of the same filters.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, newPage, apiServer, snapshot, tempdir, cleanup, screenshot, ROOT } from './lib/browser.mjs';
+import { launch, newPage, settled, apiServer, snapshot, tempdir, cleanup, screenshot, ROOT } from './lib/browser.mjs';
 
 let browser, api;
 
@@ -48,4 +49,27 @@ test('the violations report renders styled, with no console error and no injecte
   await screenshot(page, 'html-report-print');
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test('the results view filters by a report label and links to the printable report of its filters', async () => {
+  const page = await newPage(browser);
+  await page.goto(api.url + '?poll=0#/results?status=&size=500');
+  await settled(page);
+  await page.click('details.pick[data-key="label"] > summary');
+  await page.selectOption('select[aria-label="Label key"]', 'trivy-operator.resource.kind');
+  await page.selectOption('select[aria-label="Label value"]', 'Deployment');
+  await page.click('details.pick[data-key="label"] button[data-focus="label:add"]');
+  const label = encodeURIComponent('trivy-operator.resource.kind:Deployment');
+  const want = await (await fetch(`${api.url}v1/namespaced-resources/results?labels=${label}&pagination.limit=500`)).json();
+  assert.ok(want.count > 0 && want.count < 50, `the label selects a few rows (${want.count})`);
+  await page.waitForFunction((n) => document.querySelector('#result-count')?.dataset.count === String(n), want.count);
+  assert.deepEqual(await page.$$eval('#results-table tbody tr', (trs) => trs.map((t) => t.dataset.id)), want.items.map((r) => r.id));
+  assert.match(await page.textContent('.chips'), /Label trivy-operator\.resource\.kind = Deployment/);
+  assert.match(page.url(), /label=trivy-operator\.resource\.kind%3ADeployment/);
+  const link = await page.getAttribute('a[data-report="violations"]', 'href');
+  assert.equal(link, `v1/html-report/violations?labels=${label}`, 'the report link carries the filters');
+  const report = await fetch(api.url + link);
+  assert.equal(report.status, 200);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

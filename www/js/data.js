@@ -244,6 +244,33 @@ export const FILTERS = [
   { key: 'category', param: 'categories', field: 'Category', label: 'Category' },
   { key: 'change', param: null, field: 'Change', label: 'Change' },
 ];
+// Report label filters (spec section 12): "key:value" strings, sent as labels=; the URL holds them as label=.
+// Only the query server answers them (a static copy's rows do not carry their reports' labels).
+export function labelsSupported() {
+  return mode.engine === 'server';
+}
+
+// Every label key of the snapshot's reports with its values, sorted: Map key -> [values].
+let labelCache = null;
+export function labelOptions() {
+  const key = mode.snapshot && mode.snapshot.id;
+  if (!labelCache || labelCache.key !== key) {
+    const lists = ['policy-reports', 'cluster-policy-reports'].map((p) => unfiltered(p).then((r) => r.items, () => []));
+    labelCache = { key, p: Promise.all(lists).then((all) => {
+      const m = new Map();
+      for (const rep of all.flat()) {
+        for (const [k, v] of Object.entries(rep.labels || {})) {
+          if (!m.has(k)) m.set(k, new Set());
+          m.get(k).add(v);
+        }
+      }
+      const byCode = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+      return new Map([...m.keys()].sort(byCode).map((k) => [k, [...m.get(k)].sort(byCode)]));
+    }) };
+  }
+  return labelCache.p;
+}
+
 export const SORT_FIELDS = ['Status', 'Severity', 'Namespace', 'Kind', 'Resource', 'Policy', 'Rule', 'Message',
   'Category', 'Source', 'Timestamp'];
 export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
@@ -257,6 +284,7 @@ export function readState(params) {
     both: !params.has('scope') || params.get('both') === '1', filters: {}, not: new Set(),
     search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50 };
   for (const f of FILTERS) st.filters[f.key] = params.getAll(f.key).filter((v) => v !== '');
+  st.labels = params.getAll('label').filter((v) => v.includes(':'));
   if (!params.has('status')) st.filters.status = ['fail'];
   for (const k of (params.get('not') || '').split(',')) if (st.filters[k]) st.not.add(k);
   if (SORT_FIELDS.includes(params.get('sort'))) st.sort = params.get('sort');
@@ -276,6 +304,7 @@ export function writeState(st) {
     if (f.key === 'status' && !vs.length) p.set('status', '');
     for (const v of vs) p.append(f.key, v);
   }
+  for (const l of st.labels || []) p.append('label', l);
   const not = [...st.not].filter((k) => (st.filters[k] || []).length);
   if (not.length) p.set('not', not.join(','));
   if (st.search) p.set('search', st.search);
@@ -308,6 +337,7 @@ export function apiQuery(st, { offset, limit } = {}) {
       terms.push(`${f.field}:` + [...named.map(exact), ...(none ? ['!*'] : [])].join(','));
     }
   }
+  for (const l of st.labels || []) parts.push('labels=' + enc(l));
   if (st.search) parts.push('contains=' + enc(st.search)); // the search box: a substring (spec section 11)
   if (terms.length) parts.push('query=' + enc(terms.join('+')));
   if (st.sort) {

@@ -133,6 +133,8 @@ export function parseParams(qs) {
       p.contains = value === '' ? null : fold(value);
     } else if (name === 'query') {
       p.terms.push(...parseQuery(value));
+    } else if (name === 'labels' || name === 'exclude') {
+      throw new BadRequest(`${name} needs the polsnap API: a static copy's rows do not carry their reports' labels`);
     } else if (name === 'pagination.limit') {
       p.limit = parseCount(name, value, 1, 1000);
     } else if (name === 'pagination.offset') {

@@ -126,22 +126,51 @@ export function mount(main, ctx, params) {
     return d;
   }
 
+  // Report labels (Policy Reporter 3's labels= filter, the query server only): a key, then one of its values.
+  function labelPicker() {
+    const keySel = h('select', { 'aria-label': 'Label key', 'data-focus': 'label:key' }, h('option', { value: '' }, 'Key…'));
+    const valSel = h('select', { 'aria-label': 'Label value', 'data-focus': 'label:value', disabled: true }, h('option', { value: '' }, 'Value…'));
+    const add = h('button', { type: 'button', disabled: true, 'data-focus': 'label:add', onclick: () => {
+      const l = `${keySel.value}:${valSel.value}`;
+      if (!st.labels.includes(l)) go({ labels: [...st.labels, l] });
+    } }, 'Add');
+    let known = new Map();
+    keySel.addEventListener('change', () => {
+      valSel.replaceChildren(h('option', { value: '' }, 'Value…'),
+        ...(known.get(keySel.value) || []).map((v) => h('option', { value: v }, v === '' ? '(empty)' : v)));
+      valSel.disabled = !keySel.value;
+      add.disabled = true;
+    });
+    valSel.addEventListener('change', () => { add.disabled = !keySel.value || valSel.selectedIndex < 1; });
+    ctx.data.labelOptions().then((m) => {
+      known = m;
+      keySel.append(...[...m.keys()].map((k) => h('option', { value: k }, k)));
+    });
+    return h('details.pick', { 'data-key': 'label' },
+      h('summary', { 'data-focus': 'pick:label' }, 'Label', st.labels.length ? ` (${st.labels.length})` : '', ' ▾'),
+      h('div.menu', {}, h('label', {}, 'Key', keySel), h('label', {}, 'Value', valSel), add));
+  }
+
   function renderFilters() {
     const open = [...filterBar.querySelectorAll('details.pick[open]')].map((d) => d.dataset.key);
-    const narrowed = Object.fromEntries([...filterBar.querySelectorAll('details.pick')].map((d) => [d.dataset.key, d.querySelector('input[type=search]').value]));
+    const narrowed = Object.fromEntries([...filterBar.querySelectorAll('details.pick')].map((d) => [d.dataset.key, d.querySelector('input[type=search]')?.value]));
     const search = h('input', { type: 'search', name: 'search', value: st.search, 'aria-label': 'Search namespace, kind, name, policy, rule and message', placeholder: 'Search namespace, kind, name, policy, rule, message', 'data-focus': 'search' });
     filterBar.replaceChildren(
       toggles('status', 'Status', STATUSES),
       toggles('severity', 'Severity', [...SEVERITIES, 'none']),
       ...(ctx.data.changes() || st.filters.change.length ? [toggles('change', 'Change', ['new'])] : []),
       ...FILTERS.filter((f) => !['status', 'severity', 'resource', 'change'].includes(f.key)).map(picker),
+      ...(ctx.data.labelsSupported() ? [labelPicker()] : []),
       h('form.search', { role: 'search', onsubmit: (e) => { e.preventDefault(); go({ search: search.value.trim() }); } },
         search, h('button', { type: 'submit' }, 'Search')));
     for (const key of open) {
       const d = filterBar.querySelector(`details.pick[data-key="${key}"]`);
+      if (!d) continue;
       const narrow = d.querySelector('input[type=search]');
-      narrow.value = narrowed[key] || '';
-      narrow.dispatchEvent(new Event('input'));
+      if (narrow) {
+        narrow.value = narrowed[key] || '';
+        narrow.dispatchEvent(new Event('input'));
+      }
       d.open = true;
     }
     const active = [];
@@ -150,6 +179,10 @@ export function mount(main, ctx, params) {
         const text = `${f.label} ${st.not.has(f.key) ? 'is not' : 'is'} ${v === 'none' ? 'no severity' : v}`;
         active.push(h('button.chip', { type: 'button', 'data-focus': `chip:${f.key}:${v}`, 'aria-label': `Remove filter: ${text}`, onclick: () => toggleValue(f.key, v) }, text, icon('x')));
       }
+    }
+    for (const l of st.labels) {
+      const text = `Label ${l.slice(0, l.indexOf(':'))} = ${l.slice(l.indexOf(':') + 1)}`;
+      active.push(h('button.chip', { type: 'button', 'data-focus': `chip:label:${l}`, 'aria-label': `Remove filter: ${text}`, onclick: () => go({ labels: st.labels.filter((x) => x !== l) }) }, text, icon('x')));
     }
     if (st.search) active.push(h('button.chip', { type: 'button', 'aria-label': `Remove search ${st.search}`, onclick: () => go({ search: '' }) }, `Search: ${st.search}`, icon('x')));
     if (active.length) active.push(h('a', { href: href('results', { status: '' }) }, 'Clear all filters'));
@@ -195,7 +228,11 @@ export function mount(main, ctx, params) {
   function renderActions(count) {
     const exp = (format) => h('button', { type: 'button', 'data-export': format, disabled: !count, onclick: () => doExport(format) },
       icon('download'), `Export ${format.toUpperCase()}`);
-    actions.replaceChildren(exp('csv'), exp('json'), h('button', { type: 'button', onclick: () => window.print() }, icon('print'), 'Print'));
+    // the server's printable violations report of the same filters (both scopes), beside Print
+    const report = ctx.data.mode.name === 'api'
+      ? [h('a.report', { href: 'v1/html-report/violations?' + apiQuery({ ...st, sort: null }), target: '_blank', rel: 'noopener', 'data-report': 'violations' },
+        icon('print'), 'Violations report')] : [];
+    actions.replaceChildren(exp('csv'), exp('json'), h('button', { type: 'button', onclick: () => window.print() }, icon('print'), 'Print'), ...report);
   }
 
   async function doExport(format) {
