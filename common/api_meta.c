@@ -89,7 +89,22 @@ int api_snapshot_meta(const struct api_ctx *c, struct err *e)
     }
     buf_puts(b, "],\"changes\":{\"previous\":");
     buf_json_str_or_null(b, ix->h->previous_id[0] ? ix->h->previous_id : NULL);
-    buf_printf(b, ",\"new\":%u,\"resolved\":%u}}", ix->h->changes_new, ix->h->changes_resolved);
+    buf_printf(b, ",\"new\":%u,\"resolved\":%u},\"uploads\":[", ix->h->changes_new,
+               ix->h->changes_resolved);
+    for (uint32_t i = 0; i < ix->nuploads; i++) {
+        const struct idx_upload *u = &ix->uploads[i];
+        buf_puts(b, i ? ",{\"destination\":" : "{\"destination\":");
+        buf_json_str(b, idx_str(ix, u->dest));
+        buf_printf(b, ",\"up\":%s,\"lastSuccess\":", u->up ? "true" : "false");
+        if (u->last_success == IDX_NO_TIME) {
+            buf_puts(b, "null}");
+        } else {
+            char t[21];
+            rfc3339_utc(u->last_success, t);
+            buf_printf(b, "\"%s\"}", t);
+        }
+    }
+    buf_puts(b, "]}");
     return 200;
 }
 

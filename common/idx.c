@@ -79,6 +79,7 @@ static int check_header(const struct idx_header *h, size_t size, struct err *e)
         [IDX_SEC_LABEL_REPORTS] = sizeof(uint32_t),
         [IDX_SEC_REPORT_LABELS] = sizeof(uint32_t),
         [IDX_SEC_REPORT_ROWS] = sizeof(uint32_t),
+        [IDX_SEC_UPLOADS] = sizeof(struct idx_upload),
     };
     for (int s = 0; s < IDX_NSEC; s++)
         if (!section_ok(h, size, s, elsize[s])) FAIL("section %d lies outside the file", s);
@@ -152,6 +153,9 @@ static int check_records(const struct idx *ix, struct err *e)
             tg->skip_existing > 1 || tg->up > 1)
             FAIL("target %u: value out of range", t);
     }
+    for (uint32_t u = 0; u < ix->nuploads; u++)
+        if (!ix->uploads[u].dest || ix->uploads[u].dest >= h->nstrings || ix->uploads[u].up > 1)
+            FAIL("upload %u: value out of range", u);
     return 0;
 }
 
@@ -292,6 +296,8 @@ int idx_check(struct idx *out, const void *base, size_t size, struct err *e)
         .label_reports = (const uint32_t *)(b + h->sec[IDX_SEC_LABEL_REPORTS].off),
         .report_labels = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_LABELS].off),
         .report_rows = (const uint32_t *)(b + h->sec[IDX_SEC_REPORT_ROWS].off),
+        .uploads = (const struct idx_upload *)(b + h->sec[IDX_SEC_UPLOADS].off),
+        .nuploads = (uint32_t)(h->sec[IDX_SEC_UPLOADS].count / sizeof(struct idx_upload)),
     };
     if (check_strings(&ix, e) || check_records(&ix, e) || check_dicts(&ix, e) ||
         check_sorts(&ix, e) || check_labels(&ix, e))

@@ -43,6 +43,9 @@
  *   sec[IDX_SEC_REPORT_ROWS]   uint32_t row ids grouped by report: report r's rows are
  *                          [r.row_off, +idx_report_nrows(r)), ascending; every row once. With
  *                          the labels' postings a labels= filter costs the rows it selects.
+ *   sec[IDX_SEC_UPLOADS]   struct idx_upload uploads[idx_nuploads()], sorted by destination:
+ *                          the --publish destinations and their last upload before this
+ *                          snapshot, as /v1/snapshot and /metrics show them.
  *
  * Invariants (idx_check() verifies all of them before a mapping is trusted):
  *   1. magic, version and header_size match; file_size equals the real size;
@@ -59,7 +62,8 @@
  *   8. labels strictly ascending by (key, value), keys non-null, string ids < nstrings; every
  *      span of LABEL_REPORTS, REPORT_LABELS and REPORT_ROWS inside its section, its entries
  *      in range and strictly ascending; report r's rows are exactly the rows whose report is
- *      r, and the reports' rows cover all nrows.
+ *      r, and the reports' rows cover all nrows;
+ *   9. each upload's destination is a string id in range and not 0, its up 0 or 1.
  * Changing any struct, constant or order below changes the format: bump IDX_VERSION. */
 #ifndef POLSNAP_IDX_H
 #define POLSNAP_IDX_H
@@ -74,7 +78,7 @@
 #endif
 
 #define IDX_MAGIC "PSNAPIDX" /* 8 bytes, no NUL in the file */
-#define IDX_VERSION 4u
+#define IDX_VERSION 5u
 #define IDX_FILE "index.bin" /* its name inside a snapshot directory */
 #define IDX_NO_TIME INT64_MIN
 
@@ -131,6 +135,7 @@ enum idx_section {
     IDX_SEC_LABEL_REPORTS,
     IDX_SEC_REPORT_LABELS,
     IDX_SEC_REPORT_ROWS,
+    IDX_SEC_UPLOADS,
     IDX_NSEC
 };
 
@@ -207,6 +212,14 @@ struct idx_target {
     uint64_t failed; /* messages given up on after their retries */
 };
 
+/* A --publish destination (s3://BUCKET/PREFIX, never a credential) and how its last upload
+ * before this snapshot went. */
+struct idx_upload {
+    uint32_t dest;        /* string id */
+    uint32_t up;          /* 1: the last upload succeeded (or none was tried yet), 0: it failed */
+    int64_t last_success; /* Unix seconds of the last successful upload; IDX_NO_TIME: none */
+};
+
 struct idx_dict_entry {
     uint32_t str, post_off, post_n;
 };
@@ -227,6 +240,8 @@ struct idx {
     const uint32_t *postings;
     const uint32_t *sort; /* sort[k * nrows + i]: the i-th row in sort key k's order */
     const struct idx_target *targets;
+    const struct idx_upload *uploads;
+    uint32_t nuploads;
     const struct idx_label *labels;
     const uint32_t *label_reports, *report_labels, *report_rows;
 };

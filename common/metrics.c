@@ -274,6 +274,32 @@ static void target_lines(const struct idx *ix, struct buf *b)
     }
 }
 
+/* The --publish destinations as of the snapshot (written only when there are some): whether
+ * the last upload before it succeeded, and when one last did (0: none yet). */
+static void upload_lines(const struct idx *ix, struct buf *b)
+{
+    static const struct {
+        const char *name, *help;
+    } fams[] = {
+        {"polsnap_upload_up",
+         "Whether the last upload to the destination before this snapshot succeeded"},
+        {"polsnap_upload_last_success_timestamp_seconds",
+         "Unix time of the last successful upload to the destination (0: none yet)"},
+    };
+    for (size_t f = 0; f < ARRAY_LEN(fams) && ix->nuploads; f++) {
+        buf_putc(b, '\n');
+        family(b, fams[f].name, fams[f].help);
+        for (uint32_t i = 0; i < ix->nuploads; i++) {
+            const struct idx_upload *u = &ix->uploads[i];
+            buf_printf(b, "%s{", fams[f].name);
+            put_label(b, "destination", idx_str(ix, u->dest), 1);
+            buf_puts(b, "} ");
+            buf_put_i64(b, f == 0 ? u->up : u->last_success == IDX_NO_TIME ? 0 : u->last_success);
+            buf_putc(b, '\n');
+        }
+    }
+}
+
 void metrics_render(const struct idx *ix, struct buf *b)
 {
     const struct idx_header *h = ix->h;
@@ -307,6 +333,7 @@ void metrics_render(const struct idx *ix, struct buf *b)
         buf_printf(b, "} %u\n", ix->sources[i].up);
     }
     target_lines(ix, b);
+    upload_lines(ix, b);
 }
 
 /* "a,b,,c" split in place on commas into v (empty items dropped); -1 past max. */

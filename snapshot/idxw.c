@@ -125,11 +125,13 @@ struct tables {
     struct idx_report *reports;
     struct idx_source *sources;
     struct idx_target *targets;  /* sorted by name */
+    struct idx_upload *uploads;  /* sorted by destination */
     struct idx_dict_entry *dict; /* every field's entries, field after field */
     size_t ndict;
     struct idx_span dictspan[IDX_NDICT];
     struct idx_label *labels; /* the labels dictionary (invariant 5) */
     uint32_t nlabels, npairs; /* distinct pairs; pairs over all reports */
+    uint32_t nuploads;
     uint32_t *label_reports, *report_labels, *report_rows;
 };
 
@@ -138,7 +140,7 @@ static void tables_release(struct tables *t)
     spill_area_release(&t->strs_area), spill_area_release(&t->sorted_area);
     spill_area_release(&t->rank_area), spill_area_release(&t->rows_area);
     spill_area_release(&t->dict_area), spill_area_release(&t->report_rows_area);
-    free(t->reports), free(t->sources), free(t->targets);
+    free(t->reports), free(t->sources), free(t->targets), free(t->uploads);
     free(t->labels), free(t->label_reports), free(t->report_labels);
 }
 
@@ -376,6 +378,25 @@ static struct idx_target *index_targets(const struct rowset *rs, const uint32_t 
     return targets;
 }
 
+static int cmp_upload_dests(const void *a, const void *b)
+{
+    uint32_t u = ((const struct idx_upload *)a)->dest, v = ((const struct idx_upload *)b)->dest;
+    return u < v ? -1 : u > v;
+}
+
+static struct idx_upload *index_uploads(const struct rowset *rs, const uint32_t *rank)
+{
+    struct idx_upload *up = xcalloc(rs->nuploads ? rs->nuploads : 1, sizeof *up);
+    for (uint32_t i = 0; i < rs->nuploads; i++) {
+        const struct upload *u = &rs->uploads[i];
+        up[i] =
+            (struct idx_upload){rank[u->dest], (uint32_t)u->up,
+                                u->last_success == ROWSET_NO_TIME ? IDX_NO_TIME : u->last_success};
+    }
+    qsort(up, rs->nuploads, sizeof *up, cmp_upload_dests);
+    return up;
+}
+
 /* 4. The dictionaries (invariant 3): per field, the distinct strings in folded order with
  * their postings' place and count. The postings themselves are written field by field
  * (put_postings), so only one field's worth is ever in memory. */
@@ -541,6 +562,7 @@ static int write_file(const char *path, struct idx_header *h, const struct table
     put_array(&o, h, IDX_SEC_LABEL_REPORTS, t->label_reports, sizeof(uint32_t) * t->npairs);
     put_array(&o, h, IDX_SEC_REPORT_LABELS, t->report_labels, sizeof(uint32_t) * t->npairs);
     put_array(&o, h, IDX_SEC_REPORT_ROWS, t->report_rows, sizeof(uint32_t) * t->nrows);
+    put_array(&o, h, IDX_SEC_UPLOADS, t->uploads, sizeof *t->uploads * t->nuploads);
     h->file_size = o.pos;
     int rc = 0;
     if (fseek(o.f, 0, SEEK_SET) != 0 || fwrite(h, sizeof *h, 1, o.f) != 1 || fflush(o.f) != 0 ||
@@ -569,6 +591,8 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
         build_labels(rs, t.rank, &t);
         t.sources = index_sources(rs, t.rank);
         t.targets = index_targets(rs, t.rank);
+        t.uploads = index_uploads(rs, t.rank);
+        t.nuploads = rs->nuploads;
         t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict, &t.dict_area);
         struct idx_header h;
         fill_header(&h, rs, meta, &t);

@@ -331,6 +331,14 @@ static int write_site(const struct args *a, const char *snapdir, struct err *e)
     return 0;
 }
 
+/* Keeps how the attempt on dest went, for the next snapshot (upload.h). */
+static void record(const struct args *a, const char *dest, int ok)
+{
+    struct err e = {0};
+    if (upload_record(a->data, dest, ok, (int64_t)time(NULL), &e) != 0)
+        fprintf(stderr, "polsnap-snapshot: warning: the upload state was not saved: %s\n", e.msg);
+}
+
 /* Uploads the site to every --publish destination; a failure of one does not stop the others.
  * Returns 0, or -1 when any failed (each failure printed). */
 static int publish_all(const struct args *a, const char *snapdir)
@@ -342,6 +350,8 @@ static int publish_all(const struct args *a, const char *snapdir)
                 "polsnap-snapshot: no upload: %s; the snapshot is published here and "
                 "the buckets still hold the previous upload\n",
                 e.msg);
+        for (int i = 0; i < a->publish.n; i++)
+            record(a, a->publish.v[i], 0);
         return -1;
     }
     char www[PATH_MAX];
@@ -358,7 +368,9 @@ static int publish_all(const struct args *a, const char *snapdir)
     for (int i = 0; i < a->publish.n; i++) {
         struct upload_report r;
         const char *dest = a->publish.v[i];
-        if (upload_site(dest, snapdir, &o, &r, &e) != 0) {
+        int ok = upload_site(dest, snapdir, &o, &r, &e) == 0;
+        record(a, dest, ok);
+        if (!ok) {
             fprintf(stderr,
                     "polsnap-snapshot: upload to %s failed: %s\nthe snapshot is "
                     "published here; readers of %s still see the previous upload, and "
@@ -408,6 +420,7 @@ static int run(const struct args *a, const struct targets *targets, struct err *
     if (rc == 0) {
         rows = rowset_rows(rs), reports = rowset_reports(rs), warnings = rowset_warnings(rs);
         notify_describe(&nt, rs);
+        upload_describe(a->data, a->publish.v, a->publish.n, rs);
         rc = publish_snapshot(&rs, &po, snapdir, e);
     } else {
         rm_rf(tmp);

@@ -112,6 +112,7 @@ void rowset_free(struct rowset *rs)
     free(rs->labels);
     free(rs->sources);
     free(rs->targets);
+    free(rs->uploads);
     free(rs);
 }
 
@@ -317,6 +318,15 @@ void rowset_add_target(struct rowset *rs, const struct row_target *t)
     o->up = t->up ? 1 : 0;
     o->sent = t->sent;
     o->failed = t->failed;
+}
+
+void rowset_add_upload(struct rowset *rs, const char *dest, int up, int64_t last_success)
+{
+    if (rs->nuploads == rs->capuploads) {
+        rs->capuploads = rs->capuploads ? rs->capuploads * 2 : 4;
+        rs->uploads = xreallocarray(rs->uploads, rs->capuploads, sizeof *rs->uploads);
+    }
+    rs->uploads[rs->nuploads++] = (struct upload){intern(rs, dest), up ? 1 : 0, last_success};
 }
 
 void rowset_source_status(struct rowset *rs, const char *name, int up)

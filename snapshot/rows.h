@@ -102,6 +102,10 @@ struct row_target {
 };
 void rowset_add_target(struct rowset *rs, const struct row_target *t);
 
+/* A --publish destination and its last upload before this snapshot (upload.h): up 1 when it
+ * succeeded or none was tried yet; last_success ROWSET_NO_TIME when none succeeded. */
+void rowset_add_upload(struct rowset *rs, const char *dest, int up, int64_t last_success);
+
 /* Reading back, for the tests: rows and reports in the order added.
  * Every pointer stays valid until rowset_free; blank fields are NULL. */
 struct row_view {

@@ -51,6 +51,12 @@ struct source {
     int up;
 };
 
+struct upload {
+    uint32_t dest; /* interned */
+    int up;
+    int64_t last_success;
+};
+
 struct target {
     uint32_t name, min_priority, sources; /* interned; sources 0 for null */
     int skip_existing, up;
@@ -81,6 +87,8 @@ struct rowset {
     uint32_t nsources, capsources;
     struct target *targets;
     uint32_t ntargets, captargets;
+    struct upload *uploads;
+    uint32_t nuploads, capuploads;
     uint32_t change_str[2]; /* interned "unchanged" and "new", the IDX_F_CHANGE values */
     uint32_t warnings;
     int no_crds;

@@ -23,6 +23,8 @@
 #define CACHE_SNAPSHOT "public, max-age=31536000, immutable"
 #define CACHE_DASHBOARD "public, max-age=300"
 #define CACHE_POINTER "no-cache"
+#define STATE_FILE "uploads.json"
+#define STATE_MAX ((size_t)1 << 20)
 
 /* One row per file type the site holds; the first match of the name's end wins. */
 static const struct {
@@ -362,5 +364,59 @@ int upload_site(const char *dest, const char *snapshot_dir, const struct upload_
     cJSON_Delete(r.old);
     s3_close(r.s3);
     files_release(&fs);
+    return rc;
+}
+
+/* DATA/uploads.json parsed, or an empty object when there is none (or it is unreadable: the
+ * state is informative, so a damaged file only loses the history). */
+static cJSON *state_read(const char *data_dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", data_dir, STATE_FILE);
+    struct buf b = BUF_INIT(STATE_MAX);
+    cJSON *st = buf_read_file(&b, path) == 0 ? cJSON_ParseWithLength(b.ptr, b.len) : NULL;
+    buf_release(&b);
+    if (!cJSON_IsObject(st)) cJSON_Delete(st), st = cJSON_CreateObject();
+    return st;
+}
+
+void upload_describe(const char *data_dir, const char *const *dests, int n, struct rowset *rs)
+{
+    cJSON *st = state_read(data_dir);
+    for (int i = 0; i < n; i++) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(st, dests[i]);
+        const cJSON *up = cJSON_GetObjectItemCaseSensitive(d, "up");
+        const cJSON *last = cJSON_GetObjectItemCaseSensitive(d, "lastSuccess");
+        rowset_add_upload(rs, dests[i], !cJSON_IsFalse(up),
+                          cJSON_IsNumber(last) ? (int64_t)last->valuedouble : ROWSET_NO_TIME);
+    }
+    cJSON_Delete(st);
+}
+
+int upload_record(const char *data_dir, const char *dest, int ok, int64_t now, struct err *e)
+{
+    cJSON *st = state_read(data_dir), *d = cJSON_GetObjectItemCaseSensitive(st, dest);
+    if (!cJSON_IsObject(d)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(st, dest);
+        d = cJSON_AddObjectToObject(st, dest);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "up");
+    cJSON_AddBoolToObject(d, "up", ok);
+    if (ok) {
+        cJSON_DeleteItemFromObjectCaseSensitive(d, "lastSuccess");
+        cJSON_AddNumberToObject(d, "lastSuccess", (double)now);
+    }
+    char *text = cJSON_PrintUnformatted(st);
+    cJSON_Delete(st);
+    char path[PATH_MAX], tmp[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", data_dir, STATE_FILE);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = -1;
+    size_t len = text ? strlen(text) : 0;
+    if (fd >= 0 && text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0) rc = 0;
+    if (fd >= 0 && close(fd) != 0) rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
+    if (rc != 0) err_set(e, ERR_IO, "%s: %s", path, strerror(errno)), unlink(tmp);
+    free(text);
     return rc;
 }

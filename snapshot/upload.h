@@ -17,7 +17,10 @@
 #define POLSNAP_UPLOAD_H
 
 #include "err.h"
+#include "rows.h"
 #include "s3.h"
+
+#include <stdint.h>
 
 struct upload_opts {
     const struct s3_conf *s3;
@@ -36,6 +39,16 @@ struct upload_report {
  * Returns 0, or -1 with *e set; the local snapshot is never touched. */
 int upload_site(const char *dest, const char *snapshot_dir, const struct upload_opts *o,
                 struct upload_report *rep, struct err *e);
+
+/* How each destination's last upload went is kept in DATA/uploads.json ({"s3://b/p": {"up":
+ * true, "lastSuccess": UNIX}}, rewritten atomically after each attempt); the next snapshot's
+ * index carries it (/v1/snapshot's uploads, /metrics), as targets carry their deliveries. */
+
+/* Adds each of dests[0..n) to rs with its last outcome (up and no success when none yet). */
+void upload_describe(const char *data_dir, const char *const *dests, int n, struct rowset *rs);
+/* Records an attempt on dest at `now`: ok 1 moves lastSuccess, ok 0 keeps it. Returns 0, or
+ * -1 with *e set (the file could not be written). */
+int upload_record(const char *data_dir, const char *dest, int ok, int64_t now, struct err *e);
 
 /* The Content-Type, Cache-Control and Content-Encoding of a site file (rel as site_files names
  * it, "data/v1/summary.json"); a name ending in .gz is gzip-encoded, typed by the rest. */

@@ -88,6 +88,19 @@ def current_dir():
     return os.path.realpath(os.path.join(data, "current"))
 
 
+def uploads_and_metrics():
+    """The served snapshot's uploads (/v1/snapshot) and upload lines of /metrics."""
+    with open(os.path.join(current_dir(), "v1", "snapshot.json")) as f:
+        ups = json.load(f)["uploads"]
+    with open(os.path.join(current_dir(), "metrics.txt")) as f:
+        lines = [l for l in f.read().splitlines() if l.startswith("polsnap_upload_")]
+    return ups, lines
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 state = {}
 
 
@@ -120,7 +133,14 @@ def first_upload():
            "the website endpoint serves the dashboard at the prefix")
     check("uploaded to " + DEST in p.stderr and "requests" in p.stderr, "one log line says what it cost",
           p.stderr)
+    ups, lines = uploads_and_metrics()
+    eq(ups, [{"destination": DEST, "up": True, "lastSuccess": None}],
+       "/v1/snapshot: the destination, no upload before this snapshot")
+    label = 'destination="%s"' % DEST
+    eq(lines, ["polsnap_upload_up{%s} 1" % label,
+               "polsnap_upload_last_success_timestamp_seconds{%s} 0" % label], "/metrics says so too")
     state["first"] = (sid, local_files(snap), len(entries))
+    state["first_done"] = time.time()
 
 
 @test
@@ -148,6 +168,12 @@ def second_run_sends_only_what_changed():
     with open(os.path.join(snap, "shards", "namespaced", "shop.json"), "rb") as f:
         eq((s, body), (200, f.read()), "a copied object holds the right bytes")
     print("# second run: %d requests, %d bytes sent" % (len(run), sum(e["bytes"] for e in run)))
+    ups, lines = uploads_and_metrics()
+    last = ups[0]["lastSuccess"]
+    check(ups[0]["up"] and rfc3339(state["first_done"] - 30) <= last <= rfc3339(state["first_done"]),
+          "the next snapshot says when the first upload succeeded", ups)
+    when = int(lines[1].rsplit(" ", 1)[1])
+    eq(rfc3339(when), last, "and /metrics the same time")
     state["second"] = sid
 
 
@@ -161,8 +187,13 @@ def wrong_credentials_keep_the_previous_upload():
           p.stderr)
     check("published " in p.stdout, "the local snapshot was published all the same", p.stdout)
     eq(pointer(), before, "the pointer did not move")
+    last = uploads_and_metrics()[0][0]["lastSuccess"]
     p = publish(env={"AWS_ACCESS_KEY_ID": "AKIDUNKNOWN"})
     check(p.returncode == 1 and "403 InvalidAccessKeyId" in p.stderr, "an unknown key id", p.stderr)
+    ups, lines = uploads_and_metrics()
+    eq((ups[0]["up"], ups[0]["lastSuccess"]), (False, last),
+       "the snapshot after a failed upload: up false, the last success unchanged")
+    check('polsnap_upload_up{destination="%s"} 0' % DEST in lines, "/metrics: up 0", lines)
     p = publish(dest="s3://no-such-bucket/x")
     check(p.returncode == 1 and "NoSuchBucket" in p.stderr, "a bucket that does not exist", p.stderr)
     p = publish(env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})

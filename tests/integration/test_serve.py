@@ -104,7 +104,8 @@ def summary_of(rows):
 def snapshot_and_summary():
     meta = get(srv, "/v1/snapshot").json()
     eq(sorted(meta), ["changes", "created", "createdUnix", "cronPeriodSeconds", "id", "noCrds", "rows",
-                      "sources", "warnings"], "/v1/snapshot keys")
+                      "sources", "uploads", "warnings"], "/v1/snapshot keys")
+    eq(meta["uploads"], [], "no --publish: no uploads")
     eq((meta["rows"], meta["warnings"], meta["noCrds"], meta["sources"]),
        (194, 0, False, [{"name": "files:" + SAMPLES_REL, "up": True}]), "/v1/snapshot values")
     eq(get(srv, "/v1/summary").json(), summary_of(oracle.rows), "/v1/summary equals the rows' tallies")

@@ -90,6 +90,8 @@ int main(void)
     add(rs, b, "Pod", "api", "require-labels", "pass", "bogus"); /* duplicate */
     add(rs, b, "Pod", "db", "disallow-root", "nonsense", NULL);  /* bad status */
     CHECK(rowset_rows(rs) == 3 && rowset_warnings(rs) == 2, "duplicate and bad status dropped");
+    rowset_add_upload(rs, "s3://z/site/", 0, 1700000000);
+    rowset_add_upload(rs, "s3://a/", 1, ROWSET_NO_TIME);
 
     struct idxw_meta meta = {.snapshot_id = "snap-1", .created = 1700000000, .cron_period = 300};
     CHECK(idxw_write(rs, path, &meta, &we) == 0, "index written: %s", we.msg);
@@ -135,6 +137,10 @@ int main(void)
               idx_report_rows(&ix, &ix.reports[1])[0] == 2,
           "each report's rows");
     CHECK(strlen(idx_str(&ix, ix.reports[1].id)) == 40, "report id is 40 hex");
+    CHECK(ix.nuploads == 2 && !strcmp(idx_str(&ix, ix.uploads[0].dest), "s3://a/") &&
+              ix.uploads[0].up == 1 && ix.uploads[0].last_success == IDX_NO_TIME &&
+              ix.uploads[1].up == 0 && ix.uploads[1].last_success == 1700000000,
+          "uploads by destination, with their outcome and last success");
     idx_close(&ix);
 
     size_t size;
@@ -177,6 +183,11 @@ int main(void)
     lb[1] = tmp;
     CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "label"),
           "labels out of order are refused: %s", ie.msg);
+    memcpy(copy, bytes, size);
+    h = (struct idx_header *)copy;
+    ((struct idx_upload *)(copy + h->sec[IDX_SEC_UPLOADS].off))[1].dest = 0;
+    CHECK(idx_check(&bad, copy, size, &ie) != 0 && strstr(ie.msg, "upload 1"),
+          "an upload without a destination is refused: %s", ie.msg);
     refuse_disorder(bytes, size);
     free(copy);
     free(bytes);

@@ -14,7 +14,7 @@ export class ApiError extends Error {
 
 // engine: 'server', 'browser' (static copy) or 'browser-whole' (API without its query server); changed() is
 // called when the engine switches, so that the page can say so
-export const mode = { name: null, engine: null, snapshot: null, etag: null, changed: null };
+export const mode = { name: null, engine: null, snapshot: null, etag: null, changed: null, pointer: false };
 let worker = null;
 let engineArgs = null;
 let calls = 0;
@@ -78,27 +78,45 @@ export async function detect() {
   } catch (e) {
     if (e instanceof ApiError) throw e;
   }
-  const s = await getJSON('data/v1/snapshot.json').catch(() => null);
-  if (!isSnapshot(s)) throw new ApiError(0, 'No snapshot found: neither v1/snapshot (API) nor data/v1/snapshot.json (static copy) answered.');
+  let s = await getJSON('data/v1/snapshot.json').catch(() => null);
+  if (!isSnapshot(s)) s = await followPointer(await getJSON(POINTER).catch(() => null));
+  if (!isSnapshot(s)) throw new ApiError(0, 'No snapshot found: neither v1/snapshot (API), data/v1/snapshot.json (static copy) nor data/current.json (bucket) answered.');
   mode.name = 'static';
   mode.snapshot = s;
   mode.engine = 'browser';
-  useLocalEngine('data/', 'shards');
+  useLocalEngine(staticBase, 'shards');
+  return s;
+}
+
+// A bucket (polsnap-snapshot --publish) keeps each snapshot under data/ID/, which never changes, and names the
+// newest in the pointer data/current.json ({id, base: "ID/"}), written last: following it never mixes two.
+const POINTER = 'data/current.json';
+let staticBase = 'data/';
+
+async function followPointer(p) {
+  if (!p || typeof p.base !== 'string' || !/^[0-9A-Za-z._-]+\/$/.test(p.base)) return null;
+  const s = await getJSON('data/' + p.base + 'v1/snapshot.json').catch(() => null);
+  if (isSnapshot(s)) {
+    mode.pointer = true;
+    staticBase = 'data/' + p.base;
+  }
   return s;
 }
 
 // The snapshot poll: a conditional GET of a tiny document; true when a new snapshot was published.
 export async function pollSnapshot() {
-  const url = mode.name === 'api' ? 'v1/snapshot' : 'data/v1/snapshot.json';
+  const url = mode.name === 'api' ? 'v1/snapshot' : mode.pointer ? POINTER : 'data/v1/snapshot.json';
   const res = await fetch(url, { headers: headers(mode.etag ? { 'If-None-Match': mode.etag } : {}), cache: 'no-store' });
   if (res.status === 304) return false;
   if (!res.ok) throw await errorOf(res);
-  const s = await res.json();
+  const body = await res.json();
+  const s = mode.pointer ? await followPointer(body) : body;
   if (!isSnapshot(s)) throw new ApiError(0, `${url} is not a snapshot document`);
   mode.etag = res.headers.get('ETag');
   const changed = s.id !== mode.snapshot.id;
   mode.snapshot = s;
-  if (changed && worker) call('init', engineArgs);
+  if (changed && mode.pointer) useLocalEngine(staticBase, 'shards');
+  else if (changed && worker) call('init', engineArgs);
   return changed;
 }
 
@@ -134,7 +152,7 @@ function call(op, args, progress) {
 
 // An unfiltered endpoint: a file in either mode (API: lighttpd serves it without the query server).
 export function unfiltered(path) {
-  return getJSON(mode.name === 'api' ? 'v1/' + path : 'data/v1/' + path + '.json');
+  return getJSON(mode.name === 'api' ? 'v1/' + path : staticBase + 'v1/' + path + '.json');
 }
 
 // The summary, grouped the way the filters match: entries whose namespace, policy, rule or source differ only
