@@ -126,6 +126,30 @@ def sort_by_errors():
     same(NS + "/results", "&".join(["sortBy=policy"] * 16))
 
 
+@test
+def a_namespace_limited_token_sees_its_reports():
+    import hashlib
+    tokfile = os.path.join(tempdir(), "tokens")
+    with open(tokfile, "w") as f:
+        f.write("%s team Reader - payments,argocd\n" % hashlib.sha256(b"tok").hexdigest())
+    s = Server(data, env={"POLSNAP_TOKENS": tokfile})
+    try:
+        hdr = {"Authorization": "Bearer tok"}
+        for qs in ("", "labels=app.kubernetes.io/managed-by:kyverno", "sources=kyverno&page=1&offset=2"):
+            want = oracle.answer("/v1/policy-reports", qs + "&namespaces=payments&namespaces=argocd")[1]
+            r = get(s, "/v1/policy-reports" + ("?" + qs if qs else ""), headers=hdr)
+            eq((r.status, r.body), (200, model.render(want)),
+               "limited token: only the reports of its namespaces (%s)" % qs)
+        check(want["count"] > 0, "and some of them")
+        r = get(s, "/v1/cluster-policy-reports", headers=hdr)
+        eq((r.status, r.json()["code"]), (403, 7), "the cluster report list is 403 for it")
+        r = get(s, "/v1/html-report/violations", headers=hdr)
+        check(r.status == 200 and b"cluster scope" not in r.body and b"shop-frontend" not in r.body,
+              "its violations report holds only its namespaces")
+    finally:
+        s.stop()
+
+
 def hostile_snapshot(labels_by_report):
     """A snapshot of one report per labels value (JSON files), the oracle of the same files."""
     docs = {}

@@ -378,6 +378,43 @@ static void test_parse_pagination(void)
 
 /* Random query strings over an alphabet of the syntax's special characters: every one is
  * either accepted or refused with a message (ASan/UBSan watch the rest). */
+/* Policy Reporter 3's parameters (spec section 12). */
+static void test_parse_pr3(void)
+{
+    struct query q;
+    CHECK(
+        parse_ok("labels=+app+:+web+&labels=tier%3Afront&labels=none&labels=a:b:c&labels=k:", &q) &&
+            q.nlabels == 3 && !strcmp(q.labels[0].key, "app") &&
+            !strcmp(q.labels[0].value, "web") && !strcmp(q.labels[1].value, "front") &&
+            !strcmp(q.labels[2].key, "k") && !strcmp(q.labels[2].value, ""),
+        "labels trimmed; no ':' or a second one ignored; an empty value kept");
+    query_release(&q);
+    CHECK(parse_ok("exclude=Kyverno:Pod:x&exclude=trivy&exclude=%20a%20:%20b", &q) &&
+              q.nexcludes == 2 && !strcmp(q.excludes[0].source, "Kyverno") &&
+              !strcmp(q.excludes[0].kind, "Pod") && !strcmp(q.excludes[1].source, "a") &&
+              !strcmp(q.excludes[1].kind, "b"),
+          "exclude: the kind ends at a second ':'; no ':' ignored");
+    query_release(&q);
+    CHECK(parse_ok("sortBy=resource_uid&sortBy=Severity&sortBy=RESOURCE_NAME&sortBy=timestamp&"
+                   "direction=desc",
+                   &q) &&
+              q.nsort_by == 4 && q.sort_by[0] == IDX_F_RES_UID && q.sort_by[1] == IDX_F_SEVERITY &&
+              q.sort_by[2] == IDX_F_NAME && q.sort_by[3] == QUERY_SORT_TIMESTAMP && q.desc,
+          "sortBy: column names and sort fields in any case, in order");
+    query_release(&q);
+    const char *bad = "400 invalid sortBy \"uid\": allowed values are resource_namespace, ";
+    CHECK(!strncmp(perr("sortBy=uid"), bad, strlen(bad)), "unknown sortBy: %s", perr("sortBy=uid"));
+    CHECK_STR(perr("sortBy=rule&pagination.limit=3"),
+              "400 page, offset, direction and sortBy cannot be mixed with pagination.* "
+              "parameters",
+              "sortBy with pagination.*");
+    char many[400];
+    size_t len = 0;
+    for (int i = 0; i < 17; i++)
+        len += (size_t)snprintf(many + len, sizeof many - len, "%ssortBy=rule", i ? "&" : "");
+    CHECK_STR(perr(many), "400 too many sortBy values: at most 16", "17 sortBy keys");
+}
+
 static void test_parse_fuzz(void)
 {
     static const char *const pieces[] = {
@@ -1004,6 +1041,7 @@ int main(void)
     test_parse_encoding();
     test_parse_query_language();
     test_parse_pagination();
+    test_parse_pr3();
     test_parse_fuzz();
     test_fixed_index();
     test_window();
