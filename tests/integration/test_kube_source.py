@@ -4,6 +4,7 @@ Every fault must end with a non-zero exit, a message a cluster admin understands
 previous snapshot still current; every success must publish exactly what `--source files:`
 publishes for the same reports.
 """
+import gzip
 import json
 import os
 import re
@@ -38,10 +39,13 @@ def published(data):
                 continue  # binary, holds the id and time; its content is what the JSON shows
             with open(p, "rb") as fh:
                 raw = fh.read()
-            if rel == "v1/snapshot.json":
+            plain = rel[:-3] if rel.endswith(".gz") else rel
+            if plain != rel:
+                raw = gzip.decompress(raw)  # a gzip copy is compared by what it holds
+            if plain == "v1/snapshot.json":
                 doc = json.loads(raw)
                 out[rel] = {k: v for k, v in doc.items() if k not in VOLATILE_SNAPSHOT_KEYS}
-            elif rel == "metrics.txt":
+            elif plain == "metrics.txt":
                 out[rel] = [l for l in raw.decode().splitlines()
                             if not l.startswith(("polsnap_snapshot_timestamp", "polsnap_source_up"))]
             else:
