@@ -40,7 +40,7 @@ help:
 	@echo "make bench      throughput and memory against reference servers (bench/)"
 	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR=...); make uninstall"
 	@echo "make deb        build/deb/polsnap_VERSION_ARCH.deb; make image: the container image"
-	@echo "make fuzz       libFuzzer on the report, query and index parsers (FUZZ_SECONDS=60 each)"
+	@echo "make fuzz       every libFuzzer harness in tests/fuzz/ (FUZZ_SECONDS=60 each; needs clang)"
 	@echo "make lint       cppcheck and clang-tidy; make format applies .clang-format"
 	@echo "make clean      remove build outputs"
 

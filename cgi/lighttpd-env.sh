@@ -22,6 +22,14 @@ data=$(cd "$data" && pwd)
 run=${POLSNAP_RUN:-${XDG_RUNTIME_DIR:-/tmp}/polsnap-$(id -u)-$port}
 mkdir -p -m 0700 "$run"
 chmod 0700 "$run"
+# Whoever may write to the data directory could point `current` at anything: refuse to serve
+# from one that others may write to (README "Security"), rather than serve what they put there.
+for d in "$data" "$data/snapshots"; do
+    if [ -d "$d" ] && [ -n "$(find "$d" -maxdepth 0 -perm -0002)" ]; then
+        echo "polsnap: $d is writable by others (mode $(stat -c %a "$d")): refusing to serve it; chmod o-w $d" >&2
+        exit 1
+    fi
+done
 q() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 echo "var.root = \"$(q "$root")\""
 echo "var.data = \"$(q "$data")\""

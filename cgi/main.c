@@ -2,7 +2,10 @@
  * method and original URI, checks its token when tokens are on (POLSNAP_TOKENS), answers it
  * from the newest snapshot through api_handle, and streams the answer back; an unfiltered
  * request is handed back to lighttpd as its precomputed file (X-Sendfile). Memory per request
- * is bounded: answers stream through one buffer. */
+ * is bounded: answers stream through one buffer (its unflushed part at most 16 MiB; an append
+ * larger than that goes to lighttpd as it is), a selection is a bitmap of one bit per row, and
+ * counting answers (/v1/summary) tally per distinct value, never per selected row
+ * (tests/unit/test_rows.c checks /v1/summary of 200,000 rows within 4 MiB). */
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
@@ -146,8 +149,11 @@ static int redirect_error(const char *redirect, struct err *e)
     if (!redirect || !strcmp(redirect, "404") || !strcmp(redirect, "403") ||
         !strcmp(redirect, "200"))
         return 0;
-    if (strcmp(redirect, "431") == 0 || strcmp(redirect, "414") == 0)
-        err_set(e, ERR_TOO_LONG, "request line or headers too long (at most 16 KiB)");
+    if (strcmp(redirect, "431") == 0)
+        err_set(e, ERR_HEADERS,
+                "request headers too large: the request line and headers take more than 16 KiB");
+    else if (strcmp(redirect, "414") == 0)
+        err_set(e, ERR_TOO_LONG, "request line too long (at most 16 KiB)");
     else
         err_set(e, ERR_INVALID,
                 "malformed request: the URL holds a control character or a byte lighttpd "

@@ -22,6 +22,7 @@ const struct idx *snap_current(struct snap *s)
     if (n < 0) return s->mapped ? &s->ix : NULL;
     target[n] = '\0';
     if (s->mapped && strcmp(target, s->target) == 0) return &s->ix;
+    if (strcmp(target, s->bad) == 0) return s->mapped ? &s->ix : NULL;
 
     /* Open through the resolved target, not through current, so that a swap between the
      * readlink and the open cannot pair one snapshot's name with another's index. */
@@ -35,6 +36,7 @@ const struct idx *snap_current(struct snap *s)
     if (idx_open(&next, path, &err) != 0) {
         fprintf(stderr, "polsnap-fcgi: cannot use snapshot %s: %s%s\n", target, err.msg,
                 s->mapped ? " (still answering from the previous one)" : "");
+        snprintf(s->bad, sizeof s->bad, "%s", target);
         return s->mapped ? &s->ix : NULL;
     }
     if (s->mapped) idx_close(&s->ix);

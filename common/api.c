@@ -159,19 +159,37 @@ static int render(struct api_ctx *c, int pretty, struct err *e)
     return status < 0 ? err_http_status(e->code) : status;
 }
 
+/* A renderer's answer that hit out's cap (only a buffer without a sink has one) is dropped
+ * for an error: a 200 is never cut short. */
+static struct api_result finish(struct buf *out, size_t start, struct api_result res, struct err *e)
+{
+    if (res.status >= 0 && !buf_failed(out)) return res;
+    if (res.status >= 0) {
+        buf_truncate(out, start);
+        api_too_large(e, out->max);
+    }
+    return api_error(out, e);
+}
+
 struct api_result api_handle(const struct idx *ix, const char *method, const char *path,
                              const char *qs, const struct api_view *view, struct buf *out)
 {
     struct err e = {0};
     struct api_ctx c = {ix, NULL, view, out, NULL, NULL};
+    size_t start = out->len;
     c.ep = api_endpoint_find(path, &c.arg);
     if (refuse(c.ep, ix, method, path, view, &e)) return api_error(out, &e);
     struct api_result res = {0, c.ep->content_type};
-    if (c.ep->params == API_PARAMS_IGNORED) {
-        res.status = c.ep->render(&c, &e);
-        return res.status < 0 ? api_error(out, &e) : res;
-    }
     struct query q;
+    if (c.ep->params == API_PARAMS_IGNORED) {
+        /* probes must not break on a cache-buster: a query string that does not parse is
+         * ignored, but ?pretty is honoured like everywhere else */
+        struct err ignored = {0};
+        int parsed = query_parse(qs, &q, &ignored) == 0, pretty = parsed && q.pretty;
+        if (parsed) query_release(&q);
+        res.status = render(&c, pretty, &e);
+        return finish(out, start, res, &e);
+    }
     if (query_parse(qs, &q, &e)) return api_error(out, &e);
     struct query narrowed = q; /* without the parameters this endpoint does not take */
     if (c.ep->params < API_PARAMS_SEARCH) narrowed.search = NULL;
@@ -179,7 +197,7 @@ struct api_result api_handle(const struct idx *ix, const char *method, const cha
     c.q = &narrowed;
     res.status = render(&c, q.pretty, &e);
     query_release(&q);
-    if (res.status < 0) return api_error(out, &e);
+    res = finish(out, start, res, &e);
     if (res.status != 200) res.content_type = API_JSON; /* an error re-indented by render */
     return res;
 }

@@ -16,6 +16,14 @@ struct api_result api_error(struct buf *out, const struct err *e)
     return (struct api_result){err_http_status(e->code), API_JSON};
 }
 
+int api_too_large(struct err *e, size_t max)
+{
+    return err_set(e, ERR_INTERNAL,
+                   "the answer is larger than the %lu bytes this server builds an answer in: "
+                   "narrow it with filters or pages",
+                   (unsigned long)max);
+}
+
 void api_put_counts(struct buf *b, const uint32_t count[IDX_NSTATUS])
 {
     for (int s = 0; s < IDX_NSTATUS; s++)

@@ -23,6 +23,10 @@ struct api_ctx {
  * is initialised here, released by the caller. */
 void api_select(const struct api_ctx *c, struct bitmap *sel);
 
+/* err_set for an answer that does not fit in a buffer of max bytes (ERR_INTERNAL, 500): what a
+ * renderer returns, and api_handle says, instead of a 200 cut short. */
+int api_too_large(struct err *e, size_t max);
+
 /* {"pass":n,"fail":n,"warn":n,"error":n,"skip":n} */
 void api_put_counts(struct buf *b, const uint32_t count[IDX_NSTATUS]);
 

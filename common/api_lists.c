@@ -75,6 +75,62 @@ int api_resources(const struct api_ctx *c, struct err *e)
     return 200;
 }
 
+/* Counts per status of the selected rows by a 64-bit key, in an open-addressing table, so a
+ * request's memory grows with the distinct keys it meets, never with the rows it selects
+ * (about 64 bytes per key at the table's fullest). */
+struct tally {
+    uint64_t key;
+    uint32_t count[IDX_NSTATUS];
+    uint32_t used;
+};
+struct tallies {
+    struct tally *t;
+    size_t n, cap; /* cap: 0 or a power of two, at most half full */
+};
+
+static struct tally *tally_slot(struct tally *t, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)fnv1a((const char *)&key, sizeof key) & (cap - 1);
+    while (t[i].used && t[i].key != key)
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+static void tally_add(struct tallies *ts, uint64_t key, unsigned status)
+{
+    if (2 * (ts->n + 1) > ts->cap) {
+        size_t cap = ts->cap ? 2 * ts->cap : 64;
+        struct tally *t = xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < ts->cap; i++)
+            if (ts->t[i].used) *tally_slot(t, cap, ts->t[i].key) = ts->t[i];
+        free(ts->t);
+        ts->t = t;
+        ts->cap = cap;
+    }
+    struct tally *slot = tally_slot(ts->t, ts->cap, key);
+    if (!slot->used) {
+        slot->used = 1;
+        slot->key = key;
+        ts->n++;
+    }
+    slot->count[status]++;
+}
+
+static int cmp_tally(const void *a, const void *b)
+{
+    return cmp_u64(&((const struct tally *)a)->key, &((const struct tally *)b)->key);
+}
+
+/* Moves the tallies to the front of the table, sorted by key; returns their number. */
+static size_t tally_sort(struct tallies *ts)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < ts->cap; i++)
+        if (ts->t[i].used) ts->t[m++] = ts->t[i];
+    if (m) qsort(ts->t, m, sizeof *ts->t, cmp_tally);
+    return m;
+}
+
 /* Which statuses the answer lists: the requested ones (in the spec's order) or all five. */
 static void wanted_statuses(const struct query *q, int want[IDX_NSTATUS])
 {
@@ -119,7 +175,7 @@ static struct ns_range *namespace_ranges(const struct idx *ix, size_t *n)
  * namespace range; no row is read. Null-namespace rows are in no range: left out. */
 int api_status_counts(const struct api_ctx *c, struct err *e)
 {
-    (void)e;
+    (void)e; /* an answer past out's cap is api.c's finish() */
     struct bitmap sel;
     api_select(c, &sel);
     const struct bitmap *bits = status_bits(c->ix);
@@ -173,35 +229,6 @@ int api_rule_status_count(const struct api_ctx *c, struct err *e)
     return 200;
 }
 
-/* Aggregates (key, status) pairs of the selection: sorted keys, counts per status. */
-struct pair {
-    uint64_t key;
-    uint32_t status;
-};
-struct tally {
-    uint64_t key;
-    uint32_t count[IDX_NSTATUS];
-};
-
-static int cmp_pair(const void *a, const void *b)
-{
-    return cmp_u64(&((const struct pair *)a)->key, &((const struct pair *)b)->key);
-}
-
-static size_t tally(struct pair *pairs, size_t n, struct tally *out)
-{
-    qsort(pairs, n, sizeof *pairs, cmp_pair);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!m || out[m - 1].key != pairs[i].key) {
-            memset(&out[m], 0, sizeof out[m]);
-            out[m++].key = pairs[i].key;
-        }
-        out[m - 1].count[pairs[i].status]++;
-    }
-    return m;
-}
-
 /* Appends {"<key>":name,"pass":n,...} for tallies [0, n) (comma-separated); the name is the
  * string whose id is the tally key's low 32 bits. */
 static void put_tallies(struct buf *b, const struct idx *ix, const char *key, const struct tally *t,
@@ -224,27 +251,21 @@ int api_summary(const struct api_ctx *c, struct err *e)
     const struct idx *ix = c->ix;
     struct bitmap sel;
     api_select(c, &sel);
-    size_t m = bitmap_count(&sel), n = 0;
     uint32_t sevcount[IDX_NSTATUS][IDX_NSEVERITY] = {{0}}, cluster[IDX_NSTATUS] = {0};
-    struct pair *ns = xmalloc(sizeof *ns * (m + 1)), *pol = xmalloc(sizeof *pol * (m + 1));
-    struct pair *rule = xmalloc(sizeof *rule * (m + 1)), *src = xmalloc(sizeof *src * (m + 1));
-    size_t nns = 0, nsrc = 0;
+    struct tallies ns = {0}, pol = {0}, rule = {0}, src = {0};
     for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1)) {
         const struct idx_row *row = &ix->rows[r];
         sevcount[row->status][row->severity]++;
         if (row->cluster) cluster[row->status]++;
         if (!row->cluster && row->str[IDX_F_NAMESPACE])
-            ns[nns++] = (struct pair){row->str[IDX_F_NAMESPACE], row->status};
-        if (row->str[IDX_F_SOURCE])
-            src[nsrc++] = (struct pair){row->str[IDX_F_SOURCE], row->status};
+            tally_add(&ns, row->str[IDX_F_NAMESPACE], row->status);
+        if (row->str[IDX_F_SOURCE]) tally_add(&src, row->str[IDX_F_SOURCE], row->status);
         /* policy key: (policy id, scope bit); rule key: (policy id, rule id) */
-        pol[n] = (struct pair){(uint64_t)row->str[IDX_F_POLICY] << 1 | row->cluster, row->status};
-        rule[n++] = (struct pair){(uint64_t)row->str[IDX_F_POLICY] << 32 | row->str[IDX_F_RULE],
-                                  row->status};
+        tally_add(&pol, (uint64_t)row->str[IDX_F_POLICY] << 1 | row->cluster, row->status);
+        tally_add(&rule, (uint64_t)row->str[IDX_F_POLICY] << 32 | row->str[IDX_F_RULE],
+                  row->status);
     }
-    struct tally *t = xmalloc(sizeof *t * (m + 1));
     struct buf *b = c->out;
-
     buf_puts(b, "{\"statusSeverity\":{");
     for (int s = 0; s < IDX_NSTATUS; s++) {
         buf_printf(b, "%s\"%s\":{", s ? "," : "", idx_status_names[s]);
@@ -254,14 +275,13 @@ int api_summary(const struct api_ctx *c, struct err *e)
         buf_putc(b, '}');
     }
     buf_puts(b, "},\"namespaces\":[");
-    put_tallies(b, ix, "namespace", t, tally(ns, nns, t));
+    put_tallies(b, ix, "namespace", ns.t, tally_sort(&ns));
     buf_puts(b, "],\"cluster\":");
     api_put_counts(b, cluster);
 
     buf_puts(b, ",\"policies\":[");
-    size_t kp = tally(pol, n, t);
-    struct tally *tr = xmalloc(sizeof *tr * (n + 1));
-    size_t kr = tally(rule, n, tr), ri = 0;
+    size_t kp = tally_sort(&pol), kr = tally_sort(&rule), ri = 0;
+    const struct tally *t = pol.t, *tr = rule.t;
     for (size_t i = 0, firstpolicy = 1; i < kp; firstpolicy = 0) {
         uint32_t p = (uint32_t)(t[i].key >> 1);
         uint32_t total[IDX_NSTATUS] = {0};
@@ -287,9 +307,9 @@ int api_summary(const struct api_ctx *c, struct err *e)
         buf_puts(b, "]}");
     }
     buf_puts(b, "],\"sources\":[");
-    put_tallies(b, ix, "source", t, tally(src, nsrc, t));
+    put_tallies(b, ix, "source", src.t, tally_sort(&src));
     buf_puts(b, "]}");
-    free(ns), free(pol), free(rule), free(src), free(t), free(tr);
+    free(ns.t), free(pol.t), free(rule.t), free(src.t);
     bitmap_release(&sel);
     return 200;
 }

@@ -20,7 +20,7 @@ void buf_set_sink(struct buf *b, buf_sink_fn sink, void *ctx)
 
 void buf_flush(struct buf *b)
 {
-    if (!b->sink || !b->len) return;
+    if (!b->sink || !b->len || !b->ptr) return;
     b->sink(b->sink_ctx, b->ptr, b->len);
     b->len = 0;
     b->ptr[0] = '\0';
@@ -39,6 +39,13 @@ void buf_reset(struct buf *b)
     if (b->ptr) b->ptr[0] = '\0';
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len < b->len) b->len = len;
+    b->over = 0;
+    if (b->ptr) b->ptr[b->len] = '\0';
+}
+
 void buf_release(struct buf *b)
 {
     free(b->ptr);
@@ -53,10 +60,12 @@ char *buf_detach(struct buf *b, size_t *len)
     return p;
 }
 
-/* Makes room for n more bytes plus the NUL; 0 on success, -1 (and `over` set) past max. */
+/* Makes room for n more bytes plus the NUL; 0 on success, -1 (and `over` set) past max. With
+ * a sink, what has gathered is flushed first to make the room. */
 static int buf_grow(struct buf *b, size_t n)
 {
     if (b->over) return -1;
+    if (b->sink && n > b->max - b->len) buf_flush(b);
     if (n > b->max - b->len) {
         b->over = 1;
         return -1;
@@ -74,6 +83,11 @@ static int buf_grow(struct buf *b, size_t n)
 
 void buf_add(struct buf *b, const void *data, size_t n)
 {
+    if (b->sink && !b->over && n > b->max) { /* streams past the cap: never cut short */
+        buf_flush(b);
+        b->sink(b->sink_ctx, data, n);
+        return;
+    }
     if (buf_grow(b, n)) return;
     if (n) memcpy(b->ptr + b->len, data, n);
     b->len += n;
@@ -138,6 +152,20 @@ void buf_put_urlencoded(struct buf *b, const char *s)
     }
 }
 
+void buf_put_utf8_repaired(struct buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t run = utf8_prefix(s + i, n - i);
+        buf_add(b, s + i, run);
+        i += run;
+        if (i < n && !utf8_seq(u + i, n - i)) {
+            buf_add(b, "\xEF\xBF\xBD", 3); /* U+FFFD */
+            i++;
+        }
+    }
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
@@ -160,9 +188,11 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     }
     if ((size_t)n < sizeof small) {
         buf_add(b, small, (size_t)n);
-    } else if (!buf_grow(b, (size_t)n)) {
-        vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
+    } else { /* rare: formatted apart, so that buf_add's cap and sink rules apply */
+        char *big = xmalloc((size_t)n + 1);
+        vsnprintf(big, (size_t)n + 1, fmt, ap2);
+        buf_add(b, big, (size_t)n);
+        free(big);
     }
     va_end(ap2);
 }

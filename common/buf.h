@@ -3,7 +3,8 @@
  * Invariants: once anything was added, ptr is non-NULL and ptr[len] == '\0' (the content is
  * binary-safe all the same); len <= max. An append that would pass max adds nothing and sets
  * the sticky flag `over`; later appends are no-ops, so a renderer appends freely and checks
- * buf_failed() once at the end. Allocation failure aborts (see util.h).
+ * buf_failed() once at the end (api_handle does for every answer). A buffer with a sink never
+ * fails: it streams past max. Allocation failure aborts (see util.h).
  *
  * Lifecycle (git's strbuf words): BUF_INIT / buf_init set up without allocating; buf_reset
  * empties but keeps the memory (the FastCGI loop reuses one buffer); buf_release frees and
@@ -17,7 +18,8 @@
 
 /* A sink, when set, receives the content whenever BUF_FLUSH_AT bytes have gathered (and at
  * buf_flush), and the buffer is emptied: a response of any size streams through a bounded
- * buffer. max then bounds the unflushed part only. */
+ * buffer. max then bounds the unflushed part only: an append that does not fit flushes first,
+ * and one larger than max goes to the sink as it is. */
 typedef void (*buf_sink_fn)(void *ctx, const char *data, size_t n);
 #define BUF_FLUSH_AT ((size_t)64 * 1024)
 
@@ -37,6 +39,9 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_reset(struct buf *b);
 void buf_release(struct buf *b);
+/* Cuts the content back to its first len bytes (no-op past len) and clears `over`: a caller
+ * drops an answer that did not fit and writes an error instead. */
+void buf_truncate(struct buf *b, size_t len);
 /* Returns the content (NUL-terminated, never NULL) and stores its length in *len when len is
  * not NULL; the buffer is back in the init state. The caller frees the result. */
 char *buf_detach(struct buf *b, size_t *len);
@@ -65,6 +70,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_put_u64(struct buf *b, uint64_t v);
 void buf_put_i64(struct buf *b, int64_t v);
+
+/* Appends s[0..n) with every byte that does not belong to a valid UTF-8 sequence (util.h's
+ * utf8_seq) replaced by U+FFFD, so that what is appended is valid UTF-8. */
+void buf_put_utf8_repaired(struct buf *b, const char *s, size_t n);
 
 /* Appends s as a JSON string literal, quotes included, escaped per RFC 8259 (control
  * characters as \u00XX; bytes >= 0x80 are copied, so valid UTF-8 stays valid). */

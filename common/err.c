@@ -8,10 +8,10 @@
 static const struct {
     int http, grpc;
 } codes[ERR_NCODES] = {
-    [ERR_NONE] = {200, 0},         [ERR_INVALID] = {400, 3},   [ERR_UNAUTHENTICATED] = {401, 16},
-    [ERR_FORBIDDEN] = {403, 7},    [ERR_NOT_FOUND] = {404, 5}, [ERR_METHOD] = {405, 12},
-    [ERR_TOO_LONG] = {414, 3},     [ERR_IO] = {500, 13},       [ERR_UPSTREAM] = {502, 13},
-    [ERR_UNAVAILABLE] = {503, 14}, [ERR_INTERNAL] = {500, 13},
+    [ERR_NONE] = {200, 0},      [ERR_INVALID] = {400, 3},      [ERR_UNAUTHENTICATED] = {401, 16},
+    [ERR_FORBIDDEN] = {403, 7}, [ERR_NOT_FOUND] = {404, 5},    [ERR_METHOD] = {405, 12},
+    [ERR_TOO_LONG] = {414, 3},  [ERR_HEADERS] = {431, 3},      [ERR_IO] = {500, 13},
+    [ERR_UPSTREAM] = {502, 13}, [ERR_UNAVAILABLE] = {503, 14}, [ERR_INTERNAL] = {500, 13},
 };
 
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)

@@ -18,6 +18,7 @@ enum err_code {
     ERR_NOT_FOUND,       /* no such thing (404) */
     ERR_METHOD,          /* a method the resource does not take (405) */
     ERR_TOO_LONG,        /* a request line or parameter over its bound (414) */
+    ERR_HEADERS,         /* request headers over their bound (431) */
     ERR_IO,              /* the file system or a system call failed (500) */
     ERR_UPSTREAM,        /* a server we read from failed or refused (502) */
     ERR_UNAVAILABLE,     /* not ready yet: no snapshot, a lock held by another run (503) */

@@ -101,6 +101,7 @@ static int check_strings(const struct idx *ix, struct err *e)
     for (uint32_t i = 0; i < h->nstrings; i++) {
         tick(i);
         if (ix->stroff[i + 1] <= ix->stroff[i]) FAIL("string %u has no terminator", i);
+        if (ix->stroff[i + 1] > datalen) FAIL("string %u ends past the string data", i);
         if (ix->strdata[ix->stroff[i + 1] - 1] != '\0') FAIL("string %u is not terminated", i);
     }
     /* ids compare as their strings only when ranks are in order (distinct, ascending) */
@@ -142,7 +143,7 @@ static int check_records(const struct idx *ix, struct err *e)
             FAIL("report %u: bad string id", r);
     }
     for (uint32_t s = 0; s < h->nsources; s++)
-        if (ix->sources[s].name >= h->nstrings || ix->sources[s].up > 1)
+        if (!ix->sources[s].name || ix->sources[s].name >= h->nstrings || ix->sources[s].up > 1)
             FAIL("source %u: value out of range", s);
     if ((uint64_t)h->ntargets * sizeof(struct idx_target) != h->sec[IDX_SEC_TARGETS].count)
         FAIL("target count does not match its section");

@@ -53,7 +53,8 @@
  *   3. stroff is non-decreasing, stroff[nstrings] == strdata length, every string NUL-terminated
  *      exactly at its end; strings 1.. are distinct and ascending in byte order;
  *   4. every string id < nstrings, every report index < nreports,  enums in range; every
- *      row's change field is IDX_CHANGE_NEW or IDX_CHANGE_UNCHANGED;
+ *      row's change field is IDX_CHANGE_NEW or IDX_CHANGE_UNCHANGED; sources and targets
+ *      have names (not null);
  *   5. nrows_ns <= nrows; dict spans inside the DICT section; postings spans inside POSTINGS;
  *      every posting < nrows;
  *   6. each dictionary's entries are in folded order, ties by string id (what idx_dict_range's
@@ -105,6 +106,10 @@ enum idx_field {
     IDX_F_RES_UID = 16,
     IDX_NFIELDS = 17,
 };
+
+/* The most rows an index holds: postings offsets are 32-bit, one posting per dictionary field
+ * and row. The rowset refuses rows past it (rows.h). */
+#define IDX_MAX_ROWS (UINT32_MAX / (uint32_t)IDX_NDICT - 1u)
 
 /* Sort keys: every dictionary field but the id, and the timestamp. */
 #define IDX_SORT_TIMESTAMP IDX_F_ID

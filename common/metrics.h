@@ -68,11 +68,11 @@ void metrics_configure(const struct metrics_config *c);
 
 /* Appends the whole exposition to out. Families in the reference's order
  * (cluster_policy_report_result, cluster_policy_report_summary, policy_report_result,
- * policy_report_summary; no summaries but in detailed mode), then polsnap_*. Detailed result lines follow the row order of the
- * index, with rows that give identical label sets written once (a repeated series is invalid
- * exposition); simple and custom lines are sorted by their label values. Summary lines are
- * sorted by report name, then namespace (as Prometheus clients print them), five statuses
- * each, alphabetically. */
+ * policy_report_summary; no summaries but in detailed mode), then polsnap_*. Detailed result lines
+ * follow the row order of the index, with rows that give identical label sets written once (a
+ * repeated series is invalid exposition); simple and custom lines are sorted by their label values.
+ * Summary lines are sorted by report name, then namespace (as Prometheus clients print them), five
+ * statuses each, alphabetically. */
 void metrics_render(const struct idx *ix, struct buf *out);
 
 #endif

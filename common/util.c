@@ -42,6 +42,17 @@ void *xreallocarray(void *p, size_t n, size_t size)
     return xrealloc(p, n * size);
 }
 
+uint32_t grow_cap_u32(uint32_t cap, uint32_t first, uint32_t limit)
+{
+    if (cap >= limit) {
+        fprintf(stderr, "polsnap: an array reached its bound of %lu elements\n",
+                (unsigned long)limit);
+        abort();
+    }
+    if (!cap) return first < limit ? first : limit;
+    return cap > limit / 2 ? limit : cap * 2;
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));
@@ -222,6 +233,8 @@ const char *http_reason(long status)
         return "URI Too Long";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
     case 502:

@@ -14,6 +14,10 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* xreallocarray(p, n, size): like xrealloc(p, n*size), aborting on overflow. */
 void *xreallocarray(void *p, size_t n, size_t size);
+/* The next capacity of a growing array of cap elements (first when cap is 0): doubled, but
+ * never past limit, so a 32-bit count never wraps; at limit it aborts like running out of
+ * memory (callers with a clean error for their bound check it before growing). */
+uint32_t grow_cap_u32(uint32_t cap, uint32_t first, uint32_t limit);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

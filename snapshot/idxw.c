@@ -180,16 +180,16 @@ static void sort_strings(const struct rowset *rs, struct tables *t)
 
 /* The format's bounds: 32-bit postings offsets (and the permutation's mark bit), 32-bit
  * string offsets. */
-static int check_limits(uint32_t nrows, const char *const *strs, uint32_t nstr, struct err *e)
+static int check_limits(uint64_t nrows, const char *const *strs, uint32_t nstr, struct err *e)
 {
     uint64_t datalen = 1;
     for (uint32_t i = 1; i < nstr; i++) {
         datalen += strlen(strs[i]) + 1;
         spill_check();
     }
-    if ((uint64_t)nrows * IDX_NDICT >= UINT32_MAX) {
-        err_set(e, ERR_INVALID, "%u rows: the index holds at most %u", nrows,
-                UINT32_MAX / IDX_NDICT - 1);
+    if (nrows > IDX_MAX_ROWS) {
+        err_set(e, ERR_INVALID, "%llu rows: the index holds at most %u", (unsigned long long)nrows,
+                IDX_MAX_ROWS);
         return -1;
     }
     if (datalen > UINT32_MAX) {
@@ -581,7 +581,7 @@ int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta
 {
     struct tables t = {.nstr = rs->nstrs, .nrows = rs->nrows};
     sort_strings(rs, &t);
-    int rc = check_limits(t.nrows, t.strs, t.nstr, e);
+    int rc = check_limits((uint64_t)t.nrows + rs->refused, t.strs, t.nstr, e);
     if (rc == 0) {
         t.rows = index_rows(rs, t.rank, &t.nrows_ns, &t.rows_area);
         if (meta->free_rows) rowset_free_rows(rs);

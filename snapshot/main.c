@@ -402,7 +402,8 @@ static int run(const struct args *a, const struct targets *targets, struct err *
         return -1;
     }
     char tmp[PATH_MAX]; /* the snapshot's temporary directory: spilled arrays, then its files */
-    if (publish_begin(a->data, tmp, e) != 0 || spill_init(tmp, (size_t)a->memory_mb << 20, e)) {
+    if (publish_begin(a->data, (unsigned)a->keep, tmp, e) != 0 ||
+        spill_init(tmp, (size_t)a->memory_mb << 20, e)) {
         fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
         rm_rf(tmp);
         close(lock_fd);

@@ -58,17 +58,6 @@ int publish_lock(const char *data_dir, int *lock_fd, struct err *e)
     return 0;
 }
 
-int publish_begin(const char *data_dir, char *tmp_out, struct err *e)
-{
-    char snapdir[PATH_MAX];
-    snprintf(snapdir, sizeof snapdir, "%s/snapshots", data_dir);
-    snprintf(tmp_out, PATH_MAX, "%s/.tmp-%ld", snapdir, (long)getpid());
-    rm_rf(tmp_out); /* a killed job's, whose pid this is now: we hold the lock */
-    if ((mkdir(snapdir, 0755) != 0 && errno != EEXIST) || mkdir(tmp_out, 0755) != 0)
-        return err_set(e, ERR_IO, "%s: %s", tmp_out, strerror(errno));
-    return 0;
-}
-
 static int fsync_path(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -229,15 +218,36 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Deletes all but the newest `keep` snapshots, and stale .tmp- directories (we hold the lock,
- * so no other job is writing one). The current one is among the newest by construction. */
-static void prune(const char *snapdir, unsigned keep)
+/* The snapshot DIR/current names, into id (NAME_MAX + 1 bytes): 1 when it names
+ * snapshots/ID, 0 when there is no current (nothing was ever swapped in), -1 when it names
+ * something else (set by hand: then nothing is taken for an orphan). */
+static int current_id(const char *data_dir, char *id)
 {
+    char link[PATH_MAX], target[PATH_MAX];
+    snprintf(link, sizeof link, "%s/current", data_dir);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0) return errno == ENOENT ? 0 : -1;
+    target[n] = '\0';
+    if (strncmp(target, "snapshots/", 10) != 0 || strchr(target + 10, '/') ||
+        strlen(target + 10) > NAME_MAX)
+        return -1;
+    snprintf(id, NAME_MAX + 1, "%s", target + 10);
+    return 1;
+}
+
+/* Keeps the snapshot current names and the newest keep - 1 older ones, and deletes the rest:
+ * older ones, .tmp- directories and snapshots newer than current, which an interrupted run
+ * renamed into place but never swapped in, so nobody was ever served them. We hold the lock,
+ * so no other job is writing any of them. Run before a snapshot is written (an earlier run's
+ * leftovers never pile up, and a full disk gets their space back) and after the swap. */
+static void prune(const char *data_dir, const char *snapdir, unsigned keep)
+{
+    char cur[NAME_MAX + 1] = "", path[PATH_MAX];
+    int has_cur = current_id(data_dir, cur);
     DIR *d = opendir(snapdir);
     if (!d) return;
     char **names = NULL;
     size_t n = 0, cap = 0;
-    char path[PATH_MAX];
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.') {
             if (strncmp(e->d_name, ".tmp-", 5) == 0) {
@@ -252,15 +262,35 @@ static void prune(const char *snapdir, unsigned keep)
     closedir(d);
     if (!names) return;
     qsort(names, n, sizeof *names, cmp_names);
-    for (size_t i = 0; i < n; i++) {
-        if (i + keep < n) {
+    /* older snapshots kept beside current (all keep of them when current is set by hand) */
+    size_t older = 0, room = has_cur == 1 ? keep - 1 : keep;
+    for (size_t i = n; i-- > 0;) {
+        int c = has_cur == 1 ? strcmp(names[i], cur) : has_cur == 0 ? 1 : -1;
+        const char *why = NULL;
+        if (c > 0)
+            why = "newer than the one current names: never served";
+        else if (c < 0 && older++ >= room)
+            why = "old";
+        if (why) {
             snprintf(path, sizeof path, "%s/%s", snapdir, names[i]);
             rm_rf(path);
-            fprintf(stderr, "polsnap-snapshot: removed old snapshot %s\n", names[i]);
+            fprintf(stderr, "polsnap-snapshot: removed snapshot %s (%s)\n", names[i], why);
         }
         free(names[i]);
     }
     free(names);
+}
+
+int publish_begin(const char *data_dir, unsigned keep, char *tmp_out, struct err *e)
+{
+    char snapdir[PATH_MAX];
+    snprintf(snapdir, sizeof snapdir, "%s/snapshots", data_dir);
+    snprintf(tmp_out, PATH_MAX, "%s/.tmp-%ld", snapdir, (long)getpid());
+    if (mkdir(snapdir, 0755) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "%s: %s", snapdir, strerror(errno));
+    prune(data_dir, snapdir, keep ? keep : 1); /* a killed run's leftovers, .tmp-PID among them */
+    if (mkdir(tmp_out, 0755) != 0) return err_set(e, ERR_IO, "%s: %s", tmp_out, strerror(errno));
+    return 0;
 }
 
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
@@ -271,7 +301,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     const char *tmp = o->tmp_dir;
     struct err rerr = {0};
     struct idx ix = {0};
-    int made_tmp = 1;
+    int made_tmp = 1, made_final = 0;
 
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -311,7 +341,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
 
     if (fsync_path(tmp) != 0) FAIL("fsync %s: %s", tmp, strerror(errno));
     if (rename(tmp, final) != 0) FAIL("rename %s: %s", tmp, strerror(errno));
-    made_tmp = 0;
+    made_tmp = 0, made_final = 1; /* from here until the swap, a failure removes final */
     if (fsync_path(snapdir) != 0) FAIL("fsync %s: %s", snapdir, strerror(errno));
 
     /* the swap: a new symlink beside current, renamed over it */
@@ -324,13 +354,19 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
         unlink(link_tmp);
         FAIL("rename %s over %s: %s", link_tmp, link_path, strerror(errno));
     }
-    if (fsync_path(o->data_dir) != 0) FAIL("fsync %s: %s", o->data_dir, strerror(errno));
+    /* current names the new snapshot now: it is published, whatever follows */
+    if (fsync_path(o->data_dir) != 0)
+        fprintf(stderr,
+                "polsnap-snapshot: warning: fsync %s: %s: the new snapshot is served, but a "
+                "power loss now could bring the previous one back\n",
+                o->data_dir, strerror(errno));
     snprintf(path_out, PATH_MAX, "%s", final);
-    prune(snapdir, o->keep ? o->keep : 1);
+    prune(o->data_dir, snapdir, o->keep ? o->keep : 1);
     return 0;
 
 fail:
     idx_close(&ix);
     if (made_tmp) rm_rf(tmp);
+    if (made_final) rm_rf(final);
     return -1;
 }

@@ -42,16 +42,21 @@ struct publish_opts {
 int publish_lock(const char *data_dir, int *lock_fd, struct err *e);
 
 /* Makes the snapshot's temporary directory DIR/snapshots/.tmp-PID (its path in tmp_out,
- * PATH_MAX bytes), under the lock. Returns 0, or -1 with *e set. The caller removes it
- * (rm_rf) when it does not go on to publish_snapshot. */
-int publish_begin(const char *data_dir, char *tmp_out, struct err *e);
+ * PATH_MAX bytes), under the lock, after removing what an interrupted run left (.tmp-
+ * directories, a snapshot renamed into place but never swapped in) and all but the current
+ * snapshot and the newest keep - 1 older ones. Returns 0, or -1 with *e set. The caller
+ * removes it (rm_rf) when it does not go on to publish_snapshot. */
+int publish_begin(const char *data_dir, unsigned keep, char *tmp_out, struct err *e);
 
-/* Writes *rs as a new snapshot from o->tmp_dir (renamed into place, or removed on failure), swaps
- * DIR/current to it, then deletes all but the newest `keep` snapshots and stale temporary
- * directories. Takes the rowset: it is freed (and *rs set to NULL) as soon as the index is written,
- * so the rows are not held while the files are rendered from the index. Returns 0 with the new
- * snapshot's directory path in path_out (PATH_MAX bytes), or -1 with *e set: then nothing that was
- * published before has changed (a partial new directory is removed). */
+/* Writes *rs as a new snapshot from o->tmp_dir (renamed into place, or removed on failure),
+ * swaps DIR/current to it, then keeps the current snapshot and the newest keep - 1 older ones
+ * (leftovers of interrupted runs never count against keep). Takes the rowset: it is freed (and
+ * *rs set to NULL) as soon as the index is written, so the rows are not held while the files
+ * are rendered from the index. Returns 0 exactly when DIR/current names the new snapshot, with
+ * its directory path in path_out (PATH_MAX bytes); a failed fsync of DIR after the swap is then
+ * only a warning (the swap is visible; a power loss could undo it). Returns -1 with *e set when
+ * it does not: then nothing that was published before has changed and the new directory is
+ * removed. */
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
                      struct err *e);
 

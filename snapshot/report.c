@@ -485,6 +485,28 @@ static int json_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The nesting depth of the arrays and objects open at data[off] (strings skipped): cJSON
+ * refuses documents nested deeper than CJSON_NESTING_LIMIT, and the error should say so. */
+static size_t json_depth_at(const char *data, size_t off)
+{
+    size_t depth = 0;
+    for (size_t i = 0, in_str = 0; i < off; i++) {
+        if (in_str) {
+            if (data[i] == '\\')
+                i++;
+            else if (data[i] == '"')
+                in_str = 0;
+        } else if (data[i] == '"') {
+            in_str = 1;
+        } else if (data[i] == '[' || data[i] == '{') {
+            depth++;
+        } else if ((data[i] == ']' || data[i] == '}') && depth) {
+            depth--;
+        }
+    }
+    return depth;
+}
+
 /* One JSON document filling data[0..len) (whitespace around it allowed), or NULL with *e set. */
 static cJSON *parse_json(const char *data, size_t len, struct err *e)
 {
@@ -506,7 +528,11 @@ static cJSON *parse_json(const char *data, size_t len, struct err *e)
     size_t off = end && end >= data && end <= data + len ? (size_t)(end - data) : 0;
     if (!doc) {
         position(data, off, where, sizeof where);
-        err_set(e, ERR_INVALID, "invalid JSON at %s", where);
+        if (json_depth_at(data, off) >= CJSON_NESTING_LIMIT)
+            err_set(e, ERR_INVALID, "invalid JSON at %s: nested deeper than %d levels", where,
+                    CJSON_NESTING_LIMIT);
+        else
+            err_set(e, ERR_INVALID, "invalid JSON at %s", where);
         return NULL;
     }
     while (off < len && json_space(data[off]))

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bounds of the areas, past what the index can hold: idxw refuses the rowset with a clear
- * error before an area would abort (spill_area_need) on one row or string more. */
-#define ROWS_MAX ((size_t)UINT32_MAX / IDX_NDICT + 1)
+/* Bounds of the areas: rowset_add_row refuses a row past IDX_MAX_ROWS (idxw then fails,
+ * naming it); a string past STRS_MAX or a table past TABLE_MAX aborts (grow_cap_u32) before an
+ * area would. */
+#define ROWS_MAX ((size_t)IDX_MAX_ROWS)
 #define STRS_MAX ((size_t)UINT32_MAX)
+#define TABLE_MAX (1u << 31)
 #define ARENA_MAX ((size_t)16 << 30)
 
 static char *arena_copy(struct rowset *rs, const char *s, size_t n)
@@ -31,8 +33,8 @@ static char *arena_copy(struct rowset *rs, const char *s, size_t n)
 
 static void table_grow(struct rowset *rs)
 {
-    uint32_t size = rs->tablesize ? rs->tablesize * 2 : 1024;
-    struct spill_area area = {.max = STRS_MAX * 2 * sizeof *rs->table};
+    uint32_t size = grow_cap_u32(rs->tablesize, 1024, TABLE_MAX);
+    struct spill_area area = {.max = (size_t)TABLE_MAX * sizeof *rs->table};
     spill_area_need(&area, sizeof *rs->table * size);
     uint32_t *t = (uint32_t *)area.p;
     memset(t, 0, sizeof *t * size);
@@ -59,10 +61,20 @@ static void strs_need(struct rowset *rs)
     rs->used_as_id = rs->used_area.p;
 }
 
-/* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. */
+/* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. Bytes that
+ * are not UTF-8 become U+FFFD (counted in rs->repaired; the callers warn): whatever a source
+ * hands over, every string of the rowset, so of every answer, is valid UTF-8. */
 static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
 {
     if (!s || !n) return 0;
+    if (utf8_prefix(s, n) != n) {
+        struct buf fixed = BUF_INIT(SIZE_MAX / 2);
+        buf_put_utf8_repaired(&fixed, s, n);
+        rs->repaired++;
+        uint32_t id = intern_n(rs, fixed.ptr, fixed.len);
+        buf_release(&fixed);
+        return id;
+    }
     if ((uint64_t)rs->nstrs * 2 >= rs->tablesize) table_grow(rs);
     uint32_t i = (uint32_t)fnv1a(s, n) & (rs->tablesize - 1);
     for (; rs->table[i]; i = (i + 1) & (rs->tablesize - 1)) {
@@ -70,7 +82,7 @@ static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
         if (strncmp(t, s, n) == 0 && t[n] == '\0') return rs->table[i];
     }
     if (rs->nstrs == rs->capstrs) {
-        rs->capstrs = rs->capstrs > STRS_MAX / 2 ? (uint32_t)STRS_MAX : rs->capstrs * 2;
+        rs->capstrs = grow_cap_u32(rs->capstrs, 1024, (uint32_t)STRS_MAX);
         strs_need(rs);
     }
     uint32_t id = rs->nstrs++;
@@ -151,10 +163,11 @@ static void sha1_hex(const char *const *parts, size_t n, char out[41])
 uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
 {
     if (rs->nreports == rs->capreports) {
-        rs->capreports = rs->capreports ? rs->capreports * 2 : 64;
+        rs->capreports = grow_cap_u32(rs->capreports, 64, UINT32_MAX);
         rs->reports = xreallocarray(rs->reports, rs->capreports, sizeof *rs->reports);
     }
     struct report *r = &rs->reports[rs->nreports];
+    uint32_t repaired = rs->repaired;
     r->kind = intern(rs, report->kind);
     r->name = intern(rs, report->name);
     r->ns = intern(rs, report->namespace);
@@ -167,14 +180,19 @@ uint32_t rowset_add_report(struct rowset *rs, const struct row_report *report)
     r->id = intern(rs, id);
     r->label_off = rs->nlabels;
     r->nlabels = report->nlabels;
-    if (rs->nlabels + report->nlabels > rs->caplabels) {
-        rs->caplabels = (rs->nlabels + report->nlabels) * 2;
+    if ((uint64_t)rs->nlabels + report->nlabels > rs->caplabels) {
+        while ((uint64_t)rs->nlabels + report->nlabels > rs->caplabels)
+            rs->caplabels = grow_cap_u32(rs->caplabels, 64, UINT32_MAX);
         rs->labels = xreallocarray(rs->labels, rs->caplabels, 2 * sizeof *rs->labels);
     }
     for (uint32_t i = 0; i < report->nlabels; i++, rs->nlabels++) {
         rs->labels[2 * rs->nlabels] = intern(rs, report->labels[i].key);
         rs->labels[2 * rs->nlabels + 1] = intern(rs, report->labels[i].value);
     }
+    if (rs->repaired != repaired)
+        rowset_warn(rs, rs->strs[r->origin],
+                    "report %s is not valid UTF-8: bytes replaced with U+FFFD",
+                    rs->strs[r->name] ? rs->strs[r->name] : "-");
     return rs->nreports++;
 }
 
@@ -260,16 +278,22 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
         row_hash(rep, rs, &c, status, severity, hashed);
         id = hashed;
     }
-    uint32_t idref = intern(rs, id);
+    uint32_t repaired = rs->repaired, idref = intern(rs, id);
     if (rs->used_as_id[idref]) {
         rowset_warn(rs, rs->strs[rep->origin],
                     "duplicate result id %s (policy %s, rule %s): "
                     "dropped, the first one stays",
-                    id, c.policy ? c.policy : "-", c.rule ? c.rule : "-");
+                    rs->strs[idref], c.policy ? c.policy : "-", c.rule ? c.rule : "-");
         return ROWSET_DUPLICATE;
     }
     rs->used_as_id[idref] = 1;
 
+    if (rs->nrows == IDX_MAX_ROWS) { /* the index could not hold it: publishing will fail */
+        if (!rs->refused++)
+            rowset_warn(rs, rs->strs[rep->origin], "more than %u rows: the index holds no more",
+                        IDX_MAX_ROWS);
+        return ROWSET_FULL;
+    }
     spill_area_need(&rs->rows_area, sizeof *rs->rows * ((size_t)rs->nrows + 1));
     rs->rows = (struct row *)rs->rows_area.p;
     spill_check();
@@ -295,6 +319,11 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
     r->has_timestamp = c.has_timestamp ? 1 : 0;
     r->scored = (uint8_t)(c.scored < 0 ? 0 : c.scored ? 2 : 1);
     r->first_seen = ROWSET_NO_TIME;
+    if (rs->repaired != repaired)
+        rowset_warn(rs, rs->strs[rep->origin],
+                    "result of policy %s rule %s is not valid UTF-8: bytes replaced with U+FFFD",
+                    rs->strs[r->s[R_POLICY]] ? rs->strs[r->s[R_POLICY]] : "-",
+                    rs->strs[r->s[R_RULE]] ? rs->strs[r->s[R_RULE]] : "-");
     return ROWSET_ADDED;
 }
 
@@ -307,7 +336,7 @@ void rowset_set_change(struct rowset *rs, uint32_t i, int is_new, int64_t first_
 void rowset_add_target(struct rowset *rs, const struct row_target *t)
 {
     if (rs->ntargets == rs->captargets) {
-        rs->captargets = rs->captargets ? rs->captargets * 2 : 8;
+        rs->captargets = grow_cap_u32(rs->captargets, 8, UINT32_MAX);
         rs->targets = xreallocarray(rs->targets, rs->captargets, sizeof *rs->targets);
     }
     struct target *o = &rs->targets[rs->ntargets++];
@@ -332,7 +361,7 @@ void rowset_add_upload(struct rowset *rs, const char *dest, int up, int64_t last
 void rowset_source_status(struct rowset *rs, const char *name, int up)
 {
     if (rs->nsources == rs->capsources) {
-        rs->capsources = rs->capsources ? rs->capsources * 2 : 8;
+        rs->capsources = grow_cap_u32(rs->capsources, 8, UINT32_MAX);
         rs->sources = xreallocarray(rs->sources, rs->capsources, sizeof *rs->sources);
     }
     rs->sources[rs->nsources].name = intern(rs, name);

@@ -17,7 +17,9 @@
  *     resource apiVersion, resource namespace, resource kind, resource name, resource uid,
  *     result_id, policy, rule, status (lower-cased), severity (normalised), category, source,
  *     message, properties (the compact JSON text as given);
- *   - a second row with an id already seen is a duplicate: dropped, counted as a warning.
+ *   - a second row with an id already seen is a duplicate: dropped, counted as a warning;
+ *   - bytes that are not UTF-8 in any string, from any source, become U+FFFD, with a warning
+ *     per row or report (the id is computed from the bytes as given).
  * Strings are copied (interned) into the rowset's arena: callers keep ownership of theirs.
  * Warnings are counted and logged to stderr with their origin ("file.yaml: ...").
  * Allocation failure aborts (util.h); no function here fails otherwise. */
@@ -74,6 +76,7 @@ enum rowset_add_result {
     ROWSET_ADDED = 0,
     ROWSET_BAD_STATUS = 1, /* skipped, warning counted */
     ROWSET_DUPLICATE = 2,  /* skipped, warning counted */
+    ROWSET_FULL = 3,       /* past IDX_MAX_ROWS: refused; idxw_write then fails, naming it */
 };
 enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const struct row_in *row);
 

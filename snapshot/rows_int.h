@@ -91,6 +91,8 @@ struct rowset {
     uint32_t nuploads, capuploads;
     uint32_t change_str[2]; /* interned "unchanged" and "new", the IDX_F_CHANGE values */
     uint32_t warnings;
+    uint32_t repaired; /* strings whose bytes were not UTF-8 (intern_n) */
+    uint32_t refused;  /* rows past IDX_MAX_ROWS: the index writer fails on them */
     int no_crds;
 };
 

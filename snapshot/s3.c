@@ -308,6 +308,15 @@ static int ok(long status)
     return status >= 200 && status <= 299;
 }
 
+/* A 404 about the key (NoSuchKey), not about the bucket (NoSuchBucket: an error). */
+static int no_such_key(const struct http_response *r)
+{
+    char code[64];
+    const char *b = r->body.ptr ? r->body.ptr : "";
+    return r->status == 404 &&
+           (!xml_get(b, b + r->body.len, "Code", code, sizeof code) || !strcmp(code, "NoSuchKey"));
+}
+
 int s3_get(struct s3 *s, const char *key, struct buf *out, struct err *e)
 {
     struct http_response r;
@@ -315,7 +324,7 @@ int s3_get(struct s3 *s, const char *key, struct buf *out, struct err *e)
         http_response_release(&r);
         return -1;
     }
-    int rc = ok(r.status) ? 0 : r.status == 404 ? 1 : fail(s, "GET", key, &r, e);
+    int rc = ok(r.status) ? 0 : no_such_key(&r) ? 1 : fail(s, "GET", key, &r, e);
     buf_release(out);
     if (rc == 0) *out = r.body, buf_init(&r.body, 0);
     http_response_release(&r);
@@ -439,7 +448,7 @@ int s3_copy(struct s3 *s, const char *dst, const char *src, struct err *e)
     struct http_response r;
     int rc = request(s, "PUT", dst, NULL, NULL, NULL, extra, &r, e);
     buf_release(&source);
-    if (rc == 0 && r.status == 404) {
+    if (rc == 0 && no_such_key(&r)) {
         rc = 1;
     } else if (rc == 0 && (!ok(r.status) || (r.body.ptr && strstr(r.body.ptr, "<Error>")))) {
         rc = fail(s, "PUT (copy)", dst, &r, e);

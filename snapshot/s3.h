@@ -72,7 +72,7 @@ struct s3_stats {
 struct s3_stats s3_stats(const struct s3 *s);
 
 /* GETs key into *out (released first; capped at max_body). Returns 0, 1 when there is no such
- * key (*out empty), or -1 with *e set. */
+ * key (404 NoSuchKey; *out empty), or -1 with *e set (NoSuchBucket among them). */
 int s3_get(struct s3 *s, const char *key, struct buf *out, struct err *e);
 
 /* An object's headers as stored with it and sent back to every reader. */

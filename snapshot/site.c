@@ -36,9 +36,9 @@ static int copy_file(const char *from, const char *to, struct err *e)
     }
     rc = fsync(out);
 done:
+    if (out >= 0 && close(out) != 0 && rc == 0) rc = -1; /* a write-back error shows here */
     if (rc != 0) err_set(e, ERR_IO, "copying %s to %s: %s", from, to, strerror(errno));
     if (in >= 0) close(in);
-    if (out >= 0 && close(out) != 0 && rc == 0) rc = -1;
     return rc;
 }
 
@@ -102,21 +102,36 @@ static int copy_one(const char *rel, const char *path, void *ctx, struct err *e)
 int site_write(const char *snapshot_dir, const char *www_dir, const char *site_dir, struct err *e)
 {
     char tmp[PATH_MAX], old[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", site_dir, (long)getpid());
-    snprintf(old, sizeof old, "%s.old-%ld", site_dir, (long)getpid());
+    /* fixed names (the job holds its data directory's lock): what a killed run left is
+     * removed here by the next one */
+    snprintf(tmp, sizeof tmp, "%s.tmp", site_dir);
+    snprintf(old, sizeof old, "%s.old", site_dir);
     rm_rf(tmp);
+    rm_rf(old);
     if (mkdir(tmp, 0755) != 0) return err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
     if (site_files(snapshot_dir, www_dir, copy_one, tmp, e) != 0) {
         rm_rf(tmp);
         return -1;
     }
-    int had_old = rename(site_dir, old) == 0;
-    if (rename(tmp, site_dir) != 0) {
-        err_set(e, ERR_IO, "rename %s to %s: %s", tmp, site_dir, strerror(errno));
-        if (had_old) rename(old, site_dir);
-        rm_rf(tmp);
-        return -1;
+    /* One atomic exchange: the host sees the old site or the new one, never no site. */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, site_dir, RENAME_EXCHANGE) == 0) {
+        rm_rf(tmp); /* the old site now */
+        return 0;
     }
-    if (had_old) rm_rf(old);
-    return 0;
+    if (errno == ENOENT) { /* the first site */
+        if (rename(tmp, site_dir) == 0) return 0;
+    } else if (errno == EINVAL || errno == ENOSYS) {
+        /* a file system without the exchange: two renames, a moment apart */
+        int had_old = rename(site_dir, old) == 0;
+        if (rename(tmp, site_dir) == 0) {
+            if (had_old) rm_rf(old);
+            return 0;
+        }
+        int saved = errno;
+        if (had_old) rename(old, site_dir);
+        errno = saved;
+    }
+    err_set(e, ERR_IO, "rename %s to %s: %s", tmp, site_dir, strerror(errno));
+    rm_rf(tmp);
+    return -1;
 }

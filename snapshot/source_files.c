@@ -136,7 +136,9 @@ static int cmp_path(const void *a, const void *b)
 /* The whole file, or NULL with *e set (no path in the message). The caller frees the bytes. */
 static char *read_file(const char *path, size_t *len, struct err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would wait for a writer for ever (it is refused below as not
+     * a regular file; reads of a regular file ignore the flag) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
         err_set(e, ERR_IO, "cannot open: %s", strerror(errno));

@@ -285,6 +285,8 @@ def broken_answers_fail_clearly():
                                        resp(json=recorded()[0][1], fault="truncate"))))
     fault("alert without id", "alert without an id (--skip-invalid skips such alerts)",
           setup=lambda: central.route("/v1/alerts", resp(json={"alerts": [{"policy": {}}]})))
+    fault("enormous list", "the response is larger than the 33554432-byte limit",
+          setup=lambda: central.route("/v1/alerts", resp(fault="huge", size=40 << 20)))
     fault("slow Central", "GET %s/v1/alerts" % central.url, "--timeout", "1",
           setup=lambda: central.route("/v1/alerts", resp(json=page, delay=3)))
 

@@ -120,6 +120,22 @@ def snapshot(*args, env=None, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
+_faults_so = []
+
+
+def fault_env(spec):
+    """The environment that makes a binary's fsync() or close() fail with EIO (tests/lib/faults.c;
+    spec "fsync:PATH" or "close:SUBSTRING"); the library is built once per test run."""
+    if not _faults_so:
+        so = os.path.join(tempfile.mkdtemp(prefix="polsnap-faults-"), "faults.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", so,
+                        os.path.join(ROOT, "tests", "lib", "faults.c"), "-ldl"], check=True)
+        _faults_so.append(so)
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"LD_PRELOAD": _faults_so[0], "POLSNAP_FAULT": spec,
+            "ASAN_OPTIONS": "verify_asan_link_order=0" + (":" + asan if asan else "")}
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status, self.headers, self.body = status, headers, body

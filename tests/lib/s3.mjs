@@ -2,6 +2,7 @@
 // proxy that verifies every request's AWS Signature V4 with @smithy/signature-v4 (the AWS JavaScript SDK's
 // signer, independent of libcurl) and answers 403 SignatureDoesNotMatch / InvalidAccessKeyId / AccessDenied
 // as S3 does. s3rver itself verifies no V4 signature. Anonymous GET and HEAD pass (a public-read bucket).
+// Like S3 for a reader without s3:ListBucket, an anonymous GET of a missing key is answered 403 AccessDenied.
 // The proxy logs every request ({method, key, query, status, bytes, copy}); /__proxy/log returns the log,
 // /__proxy/slow?ms=N delays each later PUT by N ms (a test kills an upload in flight that way).
 // As a program: node tests/lib/s3.mjs DIR prints {"proxy":PORT,"s3rver":PORT} and serves until killed.
@@ -80,6 +81,10 @@ async function verify(req, body, secret, target) {
 function forward(req, body, port) {
   return new Promise((resolve, reject) => {
     const up = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (res) => {
+      if (res.statusCode === 404 && !req.headers.authorization) {
+        res.resume();
+        return resolve(s3Error(req.res, 403, 'AccessDenied', 'Access Denied'));
+      }
       req.res.writeHead(res.statusCode, res.headers);
       res.pipe(req.res);
       res.on('end', () => resolve(res.statusCode));

@@ -62,9 +62,11 @@ export async function detect() {
   try {
     const res = await fetch('v1/snapshot', { headers: headers(), cache: 'no-store' });
     if (!res.ok) {
-      // an answer in the API's error format means the API is here (e.g. 503: no snapshot yet; 401)
+      // an answer in the API's error format means the API is here (e.g. 503: no snapshot yet; 401); an object
+      // store's XML 403 is a bucket hiding which keys are missing (S3 without s3:ListBucket)
       const e = await errorOf(res);
-      if (e.json || e.status === 401 || e.status === 403) throw e;
+      const bucket = /xml/.test(res.headers.get('Content-Type') || '');
+      if (e.json || (!bucket && (e.status === 401 || e.status === 403))) throw e;
     } else {
       const s = await res.json().catch(() => null);
       if (isSnapshot(s)) {

@@ -9,9 +9,10 @@ import { newPage, settled, axe, screenshot } from './browser.mjs';
 const STATUSES = ['pass', 'fail', 'warn', 'error', 'skip'];
 const DATA_URL = /\/(v1|data)\//;
 
-// Errors the browser logs that are expected: the static mode probe of v1/snapshot answers 404 on a static host.
+// Errors the browser logs that are expected: the static mode probe of v1/snapshot answers 404 on a static host
+// (403 from a bucket that does not say which keys are missing).
 function unexpectedErrors(page, env) {
-  return page.errors.filter((e) => !(env.mode === 'static' && /status of 404/.test(e)));
+  return page.errors.filter((e) => !(env.mode === 'static' && /status of 40[34]/.test(e)));
 }
 
 async function open(browser, env, hash, opts) {
@@ -187,7 +188,11 @@ export async function accessibility(browser, env) {
       await page.goto(env.url + '?poll=0' + hash);
       await settled(page);
       if (name === 'policies') await page.click('#policies-table tbody tr.policy button');
-      if (name === 'results') await page.click('details[data-key="policy"] > summary');
+      if (name === 'results') {
+        await page.click('details[data-key="policy"] > summary');
+        // axe on the settled facet, not on its "Loading…" line caught mid-way (a flake under load)
+        await page.waitForFunction(() => !document.querySelector('#main .loading'), null, { timeout: 30000 });
+      }
       if (name === 'namespaces') await page.waitForFunction(() => ![...document.querySelectorAll('#main span.muted')].some((e) => e.textContent === '…'));
       for (const v of await axe(page)) problems.push(`${scheme} ${name}: ${v}`);
       await screenshot(page, `${env.name}-${name}-${scheme}`);
@@ -222,7 +227,9 @@ export async function keyboard(browser, env) {
   await page.context().close();
 }
 
-// The first view: at most 5 requests before the first data request, 150 KB raw and 50 KB gzipped.
+// The first view: at most 6 requests before the first data request (the page, its stylesheet,
+// js/theme.js, a file because the Content-Security-Policy allows no inline script, and the
+// app's modules), 150 KB raw and 50 KB gzipped.
 export async function budget(browser, env) {
   const page = await newPage(browser);
   const bodies = [];
@@ -234,7 +241,7 @@ export async function budget(browser, env) {
   await settled(page);
   const urls = page.requests.map((r) => r.url());
   const before = urls.findIndex((u) => DATA_URL.test(new URL(u).pathname));
-  assert.ok(before >= 0 && before <= 5, `${before} requests before the first data request: ${urls.slice(0, before + 1).join(' ')}`);
+  assert.ok(before >= 0 && before <= 6, `${before} requests before the first data request: ${urls.slice(0, before + 1).join(' ')}`);
   let raw = 0, gz = 0;
   for (const r of bodies) {
     if (DATA_URL.test(new URL(r.url()).pathname)) continue;
