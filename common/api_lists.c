@@ -229,22 +229,58 @@ int api_rule_status_count(const struct api_ctx *c, struct err *e)
     return 200;
 }
 
-/* Appends {"<key>":name,"pass":n,...} for tallies [0, n) (comma-separated); the name is the
+/* Appends {"<key>":name,"pass":n,... of one tally, the object left open; the name is the
  * string whose id is the tally key's low 32 bits. */
+static void put_tally_open(struct buf *b, const struct idx *ix, const char *key,
+                           const struct tally *t)
+{
+    buf_printf(b, "{\"%s\":", key);
+    buf_json_str_or_null(b, idx_str(ix, (uint32_t)t->key));
+    for (int s = 0; s < IDX_NSTATUS; s++)
+        buf_printf(b, ",\"%s\":%u", idx_status_names[s], t->count[s]);
+}
+
+/* The objects of tallies [0, n), comma-separated. */
 static void put_tallies(struct buf *b, const struct idx *ix, const char *key, const struct tally *t,
                         size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        buf_printf(b, "%s{\"%s\":", i ? "," : "", key);
-        buf_json_str_or_null(b, idx_str(ix, (uint32_t)t[i].key));
-        for (int s = 0; s < IDX_NSTATUS; s++)
-            buf_printf(b, ",\"%s\":%u", idx_status_names[s], t[i].count[s]);
+        if (i) buf_putc(b, ',');
+        put_tally_open(b, ix, key, &t[i]);
         buf_putc(b, '}');
     }
 }
 
-/* The dashboard's overview in one answer: status x severity, per namespace, cluster, per
- * policy with its rules, per result source. */
+/* Appends ,"failSeverity":{"critical":n,...,"none":n} of one namespace from the (namespace,
+ * severity) tallies of failing rows (key ns << 3 | severity, counted under IDX_FAIL), walking
+ * *at forward: both tallies ascend by namespace. */
+static void put_fail_severity(struct buf *b, uint32_t ns, const struct tally *sev, size_t nsev,
+                              size_t *at)
+{
+    uint32_t count[IDX_NSEVERITY] = {0};
+    for (; *at < nsev && (uint32_t)(sev[*at].key >> 3) <= ns; (*at)++)
+        if ((uint32_t)(sev[*at].key >> 3) == ns) count[sev[*at].key & 7] = sev[*at].count[IDX_FAIL];
+    buf_puts(b, ",\"failSeverity\":{");
+    for (int v = IDX_NSEVERITY - 1; v >= 0; v--)
+        buf_printf(b, "\"%s\":%u%s", v ? idx_severity_names[v] : "none", count[v], v ? "," : "");
+    buf_putc(b, '}');
+}
+
+/* The namespaces of the summary: put_tallies' objects with each one's failSeverity. */
+static void put_namespaces(struct buf *b, const struct idx *ix, const struct tally *t, size_t n,
+                           const struct tally *sev, size_t nsev)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_putc(b, ',');
+        put_tally_open(b, ix, "namespace", &t[i]);
+        put_fail_severity(b, (uint32_t)t[i].key, sev, nsev, &at);
+        buf_putc(b, '}');
+    }
+}
+
+/* The dashboard's overview in one answer: status x severity, per namespace (with its failing
+ * results by severity), cluster, per policy with its rules, per result source. */
 int api_summary(const struct api_ctx *c, struct err *e)
 {
     (void)e;
@@ -252,13 +288,17 @@ int api_summary(const struct api_ctx *c, struct err *e)
     struct bitmap sel;
     api_select(c, &sel);
     uint32_t sevcount[IDX_NSTATUS][IDX_NSEVERITY] = {{0}}, cluster[IDX_NSTATUS] = {0};
-    struct tallies ns = {0}, pol = {0}, rule = {0}, src = {0};
+    struct tallies ns = {0}, pol = {0}, rule = {0}, src = {0}, nssev = {0};
     for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1)) {
         const struct idx_row *row = &ix->rows[r];
         sevcount[row->status][row->severity]++;
         if (row->cluster) cluster[row->status]++;
-        if (!row->cluster && row->str[IDX_F_NAMESPACE])
+        if (!row->cluster && row->str[IDX_F_NAMESPACE]) {
             tally_add(&ns, row->str[IDX_F_NAMESPACE], row->status);
+            if (row->status == IDX_FAIL)
+                tally_add(&nssev, (uint64_t)row->str[IDX_F_NAMESPACE] << 3 | row->severity,
+                          IDX_FAIL);
+        }
         if (row->str[IDX_F_SOURCE]) tally_add(&src, row->str[IDX_F_SOURCE], row->status);
         /* policy key: (policy id, scope bit); rule key: (policy id, rule id) */
         tally_add(&pol, (uint64_t)row->str[IDX_F_POLICY] << 1 | row->cluster, row->status);
@@ -275,7 +315,8 @@ int api_summary(const struct api_ctx *c, struct err *e)
         buf_putc(b, '}');
     }
     buf_puts(b, "},\"namespaces\":[");
-    put_tallies(b, ix, "namespace", ns.t, tally_sort(&ns));
+    size_t kns = tally_sort(&ns), ksev = tally_sort(&nssev);
+    put_namespaces(b, ix, ns.t, kns, nssev.t, ksev);
     buf_puts(b, "],\"cluster\":");
     api_put_counts(b, cluster);
 
@@ -309,7 +350,7 @@ int api_summary(const struct api_ctx *c, struct err *e)
     buf_puts(b, "],\"sources\":[");
     put_tallies(b, ix, "source", src.t, tally_sort(&src));
     buf_puts(b, "]}");
-    free(ns.t), free(pol.t), free(rule.t), free(src.t);
+    free(ns.t), free(pol.t), free(rule.t), free(src.t), free(nssev.t);
     bitmap_release(&sel);
     return 200;
 }

@@ -1,5 +1,5 @@
 // counts.test.mjs - every count the dashboard links lands on a view whose total is that count: each count link
-// of the overview (and of the Policies view) is opened and the total the results view states is compared with
+// of the overview (and of the Policies view, also narrowed to one source) is opened and the total the results view states is compared with
 // the number clicked. For the bundled samples (values that differ only in case, cluster-only policies) and a
 // generated set with such values, through the API and on the generated set's static copy.
 import { test, before, after } from 'node:test';
@@ -101,17 +101,19 @@ for (const name of ['samples', 'generated', 'site']) {
   });
 }
 
-test('generated: every count link of the Policies view lands on a view with that total', async () => {
-  if (setupError) throw setupError;
-  const page = await newPage(browser);
-  await page.goto(envs.generated + '?poll=0#/policies');
-  await settled(page);
-  await page.click('button[data-focus="expand-all"]');
-  const links = await countLinks(page);
-  assert.ok(links.length > 30, `the Policies view has its count links (${links.length})`);
-  assert.deepEqual(await totals(page, links), []);
-  await page.context().close();
-});
+for (const [name, hash] of [['generated', '#/policies'], ['generated', '#/policies?source=kyverno'], ['site', '#/policies?source=Trivy']]) {
+  test(`${name}: every count link of the Policies view (${hash}) lands on a view with that total`, async () => {
+    if (setupError) throw setupError;
+    const page = await newPage(browser);
+    await page.goto(envs[name] + '?poll=0' + hash);
+    await settled(page);
+    await page.click('button[data-focus="expand-all"]');
+    const links = await countLinks(page);
+    assert.ok(links.length > 30, `the Policies view has its count links (${links.length})`);
+    assert.deepEqual(await totals(page, links), []);
+    await page.context().close();
+  });
+}
 
 test('samples: values that differ only in case are one entry, counted as the filters match', async () => {
   if (setupError) throw setupError;

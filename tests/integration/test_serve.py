@@ -80,7 +80,10 @@ def summary_of(rows):
         if r["namespace"] is None and r["_cluster"]:
             cluster[r["status"]] += 1
         elif r["namespace"] is not None:
-            ns.setdefault(r["namespace"], counts())[r["status"]] += 1
+            n = ns.setdefault(r["namespace"], dict(counts(), failSeverity={v: 0 for v in sevs}))
+            n[r["status"]] += 1
+            if r["status"] == "fail":
+                n["failSeverity"][r["severity"] or "none"] += 1
         if r["source"] is not None:
             src.setdefault(r["source"], counts())[r["status"]] += 1
         p = pol.setdefault(r["policy"], {"scopes": set(), "c": counts(), "rules": {}})

@@ -14,6 +14,12 @@ let summaryCache = null; // {id, promise}
 let pollTimer = null;
 let generation = 0;
 let navigated = false;
+// Scroll positions by history entry (history.state.entry), so that Back returns to the same place in a list
+// once its rows are loaded again (the browser's own restoring runs before they are).
+const positions = new Map();
+let entry = 0;
+let lastList = null; // {hash, back}: the last list view, for the detail's way back
+let previousHash = null;
 
 function parseHash() {
   const m = location.hash.match(/^#\/([^?]*)(?:\?(.*))?$/);
@@ -46,10 +52,42 @@ const ctx = {
   announce(text) {
     live.textContent = text;
   },
+  // The list the user came from ({hash, back}: back is true when it is the previous history entry).
+  lastList() {
+    return lastList;
+  },
 };
+
+// Gives the history entry an id (once): scroll positions are recorded under it from now on.
+function markEntry() {
+  if (!history.state || !history.state.entry) history.replaceState({ ...(history.state || {}), entry: Date.now() + Math.random() }, '');
+  entry = history.state.entry;
+  return positions.get(entry);
+}
+
+// Once the view just mounted or updated has loaded (no busy element, no "Loading"; at most 10 s), scrolls
+// to y, the position its history entry had.
+function restoreScroll(y) {
+  if (!y) return;
+  const mine = entry;
+  const t0 = Date.now();
+  const tick = () => {
+    if (entry !== mine) return;
+    if (main.querySelector('[aria-busy="true"], p.loading') && Date.now() - t0 < 10000) { requestAnimationFrame(tick); return; }
+    window.scrollTo(0, y);
+    positions.set(mine, y);
+  };
+  requestAnimationFrame(tick);
+}
 
 async function route() {
   const r = parseHash();
+  const from = location.hash;
+  if (r.name !== 'detail' && r.name !== 'missing') lastList = { hash: from, back: false };
+  else if (lastList && lastList.hash === previousHash) lastList = { ...lastList, back: true };
+  else lastList = lastList && { ...lastList, back: false };
+  previousHash = from;
+  const y = markEntry();
   for (const a of document.querySelectorAll('nav.views a')) {
     if (a.dataset.view === r.name || (r.name === 'detail' && a.dataset.view === 'results')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -62,6 +100,7 @@ async function route() {
   }
   if (current && current.name === r.name) {
     current.view.update(r.params, r.rest);
+    restoreScroll(y);
     return;
   }
   const gen = ++generation;
@@ -71,6 +110,7 @@ async function route() {
   main.replaceChildren();
   current = { name: r.name, view: mod.mount(main, ctx, r.params, r.rest) };
   navigated = true;
+  restoreScroll(y);
   // a new view moves the focus to its heading (screen readers hear where they are), except on page load
   const h1 = main.querySelector('h1');
   if (!first && h1) { h1.tabIndex = -1; h1.focus(); }
@@ -180,6 +220,8 @@ function setupChrome() {
     main.focus();
   });
   window.addEventListener('hashchange', () => { if (data.mode.snapshot) route(); });
+  history.scrollRestoration = 'manual';
+  window.addEventListener('scroll', () => { positions.set(entry, window.scrollY); }, { passive: true });
   setInterval(showFreshness, 30000);
 }
 

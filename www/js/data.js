@@ -157,11 +157,12 @@ export function unfiltered(path) {
   return getJSON(mode.name === 'api' ? 'v1/' + path : staticBase + 'v1/' + path + '.json');
 }
 
-// The summary, grouped the way the filters match: entries whose namespace, policy, rule or source differ only
+// The summary (of the rows qs selects, when given), grouped the way the filters match: entries whose namespace, policy, rule or source differ only
 // in case (ASCII) are one entry under the first spelling (spellings lists them all), so that a count equals
 // what its link's filter selects.
-export async function summary() {
-  const s = await unfiltered('summary');
+export async function summary(qs) {
+  const s = !qs ? await unfiltered('summary')
+    : mode.engine === 'server' ? await getJSON('v1/summary?' + qs) : await call('summary', { qs });
   const policies = foldBy(s.policies, 'policy', (had, e) => {
     if (had.scope !== e.scope) had.scope = 'both';
     had.rules = [...had.rules, ...e.rules];
@@ -180,6 +181,10 @@ function foldBy(list, key, merge) {
       continue;
     }
     for (const st of API_STATUSES) had[st] = (had[st] || 0) + (e[st] || 0);
+    if (e.failSeverity) {
+      had.failSeverity = { ...had.failSeverity };
+      for (const [v, n] of Object.entries(e.failSeverity)) had.failSeverity[v] = (had.failSeverity[v] || 0) + n;
+    }
     if (!had.spellings.includes(e[key])) had.spellings.push(e[key]);
     if (merge) merge(had, e);
   }
@@ -243,11 +248,11 @@ export function snapshotTime(id) {
   return m ? Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]) / 1000 : null;
 }
 
-// The whole filtered view as a Blob (all pages), CSV or JSON.
-export async function exportBlob(scope, qs, format, progress) {
-  const meta = { snapshot: { id: mode.snapshot.id, created: mode.snapshot.created }, scope, query: qs };
-  if (mode.engine !== 'server') return call('export', { scope, qs, format, meta }, progress);
-  return call('exportApi', { base: new URL('.', location.href).href, headers: headers(), scope, qs, format, meta }, progress);
+// The whole filtered view of the scopes as a Blob (all pages), CSV or JSON; filters is the view's filter line.
+export async function exportBlob(scopes, qs, format, filters, progress) {
+  const meta = { snapshot: { id: mode.snapshot.id, created: mode.snapshot.created }, scopes, filters, query: qs };
+  if (mode.engine !== 'server') return call('export', { scopes, qs, format, meta }, progress);
+  return call('exportApi', { base: new URL('.', location.href).href, headers: headers(), scopes, qs, format, meta }, progress);
 }
 
 // ---- the results view's state, as the URL holds it ----
@@ -302,7 +307,8 @@ export const PAGE_SIZES = [10, 25, 50, 100, 250, 500];
 export function readState(params) {
   const st = { scope: params.get('scope') === 'cluster' ? 'cluster' : 'namespaced',
     both: !params.has('scope') || params.get('both') === '1', filters: {}, not: new Set(),
-    search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50 };
+    search: params.get('search') || '', sort: null, desc: params.get('desc') === '1', page: 1, size: 50,
+    group: params.get('group') === 'resource' };
   for (const f of FILTERS) st.filters[f.key] = params.getAll(f.key).filter((v) => v !== '');
   st.labels = params.getAll('label').filter((v) => v.includes(':'));
   if (!params.has('status')) st.filters.status = ['fail'];
@@ -332,6 +338,7 @@ export function writeState(st) {
   if (st.sort && st.desc) p.set('desc', '1');
   if (st.page > 1) p.set('page', String(st.page));
   if (st.size !== 50) p.set('size', String(st.size));
+  if (st.group) p.set('group', 'resource');
   return p;
 }
 

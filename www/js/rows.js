@@ -4,7 +4,7 @@
 // The dashboard's one list of statuses and severities lives in ui.js: the page loads ui.js before
 // its first data request and only the worker loads rows.js, so this way round costs the first view
 // no extra request.
-import { API_STATUSES as STATUSES, SEVERITIES, fold } from './ui.js';
+import { API_STATUSES as STATUSES, SEVERITIES, fold, rfc3339 } from './ui.js';
 
 export { fold };
 
@@ -191,10 +191,11 @@ function csvCell(v) {
   return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-export const CSV_HEADER = ROW_KEYS.join(',') + '\r\n';
+// CSV: the scope, then the 13 row fields; the timestamp in RFC 3339 UTC, as the table shows it.
+export const CSV_HEADER = ['scope', ...ROW_KEYS].join(',') + '\r\n';
 
-export function csvRows(rows) {
+export function csvRows(rows, scope) {
   let out = '';
-  for (const r of rows) out += ROW_KEYS.map((k) => csvCell(r[k])).join(',') + '\r\n';
+  for (const r of rows) out += [scope, ...ROW_KEYS.map((k) => (k === 'timestamp' ? rfc3339(r[k]) : r[k]))].map(csvCell).join(',') + '\r\n';
   return out;
 }

@@ -1,7 +1,7 @@
 // static-worker.js - answers result queries in the browser when no query server exists, off the main thread.
 // It reads the snapshot's per-namespace shards (a --site directory) or, behind an API without its query
 // server, the unfiltered results files; it loads only the shards a request needs and holds a bounded cache.
-import { parseParams, matcher, comparator, fold, CSV_HEADER, csvRows } from './rows.js';
+import { parseParams, matcher, comparator, fold, cmpStr, CSV_HEADER, csvRows } from './rows.js';
 
 const CACHE_ROWS = 400000; // parsed rows kept across requests (least recently used shards go first)
 const KEEP_MATCHES = 500000; // a sorted match list this small is kept so that paging is instant
@@ -143,24 +143,29 @@ async function find(id, scope, namespace) {
   return null;
 }
 
-// CSV or JSON of every row the batches hold; batches() yields arrays of rows and sets count.
-async function exportBlob(format, meta, batches) {
-  const parts = format === 'csv' ? [CSV_HEADER] : [];
-  const state = { count: 0 };
-  let first = true;
-  for await (const rows of batches(state)) {
-    for (let i = 0; i < rows.length; i += 5000) {
-      const slice = rows.slice(i, i + 5000);
-      if (format === 'csv') parts.push(csvRows(slice));
-      else if (slice.length) { parts.push((first ? '' : ',') + slice.map((r) => JSON.stringify(r)).join(',')); first = false; }
+// CSV or JSON of every row of each scope's batches; batches(scope, state) yields arrays of rows and sets the
+// scope's count. CSV: one table, the scope in its first column. JSON: meta and {count, items} per scope.
+async function exportBlob(format, meta, scopes, batches) {
+  const parts = format === 'csv' ? [CSV_HEADER] : [JSON.stringify(meta).slice(0, -1)];
+  for (const scope of scopes) {
+    const state = { count: 0 };
+    let first = true;
+    if (format === 'json') parts.push(`,${JSON.stringify(scope)}:{"items":[`);
+    for await (const rows of batches(scope, state)) {
+      for (let i = 0; i < rows.length; i += 5000) {
+        const slice = rows.slice(i, i + 5000);
+        if (format === 'csv') parts.push(csvRows(slice, scope));
+        else if (slice.length) { parts.push((first ? '' : ',') + slice.map((r) => JSON.stringify(r)).join(',')); first = false; }
+      }
     }
+    if (format === 'json') parts.push(`],"count":${state.count}}`);
   }
   if (format === 'csv') return new Blob(parts, { type: 'text/csv' });
-  return new Blob([JSON.stringify(meta).slice(0, -1), `,"count":${state.count},"items":[`, ...parts, ']}\n'], { type: 'application/json' });
+  return new Blob([...parts, '}\n'], { type: 'application/json' });
 }
 
-function exportLocal(scope, qs, format, meta, progress) {
-  return exportBlob(format, meta, async function* (state) {
+function exportLocal(scopes, qs, format, meta, progress) {
+  return exportBlob(format, meta, scopes, async function* (scope, state) {
     const { items, count } = await results(scope, qs, progress);
     state.count = count;
     yield items;
@@ -168,8 +173,8 @@ function exportLocal(scope, qs, format, meta, progress) {
 }
 
 // Behind the API the worker pages through the query server, so that a million rows never block the page.
-function exportApi(base, headers, scope, qs, format, meta, progress) {
-  const page = async (offset) => {
+function exportApi(base, headers, scopes, qs, format, meta, progress) {
+  const page = async (scope, offset) => {
     const url = `${base}v1/${scope}-resources/results?${qs}${qs ? '&' : ''}pagination.limit=1000&pagination.offset=${offset}`;
     const res = await fetch(url, { headers, cache: 'no-cache' });
     if (!res.ok) {
@@ -179,21 +184,53 @@ function exportApi(base, headers, scope, qs, format, meta, progress) {
     }
     return res.json();
   };
-  return exportBlob(format, meta, async function* (state) {
-    const first = await page(0);
+  return exportBlob(format, meta, scopes, async function* (scope, state) {
+    const first = await page(scope, 0);
     state.count = first.count;
     yield first.items;
     // the count is known now: keep a few pages in flight, in order
     const offsets = [];
     for (let o = 1000; o < first.count; o += 1000) offsets.push(o);
-    const inflight = offsets.splice(0, PARALLEL).map(page);
+    const inflight = offsets.splice(0, PARALLEL).map((o) => page(scope, o));
     for (let done = 1000; inflight.length; done += 1000) {
       const next = await inflight.shift();
-      if (offsets.length) inflight.push(page(offsets.shift()));
+      if (offsets.length) inflight.push(page(scope, offsets.shift()));
       yield next.items;
       progress(Math.min(done + 1000, first.count), first.count);
     }
   });
+}
+
+// /v1/summary of the rows qs selects in both scopes, as the query server answers it (api_lists.c).
+async function summary(qs) {
+  const zero = () => ({ pass: 0, fail: 0, warn: 0, error: 0, skip: 0 });
+  const sevs = () => ({ critical: 0, high: 0, medium: 0, low: 0, info: 0, none: 0 });
+  const out = { statusSeverity: {}, cluster: zero() };
+  for (const s of Object.keys(zero())) out.statusSeverity[s] = sevs();
+  const ns = new Map(), pol = new Map(), src = new Map();
+  const tally = (m, k, make) => { if (!m.has(k)) m.set(k, make()); return m.get(k); };
+  for (const scope of ['namespaced', 'cluster']) {
+    for (const r of (await results(scope, qs)).items) {
+      out.statusSeverity[r.status][r.severity ?? 'none']++;
+      if (scope === 'cluster') out.cluster[r.status]++;
+      else if (r.namespace !== null) {
+        const n = tally(ns, r.namespace, () => ({ namespace: r.namespace, ...zero(), failSeverity: sevs() }));
+        n[r.status]++;
+        if (r.status === 'fail') n.failSeverity[r.severity ?? 'none']++;
+      }
+      if (r.source !== null) tally(src, r.source, () => ({ source: r.source, ...zero() }))[r.status]++;
+      const p = tally(pol, r.policy, () => ({ policy: r.policy, scopes: new Set(), ...zero(), rules: new Map() }));
+      p.scopes.add(scope);
+      p[r.status]++;
+      tally(p.rules, r.rule, () => ({ rule: r.rule, ...zero() }))[r.status]++;
+    }
+  }
+  const sorted = (m, k) => [...m.values()].sort((a, b) => cmpStr(a[k], b[k]));
+  out.namespaces = sorted(ns, 'namespace');
+  out.policies = sorted(pol, 'policy').map(({ scopes, rules, ...p }) => ({
+    ...p, scope: scopes.size === 2 ? 'both' : [...scopes][0], rules: sorted(rules, 'rule') }));
+  out.sources = sorted(src, 'source');
+  return out;
 }
 
 // The namespace list and the summary, fetched once per snapshot and only by a query that needs them.
@@ -223,8 +260,9 @@ const ops = {
   },
   results: ({ scope, qs }, progress) => results(scope, qs, progress),
   find: ({ id, scope, namespace }) => find(id, scope, namespace),
-  export: ({ scope, qs, format, meta }, progress) => exportLocal(scope, qs, format, meta, progress),
-  exportApi: ({ base, headers, scope, qs, format, meta }, progress) => exportApi(base, headers, scope, qs, format, meta, progress),
+  export: ({ scopes, qs, format, meta }, progress) => exportLocal(scopes, qs, format, meta, progress),
+  exportApi: ({ base, headers, scopes, qs, format, meta }, progress) => exportApi(base, headers, scopes, qs, format, meta, progress),
+  summary: ({ qs }) => summary(qs),
 };
 
 self.onmessage = async ({ data }) => {

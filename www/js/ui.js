@@ -75,6 +75,7 @@ const ICONS = {
   clock: 'M8 1.5a6.5 6.5 0 100 13 6.5 6.5 0 000-13zM8 4v4l3 2',
   key: 'M10 2a4 4 0 11-3.5 6L2 12.5V14h2v-1.5h1.5V11H7l1-1A4 4 0 0110 2zM11 4.5v.5',
   x: 'M4 4l8 8M12 4l-8 8',
+  copy: 'M5 5V2.5h8.5V11H11M2.5 5H11v8.5H2.5z',
 };
 
 export function icon(name, label) {
@@ -100,6 +101,11 @@ export function num(n) {
 export function fmtTime(unix) {
   if (unix === null || unix === undefined) return '—';
   return new Date(unix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+// Unix seconds as RFC 3339 UTC ("2026-11-25T15:30:00Z"), or null.
+export function rfc3339(unix) {
+  return unix === null || unix === undefined ? null : new Date(unix * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export function fmtAge(seconds) {
@@ -135,6 +141,14 @@ export function countLink(n, filters, label) {
   return h('a.count', { href: resultsHref(filters), 'data-count': n, 'aria-label': label ? `${num(n)} ${label}` : null }, num(n));
 }
 
+// Failing results by severity ("2 critical · 5 high"), each count a link to them; filters narrow them (a namespace).
+export function sevBreakdown(counts, filters, what) {
+  const present = [...SEVERITIES, 'none'].filter((v) => counts && counts[v]);
+  if (!present.length) return h('span.zero', {}, 'none');
+  return h('span.sevs', {}, present.map((v, i) => [i ? ' · ' : '', h('span', { 'data-severity': v },
+    countLink(counts[v], { ...filters, status: 'fail', severity: v }, `failing results of severity ${v} ${what}`), ' ', v === 'none' ? 'no severity' : v)]));
+}
+
 export function notice(kind, ...children) {
   return h('div.notice.' + kind, { role: kind === 'error' ? 'alert' : 'status' },
     icon(kind === 'error' ? 'error' : kind === 'warn' ? 'warn' : 'clock'), h('div', {}, ...children));
@@ -160,7 +174,7 @@ export function sortTable({ caption, columns, rows, sort, desc, onSort, limit, c
   });
   const shown = limit ? sorted.slice(0, limit) : sorted;
   const head = h('tr', {}, columns.map((c) => h('th', {
-    scope: 'col', class: c.num ? 'num' : null,
+    scope: 'col', class: c.num ? 'num' : null, 'data-col': c.key,
     'aria-sort': c.value && c.key === col.key ? (desc ? 'descending' : 'ascending') : c.value ? 'none' : null,
   }, c.value ? h('button.sort', {
     type: 'button', 'data-sort': c.key,

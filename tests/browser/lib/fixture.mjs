@@ -75,8 +75,11 @@ export function summarize(rows) {
     ss[r.status][r.severity ?? 'none']++;
     if (r._scope === 'cluster') cluster[r.status]++;
     else if (r.namespace !== null) {
-      if (!ns.has(r.namespace)) ns.set(r.namespace, { namespace: r.namespace, ...zero() });
+      if (!ns.has(r.namespace)) {
+        ns.set(r.namespace, { namespace: r.namespace, ...zero(), failSeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0, none: 0 } });
+      }
       ns.get(r.namespace)[r.status]++;
+      if (r.status === 'fail') ns.get(r.namespace).failSeverity[r.severity ?? 'none']++;
     }
     if (r.policy !== null) {
       if (!pol.has(r.policy)) pol.set(r.policy, { policy: r.policy, scopes: new Set(), ...zero(), rules: new Map() });

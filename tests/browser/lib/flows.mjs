@@ -148,27 +148,46 @@ function parseCsv(text) {
   return rows;
 }
 
-// Export CSV and JSON of a filtered view: every page (more than one API page of 1,000), equal to the rows the
-// API (or oracle) gives.
+// Export CSV and JSON of a filtered view: every page (more than one API page of 1,000) of both scopes (the
+// view counts both), equal to the rows the API (or oracle) gives; CSV times in RFC 3339; a name that says what
+// was filtered.
 export async function exportRows(browser, env) {
   const page = await open(browser, env, '#/results?status=fail&status=pass&size=10');
   const want = await env.expect.results('namespaced', { status: ['fail', 'pass'] });
+  const cluster = await env.expect.results('cluster', { status: ['fail', 'pass'] });
   assert.ok(want.count > 1000, `the export spans several API pages (${want.count} rows)`);
+  assert.ok(cluster.count > 0, 'and has cluster-scoped rows');
   await waitIds(page, want.items.slice(0, 10).map((r) => r.id), 'export view');
+  await page.waitForSelector('#view-total[data-count]');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"]')]);
   const snap = await env.expect.snapshot();
-  assert.equal(csv.suggestedFilename(), `polsnap-namespaced-results-${snap.created.replace(/[-:]/g, '')}.csv`);
+  assert.equal(csv.suggestedFilename(), `polsnap-both-scopes_status-fail-pass-${snap.created.replace(/[-:]/g, '')}.csv`);
   const table = parseCsv(fs.readFileSync(await csv.path(), 'utf8'));
   const keys = table.shift();
-  assert.deepEqual(keys, ['id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties']);
-  const asCsv = (r) => keys.map((k) => (r[k] === null ? '' : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])));
-  assert.equal(table.length, want.count, 'CSV row count');
-  assert.deepEqual(table, want.items.map(asCsv), 'CSV rows equal the API rows');
+  assert.deepEqual(keys, ['scope', 'id', 'namespace', 'kind', 'name', 'message', 'category', 'policy', 'rule', 'status', 'severity', 'source', 'timestamp', 'properties']);
+  const time = (t) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  const asCsv = (scope) => (r) => [scope, ...keys.slice(1).map((k) => (r[k] === null ? '' : k === 'timestamp' ? time(r[k]) : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])))];
+  assert.equal(table.length, want.count + cluster.count, 'CSV row count: both scopes');
+  assert.deepEqual(table, [...want.items.map(asCsv('namespaced')), ...cluster.items.map(asCsv('cluster'))], 'CSV rows equal the API rows');
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="json"]')]);
+  assert.equal(json.suggestedFilename(), `polsnap-both-scopes_status-fail-pass-${snap.created.replace(/[-:]/g, '')}.json`);
   const doc = JSON.parse(fs.readFileSync(await json.path(), 'utf8'));
-  assert.equal(doc.count, want.count);
-  assert.deepEqual(doc.items, want.items, 'JSON rows equal the API rows');
+  assert.deepEqual(doc.scopes, ['namespaced', 'cluster']);
+  assert.equal(doc.namespaced.count, want.count);
+  assert.deepEqual(doc.namespaced.items, want.items, 'JSON rows equal the API rows');
+  assert.deepEqual(doc.cluster.items, cluster.items, 'and the cluster-scoped ones');
   assert.equal(doc.snapshot.id, snap.id);
+  assert.match(doc.filters, /Status is fail; Status is pass/);
+  // one scope: the tab's rows only
+  await page.click('nav.tabs a[data-scope="cluster"]');
+  await waitIds(page, cluster.items.slice(0, 10).map((r) => r.id), 'the cluster tab');
+  const scoped = `#/results?scope=cluster&status=fail&status=pass&size=10`;
+  await page.evaluate((h) => { location.hash = h; }, scoped);
+  await page.waitForFunction(() => /^\d+ cluster-scoped results?$/.test(document.getElementById('view-total').textContent));
+  const [one] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"]')]);
+  assert.equal(one.suggestedFilename(), `polsnap-cluster_status-fail-pass-${snap.created.replace(/[-:]/g, '')}.csv`);
+  const rows = parseCsv(fs.readFileSync(await one.path(), 'utf8')).slice(1);
+  assert.deepEqual(rows, cluster.items.map(asCsv('cluster')), 'a one-scope view exports that scope');
   assert.deepEqual(unexpectedErrors(page, env), [], 'console errors');
   await page.context().close();
 }
@@ -179,6 +198,7 @@ export async function accessibility(browser, env) {
   const ns = s.namespaces[0].namespace;
   const one = (await env.expect.results('namespaced', { status: ['fail'] })).items[0];
   const views = [['overview', '#/'], ['results', '#/results'], ['cluster', '#/results?scope=cluster&status='],
+    ['grouped', '#/results?status=fail&group=resource'],
     ['policies', '#/policies?failing=1'], ['namespaces', '#/namespaces'], ['namespace', `#/namespaces?ns=${encodeURIComponent(ns)}`],
     ['result', `#/result/${encodeURIComponent(one.id)}?scope=namespaced&ns=${encodeURIComponent(one.namespace)}`]];
   const problems = [];

@@ -1,7 +1,7 @@
 // namespaces.js - namespaces with their status counts, including the cluster-scoped results about the
 // Namespace object itself (other dashboards leave those out of a namespace's view).
 import { apiQuery, readState } from '../data.js';
-import { h, num, countLink, bar, href, sortTable, keepFocus, loading, notice, statusBadge, sevBadge, wrapTable, STATUSES } from '../ui.js';
+import { h, num, countLink, bar, href, sortTable, keepFocus, loading, notice, statusBadge, sevBadge, sevBreakdown, wrapTable, STATUSES } from '../ui.js';
 
 const sum = (o) => STATUSES.reduce((n, s) => n + (o[s] || 0), 0);
 const parts = (o) => [['fail', o.fail], ['error', o.error], ['warn', o.warn], ['pass', o.pass], ['skip', o.skip]];
@@ -22,13 +22,14 @@ async function namespaceObjects(ctx, name) {
 
 function resultRows(rows, scope) {
   return rows.map((r) => h('tr', { 'data-id': r.id },
-    h('td', {}, statusBadge(r.status)), h('td', {}, sevBadge(r.severity)), h('td.wrap', {}, r.policy ?? '—'), h('td.wrap', {}, r.rule ?? '—'),
+    h('td', {}, statusBadge(r.status)), h('td', {}, sevBadge(r.severity)), h('td', {}, r.kind ?? '—'), h('td.wrap', {}, r.name ?? '—'),
+    h('td.wrap', {}, r.policy ?? '—'), h('td.wrap', {}, r.rule ?? '—'),
     h('td.msg', {}, h('a', { href: href('result/' + encodeURIComponent(r.id), scope === 'cluster' || r.namespace === null ? { scope } : { scope, ns: r.namespace }) }, r.message ?? '(no message)'))));
 }
 
 function resultTable(caption, rows, scope, id) {
   return wrapTable(h('table.grid', { id }, h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, ['Status', 'Severity', 'Policy', 'Rule', 'Message'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Status', 'Severity', 'Kind', 'Name', 'Policy', 'Rule', 'Message'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, resultRows(rows, scope))), caption);
 }
 
@@ -90,7 +91,8 @@ export function mount(main, ctx, params) {
         wrapTable(h('table.grid#ns-counts', {}, h('caption', {}, `Results in ${name} by status`),
           h('thead', {}, h('tr', {}, STATUSES.map((s) => h('th.num', { scope: 'col' }, s)), h('th.num', { scope: 'col' }, 'total'))),
           h('tbody', {}, h('tr', {}, STATUSES.map((s) => h('td.num', { 'data-status': s }, countLink(r[s] || 0, { namespace: name, status: s }, `${s} results`))),
-            h('td.num', {}, countLink(sum(r), { namespace: name }, 'results'))))), 'Counts')),
+            h('td.num', {}, countLink(sum(r), { namespace: name }, 'results'))))), 'Counts'),
+        h('p#ns-severity', {}, h('strong', {}, 'Failing by severity: '), sevBreakdown(r.failSeverity, { namespace: name }, `in ${name}`))),
       h('section.panel', { 'aria-labelledby': 'no-h' }, h('h2#no-h', {}, 'The Namespace object (cluster-scoped results)'), objBox),
       h('section.panel', { 'aria-labelledby': 'nf-h' }, h('h2#nf-h', {}, `Failing results in ${name}`), failBox));
     try {

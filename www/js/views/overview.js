@@ -1,12 +1,30 @@
 // overview.js - the cluster at a glance: totals, namespaces, top failing policies, sources, cluster scope.
 // Everything comes from one summary document; every number links to the results it counts.
-import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, notice, fmtTime, cmpText, STATUSES, SEVERITIES } from '../ui.js';
+import { h, svg, icon, num, countLink, bar, sortTable, keepFocus, href, resultsHref, loading, notice, fmtTime, cmpText, sevBreakdown, STATUSES, SEVERITIES } from '../ui.js';
 
 const NS_SHOWN = 50;
 // "(also kyverno)": the other spellings counted in an entry (the summary groups them as the filters match)
 const alsoSpelled = (r) => (r.spellings && r.spellings.length > 1 ? h('span.muted', {}, ` (also ${r.spellings.slice(1).join(', ')})`) : '');
 const sum = (o) => STATUSES.reduce((n, s) => n + (o[s] || 0), 0);
 const parts = (o) => [['fail', o.fail], ['error', o.error], ['warn', o.warn], ['pass', o.pass], ['skip', o.skip]];
+
+// Sorts namespaces by their worst failures: critical first, then high, and so on.
+const sevRank = (r) => [...SEVERITIES, 'none'].reduce((n, v) => n * 1000 + Math.min(999, (r.failSeverity || {})[v] || 0), 0);
+
+// Failing results by severity as bars on one scale, each labelled with its count (the table below has them too).
+function severityChart(fail) {
+  const rows = [...SEVERITIES, 'none'].map((v) => [v, fail[v] || 0]);
+  const max = Math.max(1, ...rows.map(([, n]) => n));
+  const g = svg('svg', { class: 'sevchart', viewBox: `0 0 420 ${rows.length * 22}`, role: 'img',
+    'aria-label': 'Failing results by severity: ' + rows.map(([v, n]) => `${v === 'none' ? 'no severity' : v} ${n}`).join(', ') });
+  rows.forEach(([v, n], i) => {
+    const y = i * 22;
+    g.append(svg('text', { x: '0', y: String(y + 15), class: 'label' }, v === 'none' ? 'no severity' : v),
+      svg('rect', { class: 'sev-' + v, x: '90', y: String(y + 3), width: String(Math.max(n ? 2 : 0, (n / max) * 280)), height: '15' }),
+      svg('text', { x: String(96 + (n / max) * 280), y: String(y + 15), class: 'count' }, String(n)));
+  });
+  return h('figure.sevfig', {}, h('figcaption', {}, 'Failing results by severity'), g);
+}
 
 function legend() {
   return h('div.legend', { 'aria-hidden': 'true' }, STATUSES.map((s) => h('span', {}, h('i.' + s), s)));
@@ -95,11 +113,12 @@ export function mount(main, ctx, params) {
         { key: 'bar', label: 'Failing and warning', cell: (r) => bar(parts(r), sum(r)) },
         ...statusCols((r) => ({ namespace: r.namespace }), (r) => `in ${r.namespace}`),
         { key: 'total', label: 'Total', num: true, value: sum, cell: (r) => countLink(sum(r), { namespace: r.namespace }, `results in ${r.namespace}`) },
+        { key: 'sev', label: 'Failing by severity', value: sevRank, cell: (r) => sevBreakdown(r.failSeverity, { namespace: r.namespace }, `in ${r.namespace}`) },
       ],
       rows,
     });
     table.id = 'ns-table';
-    const toggle = h('label', {}, h('input', {
+    const toggle = h('label.no-print', {}, h('input', {
       type: 'checkbox', checked: failingOnly, 'data-focus': 'failing-only',
       onchange: (e) => set({ nsall: e.target.checked ? null : '1' }),
     }), ' Failing namespaces only (fail or error)');
@@ -173,7 +192,7 @@ export function mount(main, ctx, params) {
     body.replaceChildren(
       newFailures(ctx.data.changes(), ctx.data.snapshotTime),
       h('section.panel', { 'aria-labelledby': 'tot-h' }, h('h2#tot-h', {}, `All ${num(total)} results`),
-        statusCards(totals), totalsBar(totals), legend(), severityTable(summary.statusSeverity)),
+        statusCards(totals), totalsBar(totals), legend(), severityChart(summary.statusSeverity.fail || {}), severityTable(summary.statusSeverity)),
       nsPanel,
       h('div.grid2', {},
         h('section.panel', { 'aria-labelledby': 'pol-h' }, h('h2#pol-h', {}, 'Policies'), topPolicies(),

@@ -1,10 +1,11 @@
 // results.js - the namespaced and cluster-scoped result tables: filters, server-side sort, paging, export.
 // The URL holds the whole state (data.readState/writeState), so reload and the back button just work.
 import { readState, writeState, apiQuery, FILTERS, PAGE_SIZES } from '../data.js';
-import { h, icon, num, href, fmtTime, statusBadge, sevBadge, sortArrow, wrapTable, keepFocus, loading, notice, STATUSES, SEVERITIES } from '../ui.js';
+import { h, icon, num, href, fmtTime, statusBadge, sevBadge, sortArrow, wrapTable, keepFocus, loading, notice, cmpText, STATUSES, SEVERITIES } from '../ui.js';
 
 const SHOWN_OPTIONS = 200;
 const SCOPE_NAMES = { namespaced: 'namespaced', cluster: 'cluster-scoped' };
+const GROUP_MAX = 5000; // rows grouped by resource at most (five requests of 1,000)
 const COLUMNS = [
   { field: 'Status', label: 'Status', cell: (r) => statusBadge(r.status) },
   { field: 'Severity', label: 'Severity', cell: (r) => sevBadge(r.severity) },
@@ -33,6 +34,10 @@ export function mount(main, ctx, params) {
   let st = readState(params);
   let seq = 0;
   let otherCount = {}; // the other tab's count, asked once per filter set
+  let theirsNow = null; // the other tab's count for the filters shown
+  let filterLine = ''; // the active filters in words (print, export)
+  const expandedGroups = new Set(); // resources opened in the grouped view
+  let lastGrouped = null; // {key, value}: the grouped rows of the last filter set (opening one keeps them)
   const options = new Map(); // 'key:scope' -> Promise<string[]>
   const resolved = new Map(); // the same, once loaded: a re-rendered dropdown fills at once and keeps focus
   ctx.title('Results');
@@ -44,7 +49,10 @@ export function mount(main, ctx, params) {
   const actions = h('div.row.actions');
   const tableBox = h('div#results-table');
   const pager = h('nav.pager', { 'aria-label': 'Pages' });
-  main.append(h('h1', {}, 'Results'), total, tabs, h('section.panel.no-print', { 'aria-label': 'Filters' }, filterBar, chips),
+  // the filters fold away (closed at first on a phone, so the first results show without scrolling)
+  const filterBox = h('details.filter-box', { open: matchMedia('(min-width: 641px)').matches },
+    h('summary', { 'data-focus': 'filter-box' }, 'Filters'), filterBar);
+  main.append(h('h1', {}, 'Results'), total, tabs, h('section.panel.no-print', { 'aria-label': 'Filters' }, filterBox, chips),
     h('p.print-only', {}, ''), h('div.row.end', {}, status, actions), tableBox, pager);
   const printLine = main.querySelector('.print-only');
 
@@ -74,7 +82,7 @@ export function mount(main, ctx, params) {
     const id = `${key}:${st.scope}`;
     if (!options.has(id)) {
       const p = key === 'rule'
-        ? ctx.summary().then((s) => [...new Set(s.policies.flatMap((x) => x.rules.map((r) => r.rule)).filter((r) => r !== null))].sort())
+        ? ctx.summary().then((s) => [...new Set(s.policies.flatMap((x) => x.rules.map((r) => r.rule)).filter((r) => r !== null))])
         : ctx.data.unfiltered(optionSource(key, st.scope));
       p.then((v) => resolved.set(id, v.filter((x) => x !== null)), () => options.delete(id));
       options.set(id, p);
@@ -95,7 +103,7 @@ export function mount(main, ctx, params) {
     let all = resolved.get(`${f.key}:${st.scope}`) || null;
     const fill = () => {
       const q = narrow.value.toLowerCase();
-      const list = [...new Set([...chosen, ...all])].filter((v) => v.toLowerCase().includes(q));
+      const list = [...new Set([...chosen, ...all])].filter((v) => v.toLowerCase().includes(q)).sort(cmpText);
       const shown = list.slice(0, SHOWN_OPTIONS);
       box.replaceChildren(...shown.map((v) => h('label', {}, h('input', {
         type: 'checkbox', checked: chosen.includes(v), 'data-focus': `opt:${f.key}:${v}`, value: v,
@@ -187,7 +195,9 @@ export function mount(main, ctx, params) {
     if (st.search) active.push(h('button.chip', { type: 'button', 'aria-label': `Remove search ${st.search}`, onclick: () => go({ search: '' }) }, `Search: ${st.search}`, icon('x')));
     if (active.length) active.push(h('a', { href: href('results', { status: '' }) }, 'Clear all filters'));
     chips.replaceChildren(...active);
-    printLine.textContent = active.length ? 'Filters: ' + active.filter((a) => a.tagName === 'BUTTON').map((a) => a.textContent).join('; ') : 'No filters';
+    filterLine = active.length ? active.filter((a) => a.tagName === 'BUTTON').map((a) => a.textContent).join('; ') : 'no filters';
+    printLine.textContent = `${st.both ? 'Both scopes' : SCOPE_NAMES[st.scope][0].toUpperCase() + SCOPE_NAMES[st.scope].slice(1) + ' results'}; ${filterLine}`;
+    filterBox.querySelector('summary').textContent = active.length ? `Filters (${active.length - 1} active)` : 'Filters';
   }
 
   function headerCell(c) {
@@ -195,7 +205,7 @@ export function mount(main, ctx, params) {
     const dir = on ? (st.desc ? 'desc' : 'asc') : null;
     // asc -> desc -> the default order (namespace, name, kind, policy, rule, message, id)
     const next = !on ? { sort: c.field, desc: false } : !st.desc ? { sort: c.field, desc: true } : { sort: null, desc: false };
-    return h('th', { scope: 'col', role: 'columnheader', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null },
+    return h('th', { scope: 'col', role: 'columnheader', 'aria-sort': on ? (st.desc ? 'descending' : 'ascending') : 'none', class: c.cls || null, 'data-col': c.field },
       h('button.sort', { type: 'button', 'data-sort': c.field, onclick: () => go(next), title: `Sort by ${c.label}` }, c.label, sortArrow(dir)));
   }
 
@@ -225,24 +235,40 @@ export function mount(main, ctx, params) {
       h('label', { for: 'page-size' }, 'Per page'), size);
   }
 
+  // Export covers what the view counts: both scopes (when the other one is visible) or the tab's.
+  const exportScopes = () => (st.both && theirsNow !== null ? ['namespaced', 'cluster'] : [st.scope]);
+
   function renderActions(count) {
-    const exp = (format) => h('button', { type: 'button', 'data-export': format, disabled: !count, onclick: () => doExport(format) },
-      icon('download'), `Export ${format.toUpperCase()}`);
+    const what = exportScopes().length === 2 ? 'both scopes' : SCOPE_NAMES[st.scope];
+    const exp = (format) => h('button', { type: 'button', 'data-export': format, disabled: !count && !theirsNow, onclick: () => doExport(format),
+      'aria-label': `Export ${format.toUpperCase()} (${what})` }, icon('download'), `Export ${format.toUpperCase()}`);
     // the server's printable violations report of the same filters (both scopes), beside Print
     const report = ctx.data.mode.name === 'api'
       ? [h('a.report', { href: 'v1/html-report/violations?' + apiQuery({ ...st, sort: null }), target: '_blank', rel: 'noopener', 'data-report': 'violations' },
         icon('print'), 'Violations report')] : [];
-    actions.replaceChildren(exp('csv'), exp('json'), h('button', { type: 'button', onclick: () => window.print() }, icon('print'), 'Print'), ...report);
+    actions.replaceChildren(h('button', { type: 'button', 'aria-pressed': st.group ? 'true' : 'false', 'data-focus': 'group', onclick: () => go({ group: !st.group }) },
+      'Group by resource'), exp('csv'), exp('json'), h('button', { type: 'button', onclick: () => window.print() }, icon('print'), 'Print'), ...report);
+  }
+
+  // polsnap-<scopes>_<filters>-<snapshot time>.<format>, in characters every file system takes
+  function exportName(format) {
+    const parts = [exportScopes().length === 2 ? 'both-scopes' : st.scope];
+    for (const f of FILTERS) {
+      const vs = st.filters[f.key];
+      if (vs.length) parts.push(`${f.key}-${st.not.has(f.key) ? 'not-' : ''}${vs.join('-')}`);
+    }
+    if (st.labels && st.labels.length) parts.push('label-' + st.labels.join('-'));
+    if (st.search) parts.push('search-' + st.search);
+    const s = ctx.data.mode.snapshot;
+    const what = parts.join('_').replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 120);
+    return `polsnap-${what}-${(s.created || s.id).replace(/[-:]/g, '')}.${format}`;
   }
 
   async function doExport(format) {
-    const qs = apiQuery(st);
-    const s = ctx.data.mode.snapshot;
-    const stamp = (s.created || s.id).replace(/[-:]/g, '');
-    const name = `polsnap-${st.scope}-results-${stamp}.${format}`;
+    const name = exportName(format);
     ctx.announce(`Preparing ${name}…`);
     try {
-      const blob = await ctx.data.exportBlob(st.scope, qs, format,
+      const blob = await ctx.data.exportBlob(exportScopes(), apiQuery(st), format, filterLine,
         (p) => ctx.announce(`Exporting: ${num(p.done)} of ${num(p.total)}`));
       const a = h('a', { href: URL.createObjectURL(blob), download: name });
       document.body.append(a);
@@ -305,10 +331,13 @@ export function mount(main, ctx, params) {
     if (!tableBox.firstChild) tableBox.append(loading());
     status.textContent = 'Loading…';
     const theirsP = countOther();
-    let page;
+    let page, grouped = null;
+    const progress = (p) => { if (me === seq) status.textContent = `Reading the snapshot: ${num(p.done)} of ${num(p.total)} files…`; };
     try {
-      page = await ctx.data.results(st.scope, apiQuery(st, { offset: (st.page - 1) * st.size, limit: st.size }),
-        (p) => { if (me === seq) status.textContent = `Reading the snapshot: ${num(p.done)} of ${num(p.total)} files…`; });
+      if (st.group) {
+        grouped = await groupRows(progress);
+        page = { count: grouped.count, items: [] };
+      } else page = await ctx.data.results(st.scope, apiQuery(st, { offset: (st.page - 1) * st.size, limit: st.size }), progress);
     } catch (e) {
       if (me !== seq) return;
       tableBox.removeAttribute('aria-busy');
@@ -321,11 +350,19 @@ export function mount(main, ctx, params) {
     const fresh = await ctx.data.newIds(st.scope);
     const theirs = await theirsP;
     if (me !== seq) return;
+    theirsNow = theirs;
     tableBox.removeAttribute('aria-busy');
+    status.dataset.count = page.count;
+    if (grouped) showGroups(grouped, theirs);
+    else showPage(page, fresh, theirs);
+    renderTabs(page.count, theirs);
+    renderTotal(page.count, theirs);
+  }
+
+  function showPage(page, fresh, theirs) {
     const first = page.count ? (st.page - 1) * st.size + 1 : 0;
     const last = (st.page - 1) * st.size + page.items.length;
     status.textContent = !page.count ? 'No results' : page.items.length ? `Showing ${num(first)}–${num(last)} of ${num(page.count)} results` : `${num(page.count)} results`;
-    status.dataset.count = page.count;
     keepFocus(main, () => {
       if (page.items.length) tableBox.replaceChildren(renderTable(page, fresh));
       else if (page.count) tableBox.replaceChildren(notice('info', 'This page is past the end. ', h('a', { href: href('results', writeState({ ...st, page: 1 })) }, 'Go to the first page')));
@@ -333,8 +370,74 @@ export function mount(main, ctx, params) {
       renderPager(page.count);
       renderActions(page.count);
     });
-    renderTabs(page.count, theirs);
-    renderTotal(page.count, theirs);
+  }
+
+  // Grouped by resource: the rows (default order, so a resource's rows are neighbours; at most GROUP_MAX)
+  // as one entry per namespace, kind and name, paged by resource.
+  async function groupRows(progress) {
+    const key = st.scope + '?' + apiQuery({ ...st, sort: null });
+    if (lastGrouped && lastGrouped.key === key) return lastGrouped.value;
+    const rows = [];
+    let count = 0;
+    for (let offset = 0; offset < GROUP_MAX; offset += 1000) {
+      const page = await ctx.data.results(st.scope, apiQuery({ ...st, sort: null }, { offset, limit: 1000 }), progress);
+      rows.push(...page.items);
+      count = page.count;
+      if (rows.length >= count || !page.items.length) break;
+    }
+    const groups = [];
+    for (const r of rows) {
+      const g = groups[groups.length - 1];
+      if (g && g.namespace === r.namespace && g.kind === r.kind && g.name === r.name) g.rows.push(r);
+      else groups.push({ namespace: r.namespace, kind: r.kind, name: r.name, rows: [r] });
+    }
+    lastGrouped = { key, value: { groups, count, partial: rows.length < count } };
+    return lastGrouped.value;
+  }
+
+  function showGroups(grouped, theirs) {
+    const n = grouped.groups.length;
+    const first = (st.page - 1) * st.size;
+    const shown = grouped.groups.slice(first, first + st.size);
+    status.textContent = !grouped.count ? 'No results' : `Showing resources ${num(Math.min(n, first + 1))}–${num(first + shown.length)} of ${num(n)} (${num(grouped.count)} results)`;
+    keepFocus(main, () => {
+      if (!grouped.count) tableBox.replaceChildren(emptyNotice(theirs));
+      else tableBox.replaceChildren(...(grouped.partial ? [notice('info', `Grouping the first ${num(GROUP_MAX)} of ${num(grouped.count)} results: narrow the filters to group them all.`)] : []),
+        groupTable(shown));
+      renderPager(n);
+      renderActions(grouped.count);
+    });
+  }
+
+  function groupTable(groups) {
+    const cluster = st.scope === 'cluster';
+    const heads = [...(cluster ? [] : ['Namespace']), 'Kind', 'Name', 'Results', 'Failing policies'];
+    const rows = [];
+    for (const g of groups) {
+      const key = `${g.namespace}\u0000${g.kind}\u0000${g.name}`;
+      const open = expandedGroups.has(key);
+      const counts = STATUSES.map((s) => [s, g.rows.filter((r) => r.status === s).length]).filter(([, c]) => c);
+      const failing = [...new Set(g.rows.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error').map((r) => r.policy ?? '(no policy)'))].sort(cmpText);
+      rows.push(h('tr.group', { 'data-group': key, 'data-count': g.rows.length },
+        cluster ? '' : h('td', {}, g.namespace ?? h('span.muted', {}, '—')), h('td', {}, g.kind ?? '—'),
+        h('th.wrap', { scope: 'row' }, h('button.sort', {
+          type: 'button', 'aria-expanded': open ? 'true' : 'false', 'data-focus': 'group:' + key,
+          onclick: () => { if (open) expandedGroups.delete(key); else expandedGroups.add(key); load(); },
+        }, h('span.arrow', { 'aria-hidden': 'true' }, open ? '▼' : '▶'), g.name ?? '(no resource)')),
+        h('td', {}, counts.map(([s, c]) => [statusBadge(s), ` ${num(c)} `])),
+        h('td.wrap', {}, failing.length ? failing.join(', ') : h('span.muted', {}, 'none'))));
+      if (open) {
+        rows.push(h('tr.members', {}, h('td', { colspan: String(heads.length) }, h('table.grid', {},
+          h('caption.sr-only', {}, `Results of ${g.kind ?? ''} ${g.name ?? '(no resource)'}`),
+          h('thead', {}, h('tr', {}, ['Status', 'Severity', 'Policy', 'Rule', 'Message'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, g.rows.map((r) => h('tr', { 'data-id': r.id }, h('td', {}, statusBadge(r.status)), h('td', {}, sevBadge(r.severity)),
+            h('td.wrap', {}, r.policy ?? '—'), h('td.wrap', {}, r.rule ?? '—'),
+            h('td.msg', {}, h('a', { href: detailHref(r, st.scope) }, r.message ?? '(no message)')))))))));
+      }
+    }
+    const caption = `${st.scope === 'cluster' ? 'Cluster-scoped' : 'Namespaced'} results by resource, page ${st.page}`;
+    return wrapTable(h('table.grid.groups', {}, h('caption.sr-only', {}, caption),
+      h('thead', {}, h('tr', {}, heads.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows)), caption);
   }
 
   // a click elsewhere closes an open dropdown, as a menu would
@@ -349,6 +452,7 @@ export function mount(main, ctx, params) {
     },
     refresh() {
       otherCount = {};
+      lastGrouped = null;
       options.clear();
       resolved.clear();
       load();
