@@ -389,11 +389,21 @@ static int publish_all(const struct args *a, const char *snapdir)
     return rc;
 }
 
+static const char not_published[] =
+    "polsnap-snapshot: no snapshot published; the last good one stays served\n";
+
+/* A spilled array could not grow (spill.h): nothing is published, nothing is left behind. */
+static void spill_failed(const char *tmp)
+{
+    rm_rf(tmp);
+    fputs(not_published, stderr);
+    fflush(stdout);
+    _exit(1);
+}
+
 /* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
 static int run(const struct args *a, const struct targets *targets, struct err *e)
 {
-    static const char not_published[] =
-        "polsnap-snapshot: no snapshot published; the last good one stays served\n";
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int lock_fd = -1;
@@ -403,7 +413,7 @@ static int run(const struct args *a, const struct targets *targets, struct err *
     }
     char tmp[PATH_MAX]; /* the snapshot's temporary directory: spilled arrays, then its files */
     if (publish_begin(a->data, (unsigned)a->keep, tmp, e) != 0 ||
-        spill_init(tmp, (size_t)a->memory_mb << 20, e)) {
+        spill_init(tmp, (size_t)a->memory_mb << 20, spill_failed, e)) {
         fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
         rm_rf(tmp);
         close(lock_fd);

@@ -25,6 +25,7 @@ static struct {
     size_t budget;
     size_t base; /* resident at spill_init: code, libraries, the heap so far; not counted */
     int statm;   /* /proc/self/statm, read at each look */
+    void (*on_failure)(const char *dir);
     unsigned calls;
     pthread_t trimmer;
     atomic_int stop;
@@ -44,7 +45,7 @@ static size_t resident_bytes(void)
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-int spill_init(const char *dir, size_t budget, struct err *e)
+int spill_init(const char *dir, size_t budget, void (*on_failure)(const char *dir), struct err *e)
 {
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s/.spill-XXXXXX", dir);
@@ -63,6 +64,7 @@ int spill_init(const char *dir, size_t budget, struct err *e)
     }
     snprintf(sp.dir, sizeof sp.dir, "%s", dir);
     sp.budget = budget;
+    sp.on_failure = on_failure;
     sp.base = resident_bytes();
     idx_check_tick = spill_check;
     atomic_store(&sp.stop, 0);
@@ -79,6 +81,7 @@ static void spill_done_fields(void)
 {
     sp.dir[0] = '\0';
     sp.budget = 0;
+    sp.on_failure = NULL;
     idx_check_tick = NULL;
 }
 
@@ -109,9 +112,12 @@ static size_t page_round(size_t n)
     return (n + page - 1) / page * page;
 }
 
+/* The callers of an area cannot go on without it: the job ends here, through on_failure when
+ * areas are files (a full disk is the user's problem, not a crash), else as a bug does. */
 static void fail(const char *what)
 {
     fprintf(stderr, "polsnap-snapshot: %s: %s\n", what, strerror(errno));
+    if (sp.on_failure) sp.on_failure(sp.dir);
     abort();
 }
 
@@ -146,7 +152,13 @@ void spill_area_need(struct spill_area *a, size_t bytes)
     if (want > page_round(a->max)) want = page_round(a->max);
     unsigned char *at = a->p + a->size;
     if (a->fd >= 0) {
-        if (ftruncate(a->fd, (off_t)want) != 0) fail("growing a spill file");
+        /* blocks reserved now, not at the first touch of a page: a full disk is then an
+         * error here, where a sparse file would kill the job with SIGBUS mid-loop */
+        int rc = posix_fallocate(a->fd, (off_t)a->size, (off_t)(want - a->size));
+        if (rc != 0) {
+            errno = rc;
+            fail("growing a spill file");
+        }
         if (mmap(at, want - a->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, a->fd,
                  (off_t)a->size) == MAP_FAILED)
             fail("mapping a spill file");

@@ -24,8 +24,9 @@
  * spill_check trims when the resident set passes budget bytes more than it is now (what is
  * resident already, the program and its libraries, cannot be trimmed). Returns 0, or -1 with *e set
  * (ERR_IO: dir is not usable for files). Without /proc (a chroot) it warns and changes nothing:
- * the resident set cannot be read. */
-int spill_init(const char *dir, size_t budget, struct err *e);
+ * the resident set cannot be read. When a file area cannot grow (the disk is full), the reason
+ * is printed and on_failure(dir) is called; it must not return (it removes dir and exits). */
+int spill_init(const char *dir, size_t budget, void (*on_failure)(const char *dir), struct err *e);
 /* Back to anonymous areas and no trimming (areas already made stay as they are). */
 void spill_done(void);
 /* The budget given to spill_init; 0 when none. */
