@@ -26,7 +26,7 @@ RUN make -j"$(nproc)" all && make install DESTDIR=/out PREFIX=/usr
 
 FROM ${BASE}
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        lighttpd libfcgi0ldbl libcjson1 libyaml-0-2 libcurl4 libssl3 ca-certificates \
+        lighttpd libfcgi0ldbl libcjson1 libyaml-0-2 libcurl4 libssl3 zlib1g ca-certificates \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /etc/lighttpd/conf-enabled/* \
     && groupadd --system --gid 65532 polsnap \
     && useradd --system --uid 65532 --gid polsnap --home-dir /var/lib/polsnap --no-create-home \

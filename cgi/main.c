@@ -78,12 +78,35 @@ static int decode_path(char *p)
     return 0;
 }
 
-/* Answers an unfiltered GET or HEAD with its precomputed file, handed to lighttpd by
- * X-Sendfile (x-sendfile-docroot is the data directory): 1 when it did. Only for a view that
- * sees everything, and only when the file of the snapshot ix belongs to is there (a pruned
- * snapshot still mapped, or current pointing outside the data directory, is rendered). */
+/* 1 when an Accept-Encoding value lists gzip without refusing it (q=0): the rule
+ * lighttpd.conf's two conditions on the header apply to the requests it serves itself. */
+static int accepts_gzip(const char *ae)
+{
+    for (const char *p = ae; p && (p = strstr(p, "gzip")) != NULL; p += 4) {
+        if (p != ae && p[-1] != ' ' && p[-1] != ',') continue;
+        const char *q = p + 4;
+        while (*q == ' ')
+            q++;
+        if (*q == ',' || *q == '\0') return 1;
+        if (*q != ';') continue;
+        for (q++; *q == ' '; q++) {
+        }
+        if (strncmp(q, "q=0", 3) != 0) return 1;
+        for (q += 3; *q == '.' || *q == '0'; q++) {
+        }
+        if (*q != '\0' && *q != ',' && *q != ' ') return 1; /* q=0.5 */
+    }
+    return 0;
+}
+
+/* Answers an unfiltered GET or HEAD with its precomputed file (its gzip copy FILE.gz, when the
+ * client accepts gzip and the copy is there), handed to lighttpd by X-Sendfile
+ * (x-sendfile-docroot is the data directory): 1 when it did. Only for a view that sees
+ * everything, and only when the file of the snapshot ix belongs to is there (a pruned snapshot
+ * still mapped, or current pointing outside the data directory, is rendered). */
 static int send_static(struct response *r, const struct snap *snap, const struct idx *ix,
-                       const char *path, const char *qs, const struct api_view *view)
+                       const char *path, const char *qs, const struct api_view *view,
+                       const char *accept_encoding)
 {
     if (!ix || (qs && *qs) || (view && view->namespaces) || !snap->target[0] ||
         snap->target[0] == '/' || strstr(snap->target, ".."))
@@ -94,7 +117,16 @@ static int send_static(struct response *r, const struct snap *snap, const struct
     struct stat st;
     snprintf(file, sizeof file, "%s/%s/%s", snap->data_dir, snap->target, ep->file);
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-    FCGX_FPrintF(r->out, "Status: 200 OK\r\nContent-Type: %s\r\nX-Sendfile: ", ep->content_type);
+    size_t plain = strlen(file);
+    int gz = accepts_gzip(accept_encoding) && plain + 3 < sizeof file;
+    if (gz) {
+        memcpy(file + plain, ".gz", 4);
+        gz = stat(file, &st) == 0 && S_ISREG(st.st_mode);
+        if (!gz) file[plain] = '\0';
+    }
+    FCGX_FPrintF(r->out,
+                 "Status: 200 OK\r\nContent-Type: %s\r\nVary: Accept-Encoding\r\n%sX-Sendfile: ",
+                 ep->content_type, gz ? "Content-Encoding: gzip\r\n" : "");
     /* lighttpd percent-decodes the header's path: escape all but the plainest bytes */
     for (const unsigned char *p = (const unsigned char *)file; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -155,7 +187,8 @@ static struct api_result answer(FCGX_Request *req, struct response *r, struct sn
     /* not from the error handler (REDIRECT_STATUS 404: the file is missing) */
     const char *redirect = FCGX_GetParam("REDIRECT_STATUS", req->envp);
     int handler = redirect && (!strcmp(redirect, "404") || !strcmp(redirect, "403"));
-    if (!handler && (r->head || !strcmp(method, "GET")) && send_static(r, snap, ix, path, qs, v))
+    if (!handler && (r->head || !strcmp(method, "GET")) &&
+        send_static(r, snap, ix, path, qs, v, FCGX_GetParam("HTTP_ACCEPT_ENCODING", req->envp)))
         return (struct api_result){200, NULL};
     r->content_type = api_content_type(path);
     buf_set_sink(out, stream_body, r);

@@ -2,6 +2,7 @@
  * rule status counts and the dashboard's summary, all from one selection bitmap. */
 #include "api_common.h"
 
+#include "status_bits.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -141,62 +142,71 @@ static void wanted_statuses(const struct query *q, int want[IDX_NSTATUS])
     }
 }
 
+/* A namespace's rows: one run of the namespaced rows (namespace is the first key of the row
+ * order), so ranges sorted by their first row are in namespace (string id) order. */
+struct ns_range {
+    uint32_t lo, hi, ns;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+    uint32_t x = ((const struct ns_range *)a)->lo, y = ((const struct ns_range *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+/* The namespaces' row ranges from the namespace dictionary, in namespace order; *n of them.
+ * Memory in proportion to the namespaces, not the rows. */
+static struct ns_range *namespace_ranges(const struct idx *ix, size_t *n)
+{
+    const struct idx_dict_entry *e;
+    size_t m = idx_dict_all(ix, IDX_F_NAMESPACE, &e), k = 0;
+    struct ns_range *r = xmalloc(sizeof *r * (m ? m : 1));
+    for (size_t i = 0; i < m; i++) {
+        const uint32_t *p = idx_postings(ix, &e[i]);
+        if (e[i].post_n && p[0] < ix->h->nrows_ns)
+            r[k++] = (struct ns_range){p[0], p[e[i].post_n - 1] + 1, e[i].str};
+    }
+    qsort(r, k, sizeof *r, cmp_range);
+    *n = k;
+    return r;
+}
+
+/* Counts from words: the selection ANDed with each status's rows (status_bits.h), per
+ * namespace range; no row is read. Null-namespace rows are in no range: left out. */
 int api_status_counts(const struct api_ctx *c, struct err *e)
 {
+    (void)e; /* an answer past out's cap is api.c's finish() */
     struct bitmap sel;
     api_select(c, &sel);
+    const struct bitmap *bits = status_bits(c->ix);
     int want[IDX_NSTATUS];
     wanted_statuses(c->q, want);
-    /* One pass over the selection. Namespace is the first key of the row order, so each
-     * namespace's rows are one run and runs come in namespace order: every status's items
-     * come out sorted. Null-namespace rows come first and are left out. */
-    uint32_t total[IDX_NSTATUS] = {0}, run[IDX_NSTATUS] = {0}, cur = 0;
-    struct buf items[IDX_NSTATUS];
-    for (int s = 0; s < IDX_NSTATUS; s++)
-        buf_init(&items[s], c->out->max);
-    for (size_t r = bitmap_next(&sel, 0);; r = bitmap_next(&sel, r + 1)) {
-        uint32_t ns = r < sel.nbits ? c->ix->rows[r].str[IDX_F_NAMESPACE] : UINT32_MAX;
-        if (ns != cur) {
-            for (int s = 0; s < IDX_NSTATUS; s++) {
-                if (cur && run[s]) {
-                    buf_puts(&items[s], items[s].len ? ",{\"namespace\":" : "{\"namespace\":");
-                    buf_json_str(&items[s], idx_str(c->ix, cur));
-                    buf_printf(&items[s], ",\"count\":%u}", run[s]);
-                }
-                run[s] = 0;
-            }
-            cur = ns;
-        }
-        if (r >= sel.nbits) break;
-        run[c->ix->rows[r].status]++;
-        total[c->ix->rows[r].status]++;
-    }
-    int too_large = 0;
-    for (int s = 0; s < IDX_NSTATUS; s++)
-        too_large |= buf_failed(&items[s]);
+    size_t nranges = 0;
+    struct ns_range *ranges =
+        c->ep->scope == API_CLUSTER ? NULL : namespace_ranges(c->ix, &nranges);
     struct buf *b = c->out;
-    if (too_large) {
-        for (int s = 0; s < IDX_NSTATUS; s++)
-            buf_release(&items[s]);
-        bitmap_release(&sel);
-        return api_too_large(e, b->max);
-    }
     buf_putc(b, '[');
     for (int s = 0, first = 1; s < IDX_NSTATUS; s++) {
         if (!want[s]) continue;
         buf_printf(b, "%s{\"status\":\"%s\",", first ? "" : ",", idx_status_names[s]);
         first = 0;
         if (c->ep->scope == API_CLUSTER) {
-            buf_printf(b, "\"count\":%u}", total[s]);
-        } else {
-            buf_puts(b, "\"items\":[");
-            buf_add(b, items[s].ptr, items[s].len);
-            buf_puts(b, "]}");
+            buf_printf(b, "\"count\":%lu}",
+                       (unsigned long)bitmap_and_count(&sel, &bits[s], 0, sel.nbits));
+            continue;
         }
+        buf_puts(b, "\"items\":[");
+        for (size_t i = 0, items = 0; i < nranges; i++) {
+            size_t n = bitmap_and_count(&sel, &bits[s], ranges[i].lo, ranges[i].hi);
+            if (!n) continue;
+            buf_puts(b, items++ ? ",{\"namespace\":" : "{\"namespace\":");
+            buf_json_str(b, idx_str(c->ix, ranges[i].ns));
+            buf_printf(b, ",\"count\":%lu}", (unsigned long)n);
+        }
+        buf_puts(b, "]}");
     }
     buf_putc(b, ']');
-    for (int s = 0; s < IDX_NSTATUS; s++)
-        buf_release(&items[s]);
+    free(ranges);
     bitmap_release(&sel);
     return 200;
 }
@@ -209,12 +219,11 @@ int api_rule_status_count(const struct api_ctx *c, struct err *e)
         return err_set(e, ERR_INVALID, "missing required parameter \"rule\"");
     struct bitmap sel;
     api_select(c, &sel);
-    uint32_t count[IDX_NSTATUS] = {0};
-    for (size_t r = bitmap_next(&sel, 0); r < sel.nbits; r = bitmap_next(&sel, r + 1))
-        count[c->ix->rows[r].status]++;
+    const struct bitmap *bits = status_bits(c->ix);
     for (int s = 0; s < IDX_NSTATUS; s++)
-        buf_printf(c->out, "%s{\"status\":\"%s\",\"count\":%u}", s ? "," : "[", idx_status_names[s],
-                   count[s]);
+        buf_printf(c->out, "%s{\"status\":\"%s\",\"count\":%lu}", s ? "," : "[",
+                   idx_status_names[s],
+                   (unsigned long)bitmap_and_count(&sel, &bits[s], 0, sel.nbits));
     buf_putc(c->out, ']');
     bitmap_release(&sel);
     return 200;

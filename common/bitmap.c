@@ -76,6 +76,20 @@ size_t bitmap_count(const struct bitmap *b)
     return n;
 }
 
+size_t bitmap_and_count(const struct bitmap *a, const struct bitmap *b, size_t lo, size_t hi)
+{
+    if (hi > a->nbits) hi = a->nbits;
+    if (lo >= hi) return 0;
+    size_t first = lo >> 6, last = (hi - 1) >> 6, n = 0;
+    for (size_t i = first; i <= last; i++) {
+        uint64_t w = a->w[i] & b->w[i];
+        if (i == first) w &= ~(uint64_t)0 << (lo & 63);
+        if (i == last && (hi & 63)) w &= ((uint64_t)1 << (hi & 63)) - 1;
+        n += (size_t)__builtin_popcountll(w);
+    }
+    return n;
+}
+
 size_t bitmap_next(const struct bitmap *b, size_t from)
 {
     if (from >= b->nbits) return b->nbits;

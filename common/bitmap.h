@@ -31,6 +31,9 @@ void bitmap_not(struct bitmap *b); /* complement within [0, nbits) */
 /* Keeps only bits in [lo, hi). */
 void bitmap_keep_range(struct bitmap *b, size_t lo, size_t hi);
 size_t bitmap_count(const struct bitmap *b);
+/* Bits set in both a and b (of the same size) within [lo, hi): a count that reads words, not
+ * the rows behind them. */
+size_t bitmap_and_count(const struct bitmap *a, const struct bitmap *b, size_t lo, size_t hi);
 /* The first set bit >= from, or nbits when none. */
 size_t bitmap_next(const struct bitmap *b, size_t from);
 /* The last set bit < before, or SIZE_MAX when none. */

@@ -40,6 +40,14 @@ const char *const idx_field_names[IDX_NFIELDS] = {
 
 #define FAIL(...) return err_set(e, ERR_INVALID, __VA_ARGS__)
 
+void (*idx_check_tick)(void);
+
+/* Every 64th item a check reads: a tick (see idx.h). */
+static inline void tick(uint64_t i)
+{
+    if (idx_check_tick && (i & 63) == 0) idx_check_tick();
+}
+
 /* Section s holds whole elements of elsize bytes, aligned for them, inside the file. */
 static int section_ok(const struct idx_header *h, size_t size, int s, size_t elsize)
 {
@@ -94,14 +102,17 @@ static int check_strings(const struct idx *ix, struct err *e)
     if (ix->stroff[0] != 0 || ix->stroff[h->nstrings] != datalen)
         FAIL("string table does not cover its data");
     for (uint32_t i = 0; i < h->nstrings; i++) {
+        tick(i);
         if (ix->stroff[i + 1] <= ix->stroff[i]) FAIL("string %u has no terminator", i);
         if (ix->stroff[i + 1] > datalen) FAIL("string %u ends past the string data", i);
         if (ix->strdata[ix->stroff[i + 1] - 1] != '\0') FAIL("string %u is not terminated", i);
     }
     /* ids compare as their strings only when ranks are in order (distinct, ascending) */
-    for (uint32_t i = 1; i + 1 < h->nstrings; i++)
+    for (uint32_t i = 1; i + 1 < h->nstrings; i++) {
+        tick(i);
         if (strcmp(idx_str(ix, i), idx_str(ix, i + 1)) >= 0)
             FAIL("strings %u and %u are not in byte order", i, i + 1);
+    }
     return 0;
 }
 
@@ -133,6 +144,7 @@ static int check_records(const struct idx *ix, struct err *e)
         FAIL("report or source counts do not match their sections");
     for (uint32_t r = 0; r < h->nrows; r++) {
         const struct idx_row *row = &ix->rows[r];
+        tick(r);
         for (int f = 0; f < IDX_NFIELDS; f++)
             if (row->str[f] >= h->nstrings) FAIL("row %u field %d: bad string id", r, f);
         const char *change = idx_str(ix, row->str[IDX_F_CHANGE]);
@@ -175,6 +187,7 @@ static int check_dict_order(const struct idx *ix, int f, struct err *e)
     const struct idx_span *d = &ix->h->dict[f];
     for (uint64_t k = d->off; k < d->off + d->count; k++) {
         const struct idx_dict_entry *de = &ix->dict[k];
+        tick(k);
         if (k > d->off) {
             const struct idx_dict_entry *prev = de - 1;
             int c = ascii_casecmp(idx_str(ix, prev->str), idx_str(ix, de->str));
@@ -182,9 +195,11 @@ static int check_dict_order(const struct idx *ix, int f, struct err *e)
                 FAIL("dictionary %d entry %llu is not in folded order", f, (unsigned long long)k);
         }
         const uint32_t *p = idx_postings(ix, de);
-        for (uint32_t j = 1; j < de->post_n; j++)
+        for (uint32_t j = 1; j < de->post_n; j++) {
+            tick(j);
             if (p[j] <= p[j - 1])
                 FAIL("dictionary %d entry %llu: postings not ascending", f, (unsigned long long)k);
+        }
     }
     return 0;
 }
@@ -206,8 +221,10 @@ static int check_dicts(const struct idx *ix, struct err *e)
                 FAIL("dictionary %d entry %llu out of bounds", f, (unsigned long long)k);
         }
     }
-    for (uint64_t p = 0; p < npost; p++)
+    for (uint64_t p = 0; p < npost; p++) {
+        tick(p);
         if (ix->postings[p] >= h->nrows) FAIL("posting %llu names no row", (unsigned long long)p);
+    }
     for (int f = 0; f < IDX_NDICT; f++)
         if (check_dict_order(ix, f, e)) return -1;
     return 0;
@@ -224,6 +241,7 @@ static int check_sorts(const struct idx *ix, struct err *e)
     for (int k = 0; k < IDX_NSORT; k++) {
         const uint32_t *perm = ix->sort + (size_t)k * h->nrows;
         for (uint32_t i = 0; i < h->nrows; i++) {
+            tick(i);
             if (perm[i] >= h->nrows || seen[perm[i]] == k + 1) {
                 free(seen);
                 FAIL("sort order %d is not a permutation of the rows", k);

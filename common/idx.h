@@ -291,6 +291,10 @@ static inline int idx_has_clusters(const struct idx *ix)
  * idx_close. */
 int idx_open(struct idx *ix, const char *path, struct err *e);
 void idx_close(struct idx *ix); /* on a zeroed struct: nothing */
+/* When set, idx_check calls it every 64 items it reads (strings, rows, entries, postings):
+ * the snapshot job sets it (snapshot/spill.h) so that checking an index of any size keeps
+ * the job's memory budget. NULL by default. */
+extern void (*idx_check_tick)(void);
 /* Verifies invariants 1-7 of a mapping of size bytes at base; fills *ix on success.
  * Returns 0, or -1 with *e saying which invariant failed (ERR_INVALID) and *ix untouched. */
 int idx_check(struct idx *ix, const void *base, size_t size, struct err *e);

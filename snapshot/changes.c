@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "spill.h"
 #include "util.h"
 
 #include <errno.h>
@@ -71,8 +72,9 @@ struct entry {
 };
 
 struct table {
-    struct entry *e;
+    struct entry *e; /* in area (spill.h): a million keys' table is 48 MB */
     size_t mask;
+    struct spill_area area;
 };
 
 static size_t slot(struct table *t, uint64_t key)
@@ -92,7 +94,7 @@ static void table_init(struct table *t, size_t n)
     size_t cap = 64;
     while (cap < 2 * n)
         cap *= 2;
-    t->e = xcalloc(cap, sizeof *t->e);
+    t->e = spill_array(&t->area, cap, sizeof *t->e); /* zero-filled */
     t->mask = cap - 1;
 }
 
@@ -125,6 +127,7 @@ static void add_previous(struct table *t, const struct idx *prev, struct buf *b)
             e->prev_row = r;
             e->first_seen = row->first_seen;
         }
+        spill_check();
     }
 }
 
@@ -167,7 +170,8 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
         snprintf(out->previous, sizeof out->previous, "%s", prev.h->snapshot_id);
         add_previous(&t, &prev, &key);
     }
-    size_t *of_row = xmalloc(sizeof *of_row * (n ? n : 1)); /* each row's slot */
+    struct spill_area slots;
+    size_t *of_row = spill_array(&slots, n, sizeof *of_row); /* each row's slot */
     for (uint32_t i = 0; i < n; i++) {
         struct row_view v;
         struct report_view rep;
@@ -177,6 +181,7 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
                                rep.name,           v.source,  v.policy,    v.rule};
         of_row[i] = slot(&t, key_hash(&k, &key));
         if (changes_failing_status(v.status)) t.e[of_row[i]].now_failing = 1;
+        spill_check();
     }
     for (uint32_t i = 0; i < n; i++) {
         const struct entry *e = &t.e[of_row[i]];
@@ -186,8 +191,9 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
                                                                           : now;
         rowset_set_change(rs, i, is_new, since);
         out->new_rows += (uint32_t)is_new;
+        spill_check();
     }
-    free(of_row);
+    spill_area_release(&slots);
     for (size_t i = 0; have_prev && i <= t.mask; i++) {
         const struct entry *e = &t.e[i];
         if (!e->key) continue;
@@ -196,8 +202,9 @@ void changes_mark(struct rowset *rs, const char *data_dir, int64_t now,
             out->resolved++;
             if (on_resolved) on_resolved(&prev, e->prev_row, ctx);
         }
+        spill_check();
     }
-    free(t.e);
+    spill_area_release(&t.area);
     buf_release(&key);
     if (have_prev)
         fprintf(stderr, "polsnap-snapshot: changes since %s: %u new, %u resolved\n", out->previous,

@@ -18,6 +18,7 @@
 
 #include "rows_int.h"
 #include "sort_orders.h"
+#include "spill.h"
 #include "util.h"
 
 #include <errno.h>
@@ -79,9 +80,15 @@ struct out {
     uint64_t pos;
 };
 
+/* In slices, each followed by spill_check: p may be a spilled area, whose pages are brought
+ * in by the copy. */
 static void put(struct out *o, const void *p, size_t n)
 {
-    if (n && fwrite(p, 1, n, o->f) != n) return; /* ferror is checked once at the end */
+    for (size_t off = 0, slice; off < n; off += slice) {
+        slice = n - off < ((size_t)1 << 20) ? n - off : ((size_t)1 << 20);
+        if (fwrite((const char *)p + off, 1, slice, o->f) != slice) return; /* ferror: at the end */
+        spill_check();
+    }
     o->pos += n;
 }
 
@@ -98,12 +105,14 @@ static void end_section(const struct out *o, struct idx_header *h, int sec)
     h->sec[sec].count = o->pos - h->sec[sec].off;
 }
 
-/* Everything the file is made of, built phase by phase before it is written. */
+/* Everything the file is made of, built phase by phase before it is written. The arrays that
+ * grow with the rows are spill areas (spill.h). */
 struct tables {
     uint32_t nstr, nrows, nrows_ns, nclusters;
     const char **strs;    /* by index id: byte order, strs[0] = "" */
     uint32_t *rank;       /* rank[rowset id] = index id */
     struct idx_row *rows; /* in default order (invariant 2) */
+    struct spill_area strs_area, sorted_area, rank_area, rows_area, dict_area, report_rows_area;
     struct idx_report *reports;
     struct idx_source *sources;
     struct idx_target *targets;   /* sorted by name */
@@ -120,32 +129,45 @@ struct tables {
 
 static void tables_release(struct tables *t)
 {
-    free(t->strs), free(t->rank), free(t->rows), free(t->reports), free(t->sources);
-    free(t->targets), free(t->uploads), free(t->clusters);
-    free(t->dict);
-    free(t->labels), free(t->label_reports), free(t->report_labels), free(t->report_rows);
+    spill_area_release(&t->strs_area), spill_area_release(&t->sorted_area);
+    spill_area_release(&t->rank_area), spill_area_release(&t->rows_area);
+    spill_area_release(&t->dict_area), spill_area_release(&t->report_rows_area);
+    free(t->reports), free(t->sources), free(t->targets), free(t->uploads), free(t->clusters);
+    free(t->labels), free(t->label_reports), free(t->report_labels);
 }
 
-/* 1. The strings by byte order (invariant 1): strs[index id], rank[rowset id] = index id. */
-static void sort_strings(const struct rowset *rs, const char ***strs_out, uint32_t **rank_out)
+/* 1. The strings by byte order (invariant 1): strs[index id], rank[rowset id] = index id.
+ * The rowset's strings lie in order of first sight, so a piece of ids to sort touches one
+ * stretch of them (spill_sort); then they are copied in index order, so that what walks them
+ * by index id later (folded order, the STRDATA section) reads one stretch too. */
+static void sort_strings(const struct rowset *rs, struct tables *t)
 {
     uint32_t nstr = rs->nstrs;
-    uint32_t *order = xmalloc(sizeof *order * nstr), *rank = xmalloc(sizeof *rank * nstr);
-    const char **strs = xmalloc(sizeof *strs * nstr);
+    struct spill_area order_area;
+    uint32_t *order = spill_array(&order_area, nstr, sizeof *order);
+    uint32_t *rank = spill_array(&t->rank_area, nstr, sizeof *rank);
+    const char **strs = spill_array(&t->strs_area, nstr, sizeof *strs);
     strs[0] = "";
     for (uint32_t i = 1; i < nstr; i++)
         strs[i] = rs->strs[i];
     for (uint32_t i = 0; i < nstr - 1; i++)
         order[i] = i + 1;
-    qsort_r(order, nstr - 1, sizeof *order, cmp_str_ids, strs);
+    spill_sort(order, nstr - 1, spill_piece(rs->arena_used / nstr + 1 + sizeof *order), cmp_str_ids,
+               strs);
     rank[0] = 0;
     for (uint32_t i = 0; i < nstr - 1; i++)
         rank[order[i]] = i + 1;
-    for (uint32_t i = 0; i < nstr - 1; i++)
-        strs[i + 1] = rs->strs[order[i]];
-    free(order);
-    *strs_out = strs;
-    *rank_out = rank;
+    char *sorted = spill_array(&t->sorted_area, rs->arena_used + 1, 1);
+    for (uint32_t i = 0; i < nstr - 1; i++) {
+        size_t n = strlen(rs->strs[order[i]]) + 1;
+        memcpy(sorted, rs->strs[order[i]], n);
+        strs[i + 1] = sorted;
+        sorted += n;
+        spill_check();
+    }
+    spill_area_release(&order_area);
+    t->strs = strs;
+    t->rank = rank;
 }
 
 /* The format's bounds: 32-bit postings offsets (and the permutation's mark bit), 32-bit
@@ -153,8 +175,10 @@ static void sort_strings(const struct rowset *rs, const char ***strs_out, uint32
 static int check_limits(uint64_t nrows, const char *const *strs, uint32_t nstr, struct err *e)
 {
     uint64_t datalen = 1;
-    for (uint32_t i = 1; i < nstr; i++)
+    for (uint32_t i = 1; i < nstr; i++) {
         datalen += strlen(strs[i]) + 1;
+        spill_check();
+    }
     if (nrows > IDX_MAX_ROWS) {
         err_set(e, ERR_INVALID, "%llu rows: the index holds at most %u", (unsigned long long)nrows,
                 IDX_MAX_ROWS);
@@ -169,9 +193,10 @@ static int check_limits(uint64_t nrows, const char *const *strs, uint32_t nstr, 
 }
 
 /* 2a. The rows in the index's encoding, in rowset order; *nrows_ns counts namespaced ones. */
-static struct idx_row *index_rows(const struct rowset *rs, const uint32_t *rank, uint32_t *nrows_ns)
+static struct idx_row *index_rows(const struct rowset *rs, const uint32_t *rank, uint32_t *nrows_ns,
+                                  struct spill_area *area)
 {
-    struct idx_row *rows = xcalloc(rs->nrows ? rs->nrows : 1, sizeof *rows);
+    struct idx_row *rows = spill_array(area, rs->nrows, sizeof *rows);
     *nrows_ns = 0;
     for (uint32_t r = 0; r < rs->nrows; r++) {
         const struct row *in = &rs->rows[r];
@@ -189,19 +214,21 @@ static struct idx_row *index_rows(const struct rowset *rs, const uint32_t *rank,
         o->scored = in->scored;
         o->cluster = (uint8_t)rs->reports[in->report].cluster_scoped;
         *nrows_ns += !o->cluster;
+        spill_check();
     }
     return rows;
 }
 
-/* 2b. Sorts rows into the default order (invariant 2). The permutation is applied in place,
- * cycle by cycle (perm entries are marked done with the top bit): a second array of rows
- * would double the writer's largest allocation. */
+/* 2b. Sorts rows into the default order (invariant 2), in pieces of neighbouring rows
+ * (spill_sort). The permutation is applied in place, cycle by cycle (perm entries are marked
+ * done with the top bit): a second array of rows would double the writer's largest array. */
 static void sort_rows(struct idx_row *rows, uint32_t nrows)
 {
-    uint32_t *perm = xmalloc(sizeof *perm * (nrows ? nrows : 1));
+    struct spill_area perm_area;
+    uint32_t *perm = spill_array(&perm_area, nrows, sizeof *perm);
     for (uint32_t r = 0; r < nrows; r++)
         perm[r] = r;
-    qsort_r(perm, nrows, sizeof *perm, cmp_rows, rows);
+    spill_sort(perm, nrows, spill_piece(sizeof *rows + sizeof *perm), cmp_rows, rows);
     for (uint32_t start = 0; start < nrows; start++) {
         if (perm[start] & 0x80000000u) continue;
         struct idx_row first = rows[start];
@@ -215,9 +242,10 @@ static void sort_rows(struct idx_row *rows, uint32_t nrows)
             }
             rows[at] = rows[from];
             at = from;
+            spill_check();
         }
     }
-    free(perm);
+    spill_area_release(&perm_area);
 }
 
 /* 3. The reports, with their counts recomputed from the rows, and the sources. */
@@ -237,23 +265,27 @@ static struct idx_report *index_reports(const struct rowset *rs, const uint32_t 
         reports[i].label_off = in->label_off;
         reports[i].label_n = in->nlabels;
     }
-    for (uint32_t r = 0; r < nrows; r++)
+    for (uint32_t r = 0; r < nrows; r++) {
         reports[rows[r].report].count[rows[r].status]++;
+        spill_check();
+    }
     return reports;
 }
 
 /* 3b. Each report's rows, ascending (invariant 5): a counting sort of the rows by report. */
 static uint32_t *report_rows(struct idx_report *reports, uint32_t nreports,
-                             const struct idx_row *rows, uint32_t nrows)
+                             const struct idx_row *rows, uint32_t nrows, struct spill_area *area)
 {
-    uint32_t *out = xmalloc(sizeof *out * (nrows ? nrows : 1)), off = 0;
+    uint32_t *out = spill_array(area, nrows, sizeof *out), off = 0;
     for (uint32_t i = 0; i < nreports; i++) {
         reports[i].row_off = off;
         off += idx_report_nrows(&reports[i]);
     }
     uint32_t *fill = xcalloc(nreports ? nreports : 1, sizeof *fill);
-    for (uint32_t r = 0; r < nrows; r++)
+    for (uint32_t r = 0; r < nrows; r++) {
         out[reports[rows[r].report].row_off + fill[rows[r].report]++] = r;
+        spill_check();
+    }
     free(fill);
     return out;
 }
@@ -406,24 +438,29 @@ static struct idx_cluster *index_clusters(const struct rowset *rs, const uint32_
  * (put_postings), so only one field's worth is ever in memory. */
 static struct idx_dict_entry *build_dicts(const struct idx_row *rows, uint32_t nrows,
                                           const char **strs, uint32_t nstr,
-                                          struct idx_span span[IDX_NDICT], size_t *ndict_out)
+                                          struct idx_span span[IDX_NDICT], size_t *ndict_out,
+                                          struct spill_area *dict_area)
 {
-    uint32_t *count = xmalloc(sizeof *count * nstr), *distinct = xmalloc(sizeof *distinct * nstr);
+    struct spill_area count_area, distinct_area;
+    uint32_t *count = spill_array(&count_area, nstr, sizeof *count);
+    uint32_t *distinct = spill_array(&distinct_area, nstr, sizeof *distinct);
+    size_t avg = (nstr > 1 ? strs[nstr - 1] - strs[1] : 0) / nstr + 1; /* strs are in one run */
+    dict_area->max = sizeof(struct idx_dict_entry) * IDX_NDICT * ((size_t)nstr + 1);
     struct idx_dict_entry *dict = NULL;
-    size_t ndict = 0, capdict = 0;
+    size_t ndict = 0;
     uint64_t npost = 0;
     for (int f = 0; f < IDX_NDICT; f++) {
         memset(count, 0, sizeof *count * nstr);
-        for (uint32_t r = 0; r < nrows; r++)
+        for (uint32_t r = 0; r < nrows; r++) {
             count[rows[r].str[f]]++;
+            spill_check();
+        }
         uint32_t nd = 0;
         for (uint32_t s = 1; s < nstr; s++)
             if (count[s]) distinct[nd++] = s;
-        qsort_r(distinct, nd, sizeof *distinct, cmp_folded, strs);
-        if (ndict + nd > capdict) {
-            capdict = (ndict + nd) * 2;
-            dict = xreallocarray(dict, capdict, sizeof *dict);
-        }
+        spill_sort(distinct, nd, spill_piece(avg + sizeof *distinct), cmp_folded, strs);
+        spill_area_need(dict_area, sizeof *dict * (ndict + nd + 1));
+        dict = (struct idx_dict_entry *)dict_area->p;
         span[f].off = ndict;
         span[f].count = nd;
         for (uint32_t i = 0; i < nd; i++) {
@@ -435,8 +472,8 @@ static struct idx_dict_entry *build_dicts(const struct idx_row *rows, uint32_t n
         }
         ndict += nd;
     }
-    free(distinct);
-    free(count);
+    spill_area_release(&distinct_area);
+    spill_area_release(&count_area);
     *ndict_out = ndict;
     return dict;
 }
@@ -451,8 +488,10 @@ static void put_strings(struct out *o, struct idx_header *h, const struct tables
     }
     end_section(o, h, IDX_SEC_STROFF);
     begin_section(o, h, IDX_SEC_STRDATA);
-    for (uint32_t i = 0; i < t->nstr; i++)
-        put(o, t->strs[i], strlen(t->strs[i]) + 1);
+    put(o, "", 1);   /* string 0 */
+    if (t->nstr > 1) /* strings 1.. lie one after the other (sort_strings) */
+        put(o, t->strs[1],
+            (size_t)(t->strs[t->nstr - 1] - t->strs[1]) + strlen(t->strs[t->nstr - 1]) + 1);
     end_section(o, h, IDX_SEC_STRDATA);
 }
 
@@ -460,9 +499,10 @@ static void put_strings(struct out *o, struct idx_header *h, const struct tables
  * ascending. One field's worth of memory at a time. */
 static void put_postings(struct out *o, struct idx_header *h, const struct tables *t)
 {
-    uint32_t *postings = xmalloc(sizeof *postings * (t->nrows ? t->nrows : 1));
-    uint32_t *cursor = xmalloc(sizeof *cursor * (t->ndict ? t->ndict : 1));
-    uint32_t *entry_of = xmalloc(sizeof *entry_of * t->nstr);
+    struct spill_area areas[3];
+    uint32_t *postings = spill_array(&areas[0], t->nrows, sizeof *postings);
+    uint32_t *cursor = spill_array(&areas[1], t->ndict, sizeof *cursor);
+    uint32_t *entry_of = spill_array(&areas[2], t->nstr, sizeof *entry_of);
     begin_section(o, h, IDX_SEC_POSTINGS);
     for (int f = 0; f < IDX_NDICT; f++) {
         const struct idx_dict_entry *first = t->dict + t->dictspan[f].off;
@@ -476,17 +516,20 @@ static void put_postings(struct out *o, struct idx_header *h, const struct table
         for (uint32_t r = 0; r < t->nrows; r++) {
             uint32_t s = t->rows[r].str[f];
             if (s) postings[cursor[entry_of[s]]++] = r;
+            spill_check();
         }
         put(o, postings, sizeof *postings * filled);
     }
     end_section(o, h, IDX_SEC_POSTINGS);
-    free(entry_of), free(cursor), free(postings);
+    for (size_t i = 0; i < ARRAY_LEN(areas); i++)
+        spill_area_release(&areas[i]);
 }
 
 /* Invariant 4: one stable permutation of every row per sort key. */
 static void put_sort_orders(struct out *o, struct idx_header *h, const struct tables *t)
 {
-    uint32_t *ids = xmalloc(sizeof *ids * (t->nrows ? t->nrows : 1));
+    struct spill_area ids_area;
+    uint32_t *ids = spill_array(&ids_area, t->nrows, sizeof *ids);
     begin_section(o, h, IDX_SEC_SORT);
     for (int k = 0; k < IDX_NSORT; k++) {
         for (uint32_t r = 0; r < t->nrows; r++)
@@ -495,7 +538,7 @@ static void put_sort_orders(struct out *o, struct idx_header *h, const struct ta
         put(o, ids, sizeof *ids * t->nrows);
     }
     end_section(o, h, IDX_SEC_SORT);
-    free(ids);
+    spill_area_release(&ids_area);
 }
 
 static void put_array(struct out *o, struct idx_header *h, int sec, const void *p, size_t n)
@@ -575,21 +618,21 @@ static int write_file(const char *path, struct idx_header *h, const struct table
 int idxw_write(struct rowset *rs, const char *path, const struct idxw_meta *meta, struct err *e)
 {
     struct tables t = {.nstr = rs->nstrs, .nrows = rs->nrows};
-    sort_strings(rs, &t.strs, &t.rank);
+    sort_strings(rs, &t);
     int rc = check_limits((uint64_t)t.nrows + rs->refused, t.strs, t.nstr, e);
     if (rc == 0) {
-        t.rows = index_rows(rs, t.rank, &t.nrows_ns);
+        t.rows = index_rows(rs, t.rank, &t.nrows_ns, &t.rows_area);
         if (meta->free_rows) rowset_free_rows(rs);
         sort_rows(t.rows, t.nrows);
         t.reports = index_reports(rs, t.rank, t.rows, t.nrows);
-        t.report_rows = report_rows(t.reports, rs->nreports, t.rows, t.nrows);
+        t.report_rows = report_rows(t.reports, rs->nreports, t.rows, t.nrows, &t.report_rows_area);
         build_labels(rs, t.rank, &t);
         t.sources = index_sources(rs, t.rank);
         t.targets = index_targets(rs, t.rank);
         t.uploads = index_uploads(rs, t.rank);
         t.nuploads = rs->nuploads;
         t.clusters = index_clusters(rs, t.rank, t.rows, t.nrows, &t.nclusters);
-        t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict);
+        t.dict = build_dicts(t.rows, t.nrows, t.strs, t.nstr, t.dictspan, &t.ndict, &t.dict_area);
         struct idx_header h;
         fill_header(&h, rs, meta, &t);
         rc = write_file(path, &h, &t, rs->nreports, rs->nsources, e);

@@ -3,11 +3,13 @@
 #include "edges.h"
 #include "err.h"
 #include "idx.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "publish.h"
 #include "rows.h"
 #include "site.h"
+#include "spill.h"
 #include "source.h"
 #include "upload.h"
 #include "util.h"
@@ -42,10 +44,10 @@ static const char usage[] =
     "Options (environment twin in brackets):\n";
 
 struct args {
-    struct option_list sources, publish;
-    const char *data, *site, *www, *targets, *cluster, *fleet;
+    struct option_list sources, publish, metrics_filters;
+    const char *data, *site, *www, *targets, *cluster, *fleet, *metrics_mode, *metrics_labels;
     const char *s3_endpoint, *s3_region, *s3_addressing, *s3_ca;
-    long keep, cron_period, s3_part_mib;
+    long keep, cron_period, s3_part_mib, memory_mb;
     struct source_opts opts;
     struct fleet_opts fleet_opts;
 };
@@ -86,6 +88,17 @@ static const struct option_row options[] = {
      .def = "3",
      .offset = AT(keep),
      .help = "snapshots kept, newest first"},
+    {.flag = "memory",
+     .metavar = "MB",
+     .env = "POLSNAP_MEMORY",
+     .type = OPTION_NUMBER,
+     .min = 8,
+     .max = 1 << 20,
+     .unit = "MB",
+     .def = "64",
+     .offset = AT(memory_mb),
+     .help = "memory budget: rows, strings and sort scratch past it live in\nfiles of the "
+             "snapshot's temporary directory"},
     {.flag = "skip-invalid",
      .env = "POLSNAP_SKIP_INVALID",
      .type = OPTION_FLAG,
@@ -179,6 +192,29 @@ static const struct option_row options[] = {
      .def = "8",
      .offset = AT(fleet_opts.parallel),
      .help = "edges pulled at a time"},
+    {.flag = "metrics-mode",
+     .metavar = "MODE",
+     .env = "POLSNAP_METRICS_MODE",
+     .type = OPTION_STRING,
+     .def = "detailed",
+     .offset = AT(metrics_mode),
+     .help = "/metrics result lines: detailed (one per result), simple\n(counts by namespace, "
+             "policy, status, severity, category,\nsource) or custom (counts by --metrics-labels)"},
+    {.flag = "metrics-labels",
+     .metavar = "L,L",
+     .env = "POLSNAP_METRICS_LABELS",
+     .type = OPTION_STRING,
+     .offset = AT(metrics_labels),
+     .help = "custom mode's labels: category, kind, message, name,\nnamespace, policy, report, "
+             "rule, severity, source, status"},
+    {.flag = "metrics-filter",
+     .metavar = "F",
+     .env = "POLSNAP_METRICS_FILTER",
+     .type = OPTION_LIST,
+     .unit = "metrics filters",
+     .offset = AT(metrics_filters),
+     .help = "FIELD=GLOB,GLOB keeps, FIELD!=GLOB,GLOB drops result lines;\nFIELD: kinds, "
+             "namespaces, policies, severities, sources,\nstatus (repeatable)"},
     {.flag = "site",
      .metavar = "DIR",
      .env = "POLSNAP_SITE",
@@ -426,17 +462,35 @@ static int publish_all(const struct args *a, const char *snapdir)
     return rc;
 }
 
+static const char not_published[] =
+    "polsnap-snapshot: no snapshot published; the last good one stays served\n";
+
+/* A spilled array could not grow (spill.h): nothing is published, nothing is left behind. */
+static void spill_failed(const char *tmp)
+{
+    rm_rf(tmp);
+    fputs(not_published, stderr);
+    fflush(stdout);
+    _exit(1);
+}
+
 /* Sources, snapshot, notifications, site: 0, or -1 with *e set and the message printed. */
 static int run(const struct args *a, const struct fleet *edges, const struct targets *targets,
                struct err *e)
 {
-    static const char not_published[] =
-        "polsnap-snapshot: no snapshot published; the last good one stays served\n";
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int lock_fd = -1;
     if (publish_lock(a->data, &lock_fd, e) != 0) {
         fprintf(stderr, "polsnap-snapshot: %s\n", e->msg);
+        return -1;
+    }
+    char tmp[PATH_MAX]; /* the snapshot's temporary directory: spilled arrays, then its files */
+    if (publish_begin(a->data, (unsigned)a->keep, tmp, e) != 0 ||
+        spill_init(tmp, (size_t)a->memory_mb << 20, spill_failed, e)) {
+        fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
+        rm_rf(tmp);
+        close(lock_fd);
         return -1;
     }
     struct rowset *rs = rowset_new();
@@ -449,8 +503,8 @@ static int run(const struct args *a, const struct fleet *edges, const struct tar
     struct notify nt;
     notify_init(&nt, targets, a->data);
     struct publish_opts po = {
-        a->data, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved, notify_enqueue,
-        &nt};
+        a->data,        tmp, (unsigned)a->keep, (uint32_t)a->cron_period, notify_on_resolved,
+        notify_enqueue, &nt};
     char snapdir[PATH_MAX];
     uint32_t rows = 0, reports = 0, warnings = 0;
     int rc = collect_sources(a, edges, rs, e);
@@ -459,7 +513,10 @@ static int run(const struct args *a, const struct fleet *edges, const struct tar
         notify_describe(&nt, rs);
         upload_describe(a->data, a->publish.v, a->publish.n, rs);
         rc = publish_snapshot(&rs, &po, snapdir, e);
+    } else {
+        rm_rf(tmp);
     }
+    spill_done();
     if (rc != 0) fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
     if (rc == 0) notify_send(&nt);
     if (rc == 0 && a->site && (rc = write_site(a, snapdir, e)) != 0)
@@ -490,12 +547,17 @@ int main(int argc, char **argv)
         options_parse(options, (int)ARRAY_LEN(options), usage, argc, argv, &a, &env_sources, &e);
     struct targets targets = {0};
     struct fleet edges = {0};
+    struct metrics_config metrics = {0};
     if (rc == 0 && check_sources(&a, &e) != 0) rc = -1;
     for (int i = 0; rc == 0 && i < a.sources.n; i++)
         if (strncmp(a.sources.v[i], "polsnap:", 8) == 0 &&
             edges_add(&edges, a.sources.v[i] + 8, &e) != 0)
             rc = -1;
     if (rc == 0 && a.fleet && *a.fleet && edges_load(&edges, a.fleet, &e) != 0) rc = -1;
+    if (rc == 0 && metrics_config_parse(&metrics, a.metrics_mode, a.metrics_labels,
+                                        a.metrics_filters.v, a.metrics_filters.n, &e) != 0)
+        rc = -1;
+    metrics_configure(&metrics);
     if (rc == 0 && a.targets && *a.targets && targets_load(a.targets, &targets, &e) != 0) rc = -1;
     if (rc == 0)
         rc = run(&a, &edges, &targets, &e) == 0 ? 0 : 1;
@@ -503,6 +565,8 @@ int main(int argc, char **argv)
         rc = rc > 0 ? 0 : die_usage(e.msg);
     targets_release(&targets);
     edges_release(&edges);
+    metrics_configure(NULL);
+    metrics_config_release(&metrics);
     free(env_sources);
     return rc;
 }

@@ -8,8 +8,10 @@
 #include "buf.h"
 #include "changes.h"
 #include "idx.h"
+#include "gzsink.h"
 #include "idxw.h"
 #include "shard_rows.h"
+#include "spill.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -80,11 +82,13 @@ static int make_parents(char *path)
 
 struct file_sink {
     int fd, failed;
+    struct gzsink *gz; /* NULL, or the compressed copy */
 };
 
 static void write_all(void *ctx, const char *data, size_t n)
 {
     struct file_sink *f = ctx;
+    if (f->gz) gzsink_write(f->gz, data, n);
     while (n && !f->failed) {
         ssize_t w = write(f->fd, data, n);
         if (w < 0 && errno == EINTR) continue;
@@ -95,23 +99,32 @@ static void write_all(void *ctx, const char *data, size_t n)
         data += w;
         n -= (size_t)w;
     }
+    spill_look(); /* a rendered file reads the whole index: its pages must not pile up */
 }
 
-/* Streams what render() appends into dir/rel (created with its parents) and fsyncs it. */
+/* Streams what render() appends into dir/rel (created with its parents) and, with gzip, a
+ * compressed copy into dir/rel.gz; fsyncs both. */
 typedef void (*render_fn)(const struct idx *ix, const void *arg, struct buf *out);
 static int write_rendered(const char *dir, const char *rel, const struct idx *ix, render_fn render,
-                          const void *arg, struct err *e)
+                          const void *arg, int gzip, struct err *e)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], gzpath[PATH_MAX + 3];
     if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path || make_parents(path)) {
         err_set(e, ERR_IO, "cannot create the directories of %s/%s", dir, rel);
         return -1;
     }
-    struct file_sink f = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), 0};
+    snprintf(gzpath, sizeof gzpath, "%s.gz", path);
+    struct gzsink gz;
+    struct file_sink f = {open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), 0, NULL};
     if (f.fd < 0) {
         err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
         return -1;
     }
+    if (gzip && gzsink_open(&gz, gzpath, e) != 0) {
+        close(f.fd);
+        return -1;
+    }
+    f.gz = gzip ? &gz : NULL;
     struct buf b = BUF_INIT(SIZE_MAX / 2);
     buf_set_sink(&b, write_all, &f);
     render(ix, arg, &b);
@@ -119,11 +132,12 @@ static int write_rendered(const char *dir, const char *rel, const struct idx *ix
     buf_release(&b);
     if (!f.failed && fsync(f.fd) != 0) f.failed = errno;
     if (close(f.fd) != 0 && !f.failed) f.failed = errno;
+    int gz_rc = gzip ? gzsink_close(&gz, gzpath, e) : 0;
     if (f.failed) {
         err_set(e, ERR_IO, "writing %s: %s", path, strerror(f.failed));
         return -1;
     }
-    return 0;
+    return gz_rc;
 }
 
 static void render_endpoint(const struct idx *ix, const void *arg, struct buf *out)
@@ -195,14 +209,14 @@ static int write_shards(const char *dir, const struct idx *ix, struct err *e)
         char path[PATH_MAX];
         snprintf(path, sizeof path, "shards/%s", rel);
         struct rows_arg ra = {lo, hi};
-        rc = write_rendered(dir, path, ix, render_rows, &ra, e);
+        rc = write_rendered(dir, path, ix, render_rows, &ra, 0, e);
         si.files[si.n] = xstrdup(rel);
         si.lo[si.n] = lo;
         si.hi[si.n++] = hi;
     }
     struct rows_arg cl = {nns, ix->h->nrows};
-    if (rc == 0) rc = write_rendered(dir, "shards/cluster.json", ix, render_rows, &cl, e);
-    if (rc == 0) rc = write_rendered(dir, "shards/index.json", ix, render_shard_index, &si, e);
+    if (rc == 0) rc = write_rendered(dir, "shards/cluster.json", ix, render_rows, &cl, 0, e);
+    if (rc == 0) rc = write_rendered(dir, "shards/index.json", ix, render_shard_index, &si, 0, e);
     for (size_t i = 0; i < si.n; i++)
         free((char *)si.files[i]);
     free(si.files), free(si.lo), free(si.hi);
@@ -277,14 +291,27 @@ static void prune(const char *data_dir, const char *snapdir, unsigned keep)
     free(names);
 }
 
+int publish_begin(const char *data_dir, unsigned keep, char *tmp_out, struct err *e)
+{
+    char snapdir[PATH_MAX];
+    snprintf(snapdir, sizeof snapdir, "%s/snapshots", data_dir);
+    snprintf(tmp_out, PATH_MAX, "%s/.tmp-%ld", snapdir, (long)getpid());
+    if (mkdir(snapdir, 0755) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "%s: %s", snapdir, strerror(errno));
+    prune(data_dir, snapdir, keep ? keep : 1); /* a killed run's leftovers, .tmp-PID among them */
+    if (mkdir(tmp_out, 0755) != 0) return err_set(e, ERR_IO, "%s: %s", tmp_out, strerror(errno));
+    return 0;
+}
+
 int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *path_out,
                      struct err *e)
 {
-    char snapdir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
+    char snapdir[PATH_MAX], final[PATH_MAX], link_tmp[PATH_MAX], link_path[PATH_MAX],
         target[PATH_MAX], id[32];
+    const char *tmp = o->tmp_dir;
     struct err rerr = {0};
     struct idx ix = {0};
-    int made_tmp = 0, made_final = 0;
+    int made_tmp = 1, made_final = 0;
 
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -295,12 +322,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     snprintf(id, sizeof id, "%s.%06ldZ", stamp, (long)tv.tv_usec);
 
     snprintf(snapdir, sizeof snapdir, "%s/snapshots", o->data_dir);
-    if (mkdir(snapdir, 0755) != 0 && errno != EEXIST) FAIL("%s: %s", snapdir, strerror(errno));
-    prune(o->data_dir, snapdir, o->keep ? o->keep : 1);
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%s", snapdir, id);
     snprintf(final, sizeof final, "%s/%s", snapdir, id);
-    if (mkdir(tmp, 0755) != 0) FAIL("%s: %s", tmp, strerror(errno));
-    made_tmp = 1;
 
     char idxpath[PATH_MAX];
     snprintf(idxpath, sizeof idxpath, "%s/%s", tmp, IDX_FILE);
@@ -321,7 +343,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     if (idx_open(&ix, idxpath, &rerr) != 0) FAIL("reading back the index: %s", rerr.msg);
     fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
     for (const struct api_endpoint *ep = api_endpoints; ep < api_endpoints + api_nendpoints; ep++)
-        if (ep->file && write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, e) != 0)
+        if (ep->file && write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, 1, e) != 0)
             goto fail;
     if (write_shards(tmp, &ix, e) != 0) goto fail;
     if (o->before_swap) o->before_swap(&ix, o->ctx);

@@ -13,38 +13,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds of the areas: rowset_add_row refuses a row past IDX_MAX_ROWS (idxw then fails,
+ * naming it); a string past STRS_MAX or a table past TABLE_MAX aborts (grow_cap_u32) before an
+ * area would. */
+#define ROWS_MAX ((size_t)IDX_MAX_ROWS)
+#define STRS_MAX ((size_t)UINT32_MAX)
+#define TABLE_MAX (1u << 31)
+#define ARENA_MAX ((size_t)16 << 30)
+
 static char *arena_copy(struct rowset *rs, const char *s, size_t n)
 {
-    struct chunk *c = rs->chunks;
-    if (!c || c->size - c->used < n + 1) {
-        size_t size = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
-        c = xmalloc(sizeof *c + size);
-        c->next = rs->chunks;
-        c->used = 0;
-        c->size = size;
-        rs->chunks = c;
-    }
-    char *p = c->data + c->used;
+    spill_area_need(&rs->arena, rs->arena_used + n + 1);
+    char *p = (char *)rs->arena.p + rs->arena_used;
     memcpy(p, s, n);
     p[n] = '\0';
-    c->used += n + 1;
+    rs->arena_used += n + 1;
     return p;
 }
 
 static void table_grow(struct rowset *rs)
 {
-    uint32_t size = grow_cap_u32(rs->tablesize, 1024, 1u << 31);
-    uint32_t *t = xcalloc(size, sizeof *t);
+    uint32_t size = grow_cap_u32(rs->tablesize, 1024, TABLE_MAX);
+    struct spill_area area = {.max = (size_t)TABLE_MAX * sizeof *rs->table};
+    spill_area_need(&area, sizeof *rs->table * size);
+    uint32_t *t = (uint32_t *)area.p;
+    memset(t, 0, sizeof *t * size);
     for (uint32_t id = 1; id < rs->nstrs; id++) {
         uint64_t h = fnv1a(rs->strs[id], strlen(rs->strs[id]));
         uint32_t i = (uint32_t)h & (size - 1);
         while (t[i])
             i = (i + 1) & (size - 1);
         t[i] = id;
+        spill_check();
     }
-    free(rs->table);
+    spill_area_release(&rs->table_area);
+    rs->table_area = area;
     rs->table = t;
     rs->tablesize = size;
+}
+
+/* Room for capstrs string ids in strs and used_as_id (new slots are zero). */
+static void strs_need(struct rowset *rs)
+{
+    spill_area_need(&rs->strs_area, sizeof *rs->strs * rs->capstrs);
+    spill_area_need(&rs->used_area, rs->capstrs);
+    rs->strs = (const char **)rs->strs_area.p;
+    rs->used_as_id = rs->used_area.p;
 }
 
 /* The id of s[0..n), interned on first sight; 0 for a blank (NULL or empty) string. Bytes that
@@ -68,10 +82,8 @@ static uint32_t intern_n(struct rowset *rs, const char *s, size_t n)
         if (strncmp(t, s, n) == 0 && t[n] == '\0') return rs->table[i];
     }
     if (rs->nstrs == rs->capstrs) {
-        rs->capstrs = grow_cap_u32(rs->capstrs, 1024, UINT32_MAX);
-        rs->strs = xreallocarray(rs->strs, rs->capstrs, sizeof *rs->strs);
-        rs->used_as_id = xrealloc(rs->used_as_id, rs->capstrs);
-        memset(rs->used_as_id + rs->nstrs, 0, rs->capstrs - rs->nstrs);
+        rs->capstrs = grow_cap_u32(rs->capstrs, 1024, (uint32_t)STRS_MAX);
+        strs_need(rs);
     }
     uint32_t id = rs->nstrs++;
     rs->strs[id] = arena_copy(rs, s, n);
@@ -87,9 +99,12 @@ static uint32_t intern(struct rowset *rs, const char *s)
 struct rowset *rowset_new(void)
 {
     struct rowset *rs = xcalloc(1, sizeof *rs);
+    rs->strs_area.max = STRS_MAX * sizeof *rs->strs;
+    rs->used_area.max = STRS_MAX;
+    rs->arena.max = ARENA_MAX;
+    rs->rows_area.max = ROWS_MAX * sizeof *rs->rows;
     rs->capstrs = 1024;
-    rs->strs = xcalloc(rs->capstrs, sizeof *rs->strs);
-    rs->used_as_id = xcalloc(rs->capstrs, 1);
+    strs_need(rs);
     rs->nstrs = 1; /* id 0: blank */
     table_grow(rs);
     rs->change_str[0] = intern(rs, "unchanged");
@@ -100,14 +115,11 @@ struct rowset *rowset_new(void)
 void rowset_free(struct rowset *rs)
 {
     if (!rs) return;
-    for (struct chunk *c = rs->chunks, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    free(rs->strs);
-    free(rs->table);
-    free(rs->used_as_id);
-    free(rs->rows);
+    spill_area_release(&rs->arena);
+    spill_area_release(&rs->strs_area);
+    spill_area_release(&rs->table_area);
+    spill_area_release(&rs->used_area);
+    spill_area_release(&rs->rows_area);
     free(rs->reports);
     free(rs->labels);
     free(rs->sources);
@@ -287,10 +299,9 @@ enum rowset_add_result rowset_add_row(struct rowset *rs, uint32_t report, const 
                         IDX_MAX_ROWS);
         return ROWSET_FULL;
     }
-    if (rs->nrows == rs->caprows) {
-        rs->caprows = grow_cap_u32(rs->caprows, 1024, IDX_MAX_ROWS);
-        rs->rows = xreallocarray(rs->rows, rs->caprows, sizeof *rs->rows);
-    }
+    spill_area_need(&rs->rows_area, sizeof *rs->rows * ((size_t)rs->nrows + 1));
+    rs->rows = (struct row *)rs->rows_area.p;
+    spill_check();
     struct row *r = &rs->rows[rs->nrows++];
     memset(r, 0, sizeof *r);
     r->s[R_ID] = idref;
@@ -439,9 +450,9 @@ const char *rowset_source(const struct rowset *rs, uint32_t i, int *up)
 
 void rowset_free_rows(struct rowset *rs)
 {
-    free(rs->rows);
+    spill_area_release(&rs->rows_area);
     rs->rows = NULL;
-    rs->nrows = rs->caprows = 0;
+    rs->nrows = 0;
 }
 
 uint32_t rowset_rows(const struct rowset *rs)

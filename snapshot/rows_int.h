@@ -5,6 +5,8 @@
 #ifndef POLSNAP_ROWS_INT_H
 #define POLSNAP_ROWS_INT_H
 
+#include "spill.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,24 +70,22 @@ struct target {
     uint64_t sent, failed;
 };
 
-/* Interned strings live in big chunks: one allocation per ~1 MiB, not one per string. */
-struct chunk {
-    struct chunk *next;
-    size_t used, size;
-    char data[];
-};
-
+/* The big arrays are spill areas (spill.h): under the job's memory budget they live in files
+ * and only what is being touched is resident. Areas never move, so the pointers below are
+ * their addresses, set once. */
 struct rowset {
-    /* strings: id 0 is blank; strs[id] points into the chunks */
+    /* strings: id 0 is blank; strs[id] points into the arena, one string after the other */
     const char **strs;
     uint32_t nstrs, capstrs;
     uint32_t *table; /* open addressing, power-of-two size, holds ids, 0 = empty */
     uint32_t tablesize;
     unsigned char *used_as_id; /* per string id: 1 once a row has this id (duplicates) */
-    struct chunk *chunks;
+    struct spill_area strs_area, table_area, used_area, arena;
+    size_t arena_used;
 
     struct row *rows;
-    uint32_t nrows, caprows;
+    struct spill_area rows_area;
+    uint32_t nrows;
     struct report *reports;
     uint32_t nreports, capreports;
     uint32_t *labels; /* interned (key, value) pairs of the reports, report after report */

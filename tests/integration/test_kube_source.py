@@ -39,15 +39,18 @@ def published(data):
                 continue  # binary, holds the id and time; its content is what the JSON shows
             with open(p, "rb") as fh:
                 raw = fh.read()
-            if rel == "v1/snapshot.json":
+            plain = rel[:-3] if rel.endswith(".gz") else rel
+            if plain != rel:
+                raw = gzip.decompress(raw)  # a gzip copy is compared by what it holds
+            if plain == "v1/snapshot.json":
                 doc = json.loads(raw)
                 out[rel] = {k: v for k, v in doc.items() if k not in VOLATILE_SNAPSHOT_KEYS}
-            elif rel == "fleet/export.jsonl.gz":  # its header line names the snapshot
-                lines = gzip.decompress(raw).decode().splitlines()
+            elif plain == "fleet/export.jsonl":  # its header line names the snapshot
+                lines = raw.decode().splitlines()
                 head = {k: v for k, v in json.loads(lines[0]).items()
                         if k not in ("snapshot", "created")}
                 out[rel] = [head] + lines[1:]
-            elif rel == "metrics.txt":
+            elif plain == "metrics.txt":
                 out[rel] = [l for l in raw.decode().splitlines()
                             if not l.startswith(("polsnap_snapshot_timestamp", "polsnap_source_up"))]
             else:

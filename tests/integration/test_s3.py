@@ -66,7 +66,9 @@ def pointer():
 
 
 def local_files(snapdir):
-    """rel -> sha256 of a local snapshot's files (what the site's data/ holds)."""
+    """key -> sha256 of what the bucket holds for a local snapshot's files (what the site's data/
+    holds): a file with a gzip twin FILE.gz is stored under FILE's key with the twin's bytes
+    (sent with Content-Encoding: gzip)."""
     out = {}
     for d, _, names in os.walk(snapdir):
         for n in names:
@@ -74,7 +76,11 @@ def local_files(snapdir):
             rel = os.path.relpath(p, snapdir)
             if rel != "index.bin":
                 with open(p, "rb") as f:
-                    out[rel] = hashlib.sha256(f.read()).hexdigest()
+                    sha = hashlib.sha256(f.read()).hexdigest()
+                if rel.endswith(".gz"):
+                    out[rel[:-3]] = sha
+                else:
+                    out.setdefault(rel, sha)
     return out
 
 

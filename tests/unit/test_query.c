@@ -1010,8 +1010,35 @@ static void test_random_index(void)
     fixture_close(&f);
 }
 
+/* bitmap_and_count against a bit-by-bit count, over ranges that start and end inside words,
+ * on word edges and past the end. */
+static void test_and_count(void)
+{
+    struct bitmap a, b;
+    size_t n = 1000, bad = 0;
+    bitmap_init(&a, n);
+    bitmap_init(&b, n);
+    srand(7);
+    for (size_t i = 0; i < n; i++) {
+        if (rand() % 3) bitmap_set(&a, i);
+        if (rand() % 2) bitmap_set(&b, i);
+    }
+    static const size_t ends[] = {0, 1, 63, 64, 65, 127, 128, 500, 999, 1000, 1200};
+    for (size_t i = 0; i < ARRAY_LEN(ends); i++)
+        for (size_t j = 0; j < ARRAY_LEN(ends); j++) {
+            size_t want = 0;
+            for (size_t r = ends[i]; r < ends[j] && r < n; r++)
+                want += bitmap_get(&a, r) && bitmap_get(&b, r);
+            bad += bitmap_and_count(&a, &b, ends[i], ends[j]) != want;
+        }
+    CHECK(bad == 0, "bitmap_and_count counts a AND b within [lo, hi) (%zu ranges wrong)", bad);
+    bitmap_release(&a);
+    bitmap_release(&b);
+}
+
 int main(void)
 {
+    test_and_count();
     test_parse_basics();
     test_parse_encoding();
     test_parse_query_language();
