@@ -64,7 +64,7 @@ WEB_EU = {
     "name": "web", "message": "Container 'web' has image with tag 'latest'",
     "category": "DevOps Best Practices", "policy": "Latest tag",
     "rule": "2e90874a-3521-44de-85c6-5720f519a701", "status": "fail", "severity": "low",
-    "source": "StackRox", "timestamp": 1795608347,
+    "source": "StackRox", "timestamp": 1795608347, "cluster": None,  # no --cluster (spec 10)
     "properties": {"alertId": "9f4e2b61-c8d7-4a35-b1e0-3c6a5d9f8e27",
                    "policyId": "2e90874a-3521-44de-85c6-5720f519a701",
                    "clusterName": "prod-eu", "lifecycleStage": "DEPLOY", "state": "ACTIVE"}}
