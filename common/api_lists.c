@@ -142,29 +142,39 @@ static void wanted_statuses(const struct query *q, int want[IDX_NSTATUS])
     }
 }
 
-/* A namespace's rows: one run of the namespaced rows (namespace is the first key of the row
- * order), so ranges sorted by their first row are in namespace (string id) order. */
+/* A run of one namespace's rows. Rows are in the default order: namespace first, so a
+ * namespace's rows are one run, or in a snapshot with clusters cluster first, so they are one
+ * run per cluster. */
 struct ns_range {
     uint32_t lo, hi, ns;
 };
 
 static int cmp_range(const void *a, const void *b)
 {
-    uint32_t x = ((const struct ns_range *)a)->lo, y = ((const struct ns_range *)b)->lo;
-    return x < y ? -1 : x > y;
+    const struct ns_range *x = a, *y = b;
+    if (x->ns != y->ns) return x->ns < y->ns ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The namespaces' row ranges from the namespace dictionary, in namespace order; *n of them.
- * Memory in proportion to the namespaces, not the rows. */
+/* The namespaces' runs from the namespace dictionary, sorted by namespace (string id order, the
+ * order of the rows) and then by row; *n of them. Memory in proportion to the runs, not the
+ * rows; only with clusters are the postings walked (to find where each run ends). */
 static struct ns_range *namespace_ranges(const struct idx *ix, size_t *n)
 {
     const struct idx_dict_entry *e;
-    size_t m = idx_dict_all(ix, IDX_F_NAMESPACE, &e), k = 0;
-    struct ns_range *r = xmalloc(sizeof *r * (m ? m : 1));
+    size_t m = idx_dict_all(ix, IDX_F_NAMESPACE, &e), k = 0, cap = m ? m : 1;
+    struct ns_range *r = xmalloc(sizeof *r * cap);
+    int clusters = idx_has_clusters(ix);
     for (size_t i = 0; i < m; i++) {
         const uint32_t *p = idx_postings(ix, &e[i]);
-        if (e[i].post_n && p[0] < ix->h->nrows_ns)
-            r[k++] = (struct ns_range){p[0], p[e[i].post_n - 1] + 1, e[i].str};
+        if (!e[i].post_n || p[0] >= ix->h->nrows_ns) continue;
+        for (uint32_t j = 0, end; j < e[i].post_n; j = end) {
+            end = clusters ? j + 1 : e[i].post_n;
+            while (end < e[i].post_n && p[end] == p[end - 1] + 1)
+                end++;
+            if (k == cap) r = xreallocarray(r, cap *= 2, sizeof *r);
+            r[k++] = (struct ns_range){p[j], p[end - 1] + 1, e[i].str};
+        }
     }
     qsort(r, k, sizeof *r, cmp_range);
     *n = k;
@@ -172,7 +182,7 @@ static struct ns_range *namespace_ranges(const struct idx *ix, size_t *n)
 }
 
 /* Counts from words: the selection ANDed with each status's rows (status_bits.h), per
- * namespace range; no row is read. Null-namespace rows are in no range: left out. */
+ * namespace run; no row is read. Null-namespace rows are in no run: left out. */
 int api_status_counts(const struct api_ctx *c, struct err *e)
 {
     (void)e; /* an answer past out's cap is api.c's finish() */
@@ -196,8 +206,10 @@ int api_status_counts(const struct api_ctx *c, struct err *e)
             continue;
         }
         buf_puts(b, "\"items\":[");
-        for (size_t i = 0, items = 0; i < nranges; i++) {
-            size_t n = bitmap_and_count(&sel, &bits[s], ranges[i].lo, ranges[i].hi);
+        for (size_t i = 0, j, items = 0; i < nranges; i = j) {
+            size_t n = 0;
+            for (j = i; j < nranges && ranges[j].ns == ranges[i].ns; j++)
+                n += bitmap_and_count(&sel, &bits[s], ranges[j].lo, ranges[j].hi);
             if (!n) continue;
             buf_puts(b, items++ ? ",{\"namespace\":" : "{\"namespace\":");
             buf_json_str(b, idx_str(c->ix, ranges[i].ns));

@@ -342,9 +342,13 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
      * static files and the dynamic answers come from the same bytes by construction. */
     if (idx_open(&ix, idxpath, &rerr) != 0) FAIL("reading back the index: %s", rerr.msg);
     fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
-    for (const struct api_endpoint *ep = api_endpoints; ep < api_endpoints + api_nendpoints; ep++)
-        if (ep->file && write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, 1, e) != 0)
+    for (const struct api_endpoint *ep = api_endpoints; ep < api_endpoints + api_nendpoints; ep++) {
+        if (!ep->file) continue;
+        size_t n = strlen(ep->file); /* a gzip answer (the fleet export) needs no gzip copy */
+        int gzip = n < 3 || strcmp(ep->file + n - 3, ".gz") != 0;
+        if (write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, gzip, e) != 0)
             goto fail;
+    }
     if (write_shards(tmp, &ix, e) != 0) goto fail;
     if (o->before_swap) o->before_swap(&ix, o->ctx);
     idx_close(&ix);

@@ -17,9 +17,11 @@ data = tempdir()
 p = snapshot("--source", "files:" + SAMPLES, "--data", data)
 snap = os.path.realpath(os.path.join(data, "current"))
 # every precomputed file and the path that answers with it (polsnap-fcgi --endpoints)
-ENDPOINTS = [(f[0], f[3]) for f in (ln.split("\t") for ln in subprocess.run(
+FILES = [(f[0], f[3]) for f in (ln.split("\t") for ln in subprocess.run(
     [os.path.join(BIN, "polsnap-fcgi"), "--endpoints"], capture_output=True, text=True).stdout.splitlines())
     if f[3] != "-"]
+ENDPOINTS = [(path, rel) for path, rel in FILES if not rel.endswith(".gz")]
+GZIP_FORMAT = [(path, rel) for path, rel in FILES if rel.endswith(".gz")]  # the fleet export
 tokdir = tempdir()
 with open(os.path.join(tokdir, "tokens"), "w") as f:
     f.write("%s gz Admin -\n" % hashlib.sha256(b"tok-admin").hexdigest())
@@ -35,6 +37,22 @@ def the_job_writes_a_copy_of_every_file():
     for _, rel in ENDPOINTS:
         with open(os.path.join(snap, rel), "rb") as f, gzip.open(os.path.join(snap, rel + ".gz")) as g:
             eq(g.read(), f.read(), rel + ".gz decompresses to " + rel)
+
+
+@test
+def an_answer_in_gzip_format_is_one_file_either_way():
+    eq([rel for _, rel in GZIP_FORMAT], ["fleet/export.jsonl.gz"], "the fleet export is gzip by its format")
+    for _, rel in GZIP_FORMAT:
+        eq(os.path.exists(os.path.join(snap, rel + ".gz")), False, rel + ": no gzip copy of it")
+    for how, (srv, auth) in servers.items():
+        for path, rel in GZIP_FORMAT:
+            with open(os.path.join(snap, rel), "rb") as f:
+                raw = f.read()
+            for ae in (None, "gzip"):
+                r = get(srv, path, headers=dict(auth, **({"Accept-Encoding": ae} if ae else {})))
+                eq((r.status, r.header("content-encoding"), r.header("content-type"), r.body),
+                   (200, None, "application/gzip", raw),
+                   "%s: %s with Accept-Encoding %r is the file itself" % (how, path, ae))
 
 
 @test

@@ -3,6 +3,7 @@
 tracking reads the previous index), each within the budget plus a stated constant of peak RSS
 (getrusage of the child); and a job with room to spare publishes the same files."""
 import filecmp
+import gzip
 import os
 import subprocess
 import sys
@@ -68,8 +69,8 @@ def the_same_files_with_room_to_spare():
             walk(os.path.join(rel, d))
     walk("")
     # the snapshot's id and time, and (in the index) when each failing key was first seen
-    eq(sorted(differ), ["index.bin", "metrics.txt", "metrics.txt.gz", "v1/snapshot.json",
-                        "v1/snapshot.json.gz"],
+    eq(sorted(differ), ["fleet/export.jsonl.gz", "index.bin", "metrics.txt", "metrics.txt.gz",
+                        "v1/snapshot.json", "v1/snapshot.json.gz"],
        "every rendered file is the same bytes but those naming the snapshot's time")
     strip = lambda p: [l for l in open(p).read().splitlines()  # noqa: E731
                        if not l.startswith("polsnap_snapshot_timestamp_seconds ")]
@@ -77,6 +78,9 @@ def the_same_files_with_room_to_spare():
        "metrics.txt differs in its timestamp line only")
     eq(os.path.getsize(os.path.join(a, "index.bin")), os.path.getsize(os.path.join(b, "index.bin")),
        "index.bin has the same size")
+    export = [gzip.open(os.path.join(d, "fleet", "export.jsonl.gz")).read().splitlines()[1:]
+              for d in (a, b)]
+    eq(export[0] == export[1], True, "the fleet export differs in its header line only")
 
 
 run()
