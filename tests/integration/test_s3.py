@@ -68,7 +68,8 @@ def pointer():
 def local_files(snapdir):
     """key -> sha256 of what the bucket holds for a local snapshot's files (what the site's data/
     holds): a file with a gzip twin FILE.gz is stored under FILE's key with the twin's bytes
-    (sent with Content-Encoding: gzip)."""
+    (sent with Content-Encoding: gzip); a .gz file without a plain twin (the fleet export, gzip
+    by its format) keeps its name."""
     out = {}
     for d, _, names in os.walk(snapdir):
         for n in names:
@@ -77,7 +78,7 @@ def local_files(snapdir):
             if rel != "index.bin":
                 with open(p, "rb") as f:
                     sha = hashlib.sha256(f.read()).hexdigest()
-                if rel.endswith(".gz"):
+                if rel.endswith(".gz") and os.path.exists(p[:-3]):
                     out[rel[:-3]] = sha
                 else:
                     out.setdefault(rel, sha)
