@@ -1,7 +1,10 @@
 """test_memory.py - the snapshot job keeps its --memory budget: 200,000 generated results with
 --memory 16, first into an empty data directory and then again beside that snapshot (change
 tracking reads the previous index), each within the budget plus a stated constant of peak RSS
-(getrusage of the child); and a job with room to spare publishes the same files."""
+(getrusage of the child); and a job with room to spare publishes the same files. Under the
+sanitizers (make test SAN=1) the resident set is ASan's (shadow memory, quarantine), not the
+job's: the spilled job still runs and publishes the same files, on 20,000 results, and its peak
+is not held to the budget."""
 import filecmp
 import gzip
 import os
@@ -19,9 +22,10 @@ BUDGET_MB = 16
 # thread waits for a CPU). Measured peaks: 36-40 MB on a quiet machine, up to 50 MB at load 10.
 CONSTANT_MB = 40
 
+RESULTS = 20000 if SANITIZED else 200000
 reports = tempdir()
 subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lib", "gen_reports.py"), "--results",
-                "200000", "--seed", "11", "--out", reports], check=True, capture_output=True)
+                str(RESULTS), "--seed", "11", "--out", reports], check=True, capture_output=True)
 
 
 def job(data, memory):
@@ -44,9 +48,12 @@ def within_the_budget():
         rc, out, peak = job(small, BUDGET_MB)
         print("# %s job with --memory %d: peak RSS %.1f MB" % (run, BUDGET_MB, peak))
         eq(rc, 0, "the %s job publishes" % run)
-        check("200000 rows" in out, "all 200,000 rows", out)
-        check(peak <= BUDGET_MB + CONSTANT_MB, "peak RSS %.1f MB <= %d + %d MB (%s job)" % (
-            peak, BUDGET_MB, CONSTANT_MB, run))
+        check("%d rows" % RESULTS in out, "all %d rows" % RESULTS, out)
+        name = "peak RSS within %d + %d MB (%s job)" % (BUDGET_MB, CONSTANT_MB, run)
+        if SANITIZED:
+            skip(name, "the sanitizers' memory is not the job's")
+        else:
+            check(peak <= BUDGET_MB + CONSTANT_MB, "%s: %.1f MB" % (name, peak))
     check(not [n for n in os.listdir(os.path.join(small, "snapshots")) if n.startswith(".")],
           "no temporary directory or spill file is left", os.listdir(os.path.join(small, "snapshots")))
 

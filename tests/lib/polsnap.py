@@ -24,6 +24,7 @@ import traceback
 ROOT = os.environ.get("POLSNAP_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("POLSNAP_BIN") or os.path.join(ROOT, "bin")
+SANITIZED = "build-san" in BIN  # the binaries under test are make SAN=1's
 SAMPLES = os.path.join(ROOT, "samples")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
@@ -89,7 +90,7 @@ def make(*args, timeout=600):
     the sanitizer build). Returns CompletedProcess (text stdout/stderr)."""
     env = {k: v for k, v in os.environ.items() if k not in (
         "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "DESTDIR", "PREFIX", "SYSCONFDIR", "LOCALSTATEDIR", "UNITDIR")}
-    if "build-san" in BIN:
+    if SANITIZED:
         env["SAN"] = "1"
     return subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT] + list(args), env=env,
                           capture_output=True, text=True, timeout=timeout)
