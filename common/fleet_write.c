@@ -54,8 +54,7 @@ static void put_str(struct buf *t, const struct idx *ix, const char *key, uint32
     buf_json_str_or_null(t, idx_str(ix, id));
 }
 
-static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t report,
-                    struct buf *t)
+static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t report, struct buf *t)
 {
     const uint32_t *s = r->str;
     buf_printf(t, "{\"report\":%u", report);

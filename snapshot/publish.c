@@ -346,8 +346,7 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
         if (!ep->file) continue;
         size_t n = strlen(ep->file); /* a gzip answer (the fleet export) needs no gzip copy */
         int gzip = n < 3 || strcmp(ep->file + n - 3, ".gz") != 0;
-        if (write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, gzip, e) != 0)
-            goto fail;
+        if (write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, gzip, e) != 0) goto fail;
     }
     if (write_shards(tmp, &ix, e) != 0) goto fail;
     if (o->before_swap) o->before_swap(&ix, o->ctx);
