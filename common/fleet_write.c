@@ -3,6 +3,7 @@
 #include "fleet.h"
 
 #include "api.h"
+#include "api_common.h"
 
 #include "util.h"
 
@@ -48,29 +49,23 @@ static void put_header(const struct idx *ix, struct buf *t)
                h->nreports, h->nrows);
 }
 
-static void put_str(struct buf *t, const struct idx *ix, const char *key, uint32_t id)
-{
-    buf_puts(t, key);
-    buf_json_str_or_null(t, idx_str(ix, id));
-}
-
 static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t report, struct buf *t)
 {
     const uint32_t *s = r->str;
     buf_printf(t, "{\"report\":%u", report);
-    put_str(t, ix, ",\"id\":", s[IDX_F_ID]);
-    put_str(t, ix, ",\"kind\":", s[IDX_F_KIND]);
-    put_str(t, ix, ",\"name\":", s[IDX_F_NAME]);
-    put_str(t, ix, ",\"apiVersion\":", s[IDX_F_RES_API]);
-    put_str(t, ix, ",\"resourceNamespace\":", s[IDX_F_RES_NS]);
-    put_str(t, ix, ",\"uid\":", s[IDX_F_RES_UID]);
-    put_str(t, ix, ",\"message\":", s[IDX_F_MESSAGE]);
-    put_str(t, ix, ",\"category\":", s[IDX_F_CATEGORY]);
-    put_str(t, ix, ",\"policy\":", s[IDX_F_POLICY]);
-    put_str(t, ix, ",\"rule\":", s[IDX_F_RULE]);
-    put_str(t, ix, ",\"status\":", s[IDX_F_STATUS]);
-    put_str(t, ix, ",\"severity\":", s[IDX_F_SEVERITY]);
-    put_str(t, ix, ",\"source\":", s[IDX_F_SOURCE]);
+    api_put_field(t, ix, ",\"id\":", s[IDX_F_ID]);
+    api_put_field(t, ix, ",\"kind\":", s[IDX_F_KIND]);
+    api_put_field(t, ix, ",\"name\":", s[IDX_F_NAME]);
+    api_put_field(t, ix, ",\"apiVersion\":", s[IDX_F_RES_API]);
+    api_put_field(t, ix, ",\"resourceNamespace\":", s[IDX_F_RES_NS]);
+    api_put_field(t, ix, ",\"uid\":", s[IDX_F_RES_UID]);
+    api_put_field(t, ix, ",\"message\":", s[IDX_F_MESSAGE]);
+    api_put_field(t, ix, ",\"category\":", s[IDX_F_CATEGORY]);
+    api_put_field(t, ix, ",\"policy\":", s[IDX_F_POLICY]);
+    api_put_field(t, ix, ",\"rule\":", s[IDX_F_RULE]);
+    api_put_field(t, ix, ",\"status\":", s[IDX_F_STATUS]);
+    api_put_field(t, ix, ",\"severity\":", s[IDX_F_SEVERITY]);
+    api_put_field(t, ix, ",\"source\":", s[IDX_F_SOURCE]);
     buf_puts(t, ",\"timestamp\":");
     if (r->timestamp == IDX_NO_TIME)
         buf_puts(t, "null");
@@ -79,7 +74,7 @@ static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t repo
     buf_puts(t, r->scored == 0   ? ",\"scored\":null"
                 : r->scored == 2 ? ",\"scored\":true"
                                  : ",\"scored\":false");
-    put_str(t, ix, ",\"properties\":", s[IDX_F_PROPERTIES]);
+    api_put_field(t, ix, ",\"properties\":", s[IDX_F_PROPERTIES]);
     buf_puts(t, "}\n");
 }
 
@@ -113,11 +108,11 @@ void fleet_write(const struct idx *ix, struct buf *out)
     for (uint32_t i = 0; i < nrep; i++) {
         const struct idx_report *rep = &ix->reports[order[i]];
         line[order[i]] = i;
-        put_str(&t, ix, "{\"kind\":", rep->kind);
-        put_str(&t, ix, ",\"name\":", rep->name);
-        put_str(&t, ix, ",\"namespace\":", rep->namespace);
+        api_put_field(&t, ix, "{\"kind\":", rep->kind);
+        api_put_field(&t, ix, ",\"name\":", rep->name);
+        api_put_field(&t, ix, ",\"namespace\":", rep->namespace);
         buf_printf(&t, ",\"clusterScoped\":%s", rep->cluster ? "true" : "false");
-        put_str(&t, ix, ",\"source\":", rep->source);
+        api_put_field(&t, ix, ",\"source\":", rep->source);
         buf_puts(&t, ",\"labels\":");
         api_put_labels(&t, ix, rep);
         buf_puts(&t, "}\n");
