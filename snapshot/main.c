@@ -92,13 +92,13 @@ static const struct option_row options[] = {
      .metavar = "MB",
      .env = "POLSNAP_MEMORY",
      .type = OPTION_NUMBER,
-     .min = 8,
+     .min = 0,
      .max = 1 << 20,
      .unit = "MB",
      .def = "64",
      .offset = AT(memory_mb),
      .help = "memory budget: rows, strings and sort scratch past it live in\nfiles of the "
-             "snapshot's temporary directory"},
+             "snapshot's temporary directory; 0: no budget, all in\nmemory (fastest)"},
     {.flag = "skip-invalid",
      .env = "POLSNAP_SKIP_INVALID",
      .type = OPTION_FLAG,
@@ -487,7 +487,7 @@ static int run(const struct args *a, const struct fleet *edges, const struct tar
     }
     char tmp[PATH_MAX]; /* the snapshot's temporary directory: spilled arrays, then its files */
     if (publish_begin(a->data, (unsigned)a->keep, tmp, e) != 0 ||
-        spill_init(tmp, (size_t)a->memory_mb << 20, spill_failed, e)) {
+        (a->memory_mb && spill_init(tmp, (size_t)a->memory_mb << 20, spill_failed, e))) {
         fprintf(stderr, "polsnap-snapshot: %s\n%s", e->msg, not_published);
         rm_rf(tmp);
         close(lock_fd);
