@@ -118,7 +118,7 @@ test('api: a new snapshot is picked up by the poll and the numbers change', need
     want = Object.values((await envApi.expect.summary()).statusSeverity.fail).reduce((a, b) => a + b, 0);
   }
   assert.notEqual(String(want), before, 'the API serves the new snapshot');
-  await page.waitForFunction((w) => document.querySelector('.cards [data-status="fail"] .n')?.dataset.count === w, String(want), { timeout: 15000 });
+  await page.waitForFunction((w) => document.querySelector('.cards [data-status="fail"] .n')?.dataset.count === w, String(want), { timeout: 30000 });
   const conditional = page.requests.filter((r) => r.url().endsWith('/v1/snapshot') && r.headers()['if-none-match']);
   assert.ok(conditional.length >= 1, 'the poll sends If-None-Match');
   await page.context().close();
