@@ -81,13 +81,11 @@ static void put_row(const struct idx *ix, const struct idx_row *r, uint32_t repo
 /* The reports go out in the order of their ids, not the index's (the order the sources listed
  * them), so that one cluster's export is the same bytes whichever way its reports were read:
  * a central pull then sees an unchanged edge as unchanged. String ids ascend with the strings,
- * so the ids compare as numbers. qsort has no context argument; the export is written by one
- * thread. */
-static const struct idx *sorting_ix;
-static int cmp_report_ids(const void *a, const void *b)
+ * so the ids compare as numbers (the sort's context is the index, through qsort_r). */
+static int cmp_report_ids(const void *a, const void *b, void *ctx)
 {
-    uint32_t x = sorting_ix->reports[*(const uint32_t *)a].id,
-             y = sorting_ix->reports[*(const uint32_t *)b].id;
+    const struct idx *ix = ctx;
+    uint32_t x = ix->reports[*(const uint32_t *)a].id, y = ix->reports[*(const uint32_t *)b].id;
     return x < y ? -1 : x > y;
 }
 
@@ -103,8 +101,7 @@ void fleet_write(const struct idx *ix, struct buf *out)
     uint32_t *line = xmalloc(sizeof *line * (nrep ? nrep : 1)); /* report -> its line */
     for (uint32_t i = 0; i < nrep; i++)
         order[i] = i;
-    sorting_ix = ix;
-    qsort(order, nrep, sizeof *order, cmp_report_ids);
+    qsort_r(order, nrep, sizeof *order, cmp_report_ids, (void *)ix);
     for (uint32_t i = 0; i < nrep; i++) {
         const struct idx_report *rep = &ix->reports[order[i]];
         line[order[i]] = i;

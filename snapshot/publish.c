@@ -7,6 +7,7 @@
 #include "api.h"
 #include "buf.h"
 #include "changes.h"
+#include "fleet.h"
 #include "idx.h"
 #include "gzsink.h"
 #include "idxw.h"
@@ -344,8 +345,8 @@ int publish_snapshot(struct rowset **rs, const struct publish_opts *o, char *pat
     fprintf(stderr, "polsnap-snapshot: rendering the precomputed endpoints\n");
     for (const struct api_endpoint *ep = api_endpoints; ep < api_endpoints + api_nendpoints; ep++) {
         if (!ep->file) continue;
-        size_t n = strlen(ep->file); /* a gzip answer (the fleet export) needs no gzip copy */
-        int gzip = n < 3 || strcmp(ep->file + n - 3, ".gz") != 0;
+        /* an answer that is gzip by its format (the fleet export) needs no gzip copy */
+        int gzip = strcmp(ep->content_type, FLEET_CONTENT_TYPE) != 0;
         if (write_rendered(tmp, ep->file, &ix, render_endpoint, ep->path, gzip, e) != 0) goto fail;
     }
     if (write_shards(tmp, &ix, e) != 0) goto fail;
